@@ -1,0 +1,38 @@
+import os from 'node:os';
+import path from 'node:path';
+
+/** The configuration every face shares (DESIGN.md §6). Read once from the environment. */
+export interface Config {
+  /** Directories file tools may touch; undefined means unrestricted (the CLI without CRDB_TLS_ROOTS). */
+  roots: string[] | undefined;
+  defaultCertsDir: string | undefined;
+  defaultCaKey: string | undefined;
+  stateDir: string;
+}
+
+export type Face = 'cli' | 'mcp' | 'slack';
+
+function defaultRoots(): string[] {
+  const home = os.homedir();
+  return [process.cwd(), path.join(home, '.cockroach-certs'), path.join(home, '.postgresql')];
+}
+
+function splitPathList(value: string): string[] {
+  return value.split(path.delimiter).map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p));
+}
+
+/**
+ * On the CLI the person runs as themselves, with their own file permissions, so roots apply only
+ * when CRDB_TLS_ROOTS is set. MCP and Slack act for someone else and always have roots.
+ */
+export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Config {
+  const rootsVar = env.CRDB_TLS_ROOTS?.trim();
+  const roots = rootsVar ? splitPathList(rootsVar) : face === 'cli' ? undefined : defaultRoots();
+  const stateHome = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
+  return {
+    roots,
+    defaultCertsDir: env.COCKROACH_CERTS_DIR || undefined,
+    defaultCaKey: env.COCKROACH_CA_KEY || undefined,
+    stateDir: env.CRDB_TLS_STATE_DIR || path.join(stateHome, 'crdb-tls'),
+  };
+}

@@ -1,0 +1,75 @@
+import * as z from 'zod';
+import type { Logger } from './log.js';
+import type { Config } from './config.js';
+import type { AllowedPaths } from './paths.js';
+
+/** What a tool does to the world (DESIGN.md §2). The last three make a tool "mutating". */
+export type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
+const MUTATING_EFFECTS: ReadonlySet<Effects> = new Set(['writes-files', 'cloud-write', 'signals-process']);
+
+export const Severity = z.enum(['low', 'medium', 'high']);
+export type Severity = z.infer<typeof Severity>;
+
+/** The impact of one call, computed from the real state it would change. */
+export const Assessment = z.object({
+  severity: Severity,
+  impact: z.string().describe('One paragraph for a person: what this call will do'),
+  changes: z.array(z.string()).describe('Each file written or replaced, each request sent, each signal'),
+  rollback: z.string().describe('How to undo it'),
+  state_fingerprint: z.string().describe('Hash of the state the assessment read; a change means the world moved'),
+});
+export type Assessment = z.infer<typeof Assessment>;
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint: boolean;
+  idempotentHint: boolean;
+  openWorldHint: boolean;
+}
+
+/** Everything a tool may use besides its input; faces build it, tools never reach for globals. */
+export interface ToolContext {
+  config: Config;
+  paths: AllowedPaths;
+  log: Logger;
+  /** Who asked, as DESIGN.md §3 defines it per face. */
+  requester: string;
+  /** Asks the person for a secret without echoing it; absent where nobody can be asked (MCP, CI). */
+  promptSecret?: (question: string) => Promise<string>;
+  signal?: AbortSignal;
+}
+
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyObject = AnyObject> {
+  name: string;
+  title: string;
+  description: string;
+  annotations: ToolAnnotations;
+  effects: Effects;
+  input: I;
+  output: O;
+  /** Required for mutating tools: the impact of this call. */
+  assess?: (input: z.infer<I>, ctx: ToolContext) => Promise<Assessment>;
+  run: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
+  summary: (output: z.infer<O>) => string;
+}
+
+export function isMutating(tool: Pick<ToolDefinition, 'effects'>): boolean {
+  return MUTATING_EFFECTS.has(tool.effects);
+}
+
+/**
+ * Declares a tool and checks, once at load time, that its declaration is coherent: a catalog
+ * with a mutating tool that cannot assess itself, or annotations that lie, must not start.
+ */
+export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDefinition<I, O>): ToolDefinition<I, O> {
+  if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`tool name ${def.name} is not snake_case`);
+  const mutating = isMutating(def);
+  if (mutating && !def.assess) throw new Error(`tool ${def.name} has effects ${def.effects} but no assess()`);
+  if (def.annotations.readOnlyHint === mutating) {
+    throw new Error(`tool ${def.name}: readOnlyHint=${def.annotations.readOnlyHint} contradicts effects ${def.effects}`);
+  }
+  if (!mutating && def.annotations.destructiveHint) throw new Error(`tool ${def.name}: a read-only tool cannot be destructive`);
+  return def;
+}

@@ -1,0 +1,199 @@
+import crypto from 'node:crypto';
+import * as z from 'zod';
+import { ToolError } from '../core/errors.js';
+import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
+import { certificateDers } from './pem.js';
+
+export const KEY_USAGE_NAMES = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
+const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning' };
+const NAME_ATTRIBUTES: Record<string, string> = { [OID.commonName]: 'CN', [OID.organization]: 'O', [OID.organizationalUnit]: 'OU', [OID.country]: 'C', [OID.locality]: 'L', [OID.state]: 'ST', '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress' };
+
+export const PublicKeyInfo = z.object({ type: z.string(), bits: z.number().int().optional(), curve: z.string().optional() });
+export const CertificateInfo = z.object({
+  subject: z.string(),
+  common_name: z.string(),
+  issuer: z.string(),
+  serial: z.string().describe('hex'),
+  not_before: z.string(),
+  not_after: z.string(),
+  days_left: z.number().int(),
+  is_ca: z.boolean(),
+  path_len: z.number().int().nullable(),
+  key_usage: z.array(z.string()),
+  ext_key_usage: z.array(z.string()),
+  sans: z.object({ dns: z.array(z.string()), ip: z.array(z.string()), uri: z.array(z.string()), email: z.array(z.string()) }),
+  public_key: PublicKeyInfo,
+  signature_algorithm: z.string(),
+  sha256_fingerprint: z.string(),
+  self_signed: z.boolean(),
+});
+export type CertificateInfo = z.infer<typeof CertificateInfo>;
+
+/** A certificate parsed once: plain facts for output plus what verification and signing need. */
+export interface ParsedCertificate {
+  info: CertificateInfo;
+  der: Buffer;
+  x509: crypto.X509Certificate;
+  notBefore: Date;
+  notAfter: Date;
+  subjectDer: Buffer;
+  subjectKeyId: Buffer | undefined;
+  keyCertSign: boolean;
+}
+
+const DAY_MS = 86_400_000;
+export const daysLeft = (notAfter: Date, now = new Date()) => Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+
+function nameToString(name: Asn1 | undefined): string {
+  return children(name)
+    .flatMap((rdn) => children(rdn))
+    .map((attr) => {
+      const [type, value] = children(attr);
+      const oid = oidOf(type);
+      return `${NAME_ATTRIBUTES[oid] ?? oid}=${textOf(value)}`;
+    })
+    .join(', ');
+}
+
+function commonNameOf(name: Asn1 | undefined): string {
+  for (const attr of children(name).flatMap((rdn) => children(rdn))) {
+    const [type, value] = children(attr);
+    if (oidOf(type) === OID.commonName) return textOf(value);
+  }
+  return '';
+}
+
+function ipToString(bytes: Buffer): string {
+  if (bytes.length === 4) return [...bytes].join('.');
+  if (bytes.length !== 16) return bytes.toString('hex');
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
+  // RFC 5952: compress the longest run (of two or more) of zero groups.
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}
+
+interface Extensions {
+  keyUsage: string[];
+  extKeyUsage: string[];
+  isCa: boolean;
+  pathLen: number | null;
+  sans: CertificateInfo['sans'];
+  subjectKeyId: Buffer | undefined;
+}
+
+function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
+  const result: Extensions = { keyUsage: [], extKeyUsage: [], isCa: false, pathLen: null, sans: { dns: [], ip: [], uri: [], email: [] }, subjectKeyId: undefined };
+  for (const extension of children(children(extensionsWrapper)[0])) {
+    const parts = children(extension);
+    const id = oidOf(parts[0]);
+    const value = fromDer(bytesOf(parts[parts.length - 1]));
+    if (id === OID.keyUsage) {
+      const bits = bytesOf(value);
+      const unused = bits[0] ?? 0;
+      const total = (bits.length - 1) * 8 - unused;
+      for (let i = 0; i < total && i < KEY_USAGE_NAMES.length; i++) {
+        if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) result.keyUsage.push(KEY_USAGE_NAMES[i]!);
+      }
+    } else if (id === OID.extKeyUsage) {
+      result.extKeyUsage = children(value).map((node) => EKU_NAMES[oidOf(node)] ?? oidOf(node));
+    } else if (id === OID.basicConstraints) {
+      for (const node of children(value)) {
+        if (node.type === Type.BOOLEAN) result.isCa = bytesOf(node)[0] !== 0;
+        if (node.type === Type.INTEGER) result.pathLen = integerOf(node);
+      }
+    } else if (id === OID.subjectAltName) {
+      for (const general of children(value)) {
+        const bytes = bytesOf(general);
+        if (general.type === 2) result.sans.dns.push(bytes.toString('latin1'));
+        else if (general.type === 7) result.sans.ip.push(ipToString(bytes));
+        else if (general.type === 6) result.sans.uri.push(bytes.toString('latin1'));
+        else if (general.type === 1) result.sans.email.push(bytes.toString('latin1'));
+      }
+    } else if (id === OID.subjectKeyIdentifier) {
+      result.subjectKeyId = bytesOf(value);
+    }
+  }
+  return result;
+}
+
+function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
+  const details = key.asymmetricKeyDetails ?? {};
+  const type = key.asymmetricKeyType ?? 'unknown';
+  return {
+    type,
+    ...(details.modulusLength !== undefined ? { bits: details.modulusLength } : {}),
+    ...(details.namedCurve !== undefined ? { curve: details.namedCurve } : {}),
+  };
+}
+
+export function parseCertificateDer(der: Buffer, source: string, now = new Date()): ParsedCertificate {
+  let x509: crypto.X509Certificate;
+  let root: Asn1;
+  try {
+    x509 = new crypto.X509Certificate(der);
+    root = fromDer(der);
+  } catch (error) {
+    throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
+  }
+  const [tbs, signatureAlgorithm] = children(root);
+  const fields = children(tbs);
+  const offset = fields[0]?.tagClass === 0x80 ? 1 : 0; // [0] EXPLICIT version is optional
+  const [serial, , issuer, validity, subject] = fields.slice(offset, offset + 5);
+  const [notBeforeNode, notAfterNode] = children(validity);
+  const notBefore = dateOf(notBeforeNode);
+  const notAfter = dateOf(notAfterNode);
+  const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
+  const sigOid = oidOf(children(signatureAlgorithm)[0]);
+  const subjectDer = toDer(subject!);
+  const selfSigned = subjectDer.equals(toDer(issuer!)) && safeVerify(x509, x509.publicKey);
+  return {
+    der,
+    x509,
+    notBefore,
+    notAfter,
+    subjectDer,
+    subjectKeyId: extensions.subjectKeyId,
+    keyCertSign: extensions.keyUsage.includes('keyCertSign'),
+    info: {
+      subject: nameToString(subject),
+      common_name: commonNameOf(subject),
+      issuer: nameToString(issuer),
+      serial: bytesOf(serial).toString('hex').replace(/^00(?=[89a-f])/, ''),
+      not_before: notBefore.toISOString(),
+      not_after: notAfter.toISOString(),
+      days_left: daysLeft(notAfter, now),
+      is_ca: extensions.isCa,
+      path_len: extensions.pathLen,
+      key_usage: extensions.keyUsage,
+      ext_key_usage: extensions.extKeyUsage,
+      sans: extensions.sans,
+      public_key: publicKeyInfo(x509.publicKey),
+      signature_algorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
+      sha256_fingerprint: x509.fingerprint256,
+      self_signed: selfSigned,
+    },
+  };
+}
+
+export function safeVerify(cert: crypto.X509Certificate, key: crypto.KeyObject): boolean {
+  try {
+    return cert.verify(key);
+  } catch {
+    return false;
+  }
+}
+
+/** Every certificate in PEM text, DER bytes or base64 of either. */
+export function parseCertificates(input: Buffer | string, source: string, now = new Date()): ParsedCertificate[] {
+  return certificateDers(input, source).map((der, i, all) => parseCertificateDer(der, all.length > 1 ? `${source} (certificate #${i + 1})` : source, now));
+}

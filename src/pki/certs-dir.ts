@@ -1,0 +1,98 @@
+import type crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ToolError, fileSystemError } from '../core/errors.js';
+import { parseCertificates, type ParsedCertificate } from './certificate.js';
+import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
+import { keyMatches, readPrivateKey } from './keys.js';
+
+export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
+  try {
+    return await fs.readFile(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ToolError('not_found', `${what} ${filePath} does not exist`, `Check the path of the ${what}.`);
+    throw fileSystemError(error, filePath, `read ${what}`);
+  }
+}
+
+export async function exists(filePath: string): Promise<boolean> {
+  return fs.access(filePath).then(() => true, () => false);
+}
+
+/** Every certificate of a CA bundle, the first being the one CockroachDB signs with. */
+export async function readCaBundle(filePath: string): Promise<ParsedCertificate[]> {
+  return parseCertificates(await readFileOrThrow(filePath, 'CA certificate'), filePath);
+}
+
+/**
+ * The CA certificate and key that sign a leaf: the first certificate of the bundle, as
+ * `cockroach cert` takes it (tls.LoadX509KeyPair uses Certificate[0], reference §1.4).
+ */
+export async function loadSigningCa(caCertPath: string, caKeyPath: string): Promise<{ certificate: ParsedCertificate; key: crypto.KeyObject }> {
+  const [certificate] = await readCaBundle(caCertPath);
+  const key = readPrivateKey(await readFileOrThrow(caKeyPath, 'CA key'), caKeyPath);
+  if (!certificate!.info.is_ca || !certificate!.keyCertSign) {
+    throw new ToolError('invalid_certificate', `${caCertPath} is not a CA certificate (no CA:TRUE or keyCertSign)`, 'Point --certs-dir at a directory whose ca.crt was made by create-ca.');
+  }
+  if (!keyMatches(key, certificate!.x509.publicKey)) {
+    throw new ToolError('invalid_key', `CA key ${caKeyPath} does not belong to the first certificate of ${caCertPath}`, 'Use the key that created this CA; after a CA rotation the new CA is first in the bundle and needs the new key.');
+  }
+  return { certificate: certificate!, key };
+}
+
+/** The CA that signs client certificates: ca-client.crt when present, else ca.crt (reference §1.4). */
+export async function clientCaPath(certsDir: string): Promise<string> {
+  const clientCa = path.join(certsDir, CLIENT_CA_CERT);
+  return (await exists(clientCa)) ? clientCa : path.join(certsDir, CA_CERT);
+}
+
+export interface CertsDirEntry {
+  fileName: string;
+  kind: CertFileKind;
+  certificates: ParsedCertificate[];
+  /** The load error CockroachDB would show in the Error column. */
+  error?: string;
+  key?: { fileName: string; mode?: number; uid?: number; gid?: number; error?: string; object?: crypto.KeyObject };
+}
+
+/** Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5). */
+export async function loadCertsDir(dir: string, now = new Date()): Promise<CertsDirEntry[]> {
+  let names: string[];
+  try {
+    names = (await fs.readdir(dir)).sort();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ToolError('not_found', `certs dir ${dir} does not exist`, 'Check --certs-dir (default ~/.cockroach-certs or COCKROACH_CERTS_DIR).');
+    if (code === 'ENOTDIR') throw new ToolError('invalid_input', `${dir} is not a directory`, 'Give the certs directory, not a file.');
+    throw fileSystemError(error, dir, 'list');
+  }
+  const entries: CertsDirEntry[] = [];
+  for (const fileName of names) {
+    const kind = classifyCertFile(fileName);
+    if (!kind) continue;
+    const entry: CertsDirEntry = { fileName, kind, certificates: [] };
+    try {
+      const contents = await fs.readFile(path.join(dir, fileName));
+      if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
+      entry.certificates = parseCertificates(contents, fileName, now);
+    } catch (error) {
+      entry.error = error instanceof ToolError ? error.message : (error as Error).message;
+    }
+    if (kind.keyFile) entry.key = await loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile);
+    entries.push(entry);
+  }
+  return entries;
+}
+
+async function loadKeyFile(keyPath: string, fileName: string): Promise<NonNullable<CertsDirEntry['key']>> {
+  try {
+    const stat = await fs.stat(keyPath);
+    if (!stat.isFile()) return { fileName, error: `key file ${fileName} is not a regular file` };
+    const object = readPrivateKey(await fs.readFile(keyPath), fileName);
+    return { fileName, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, object };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { fileName, error: `could not stat key file ${fileName}` };
+    return { fileName, error: (error as Error).message };
+  }
+}

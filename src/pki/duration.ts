@@ -1,0 +1,28 @@
+import { ToolError } from '../core/errors.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * Parses durations as `cockroach cert --lifetime` takes them (Go's time.ParseDuration: "87840h",
+ * "43920h0m0s", "1.5h") plus a day unit ("90d") that Go lacks but people type for thresholds.
+ */
+export function parseDuration(text: string, what = 'duration'): number {
+  const trimmed = text.trim();
+  const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+  let total = 0;
+  let consumed = 0;
+  for (let match = pattern.exec(trimmed); match; match = pattern.exec(trimmed)) {
+    total += Number(match[1]) * UNIT_MS[match[2]!]!;
+    consumed = pattern.lastIndex;
+  }
+  if (trimmed === '' || consumed !== trimmed.length) {
+    throw new ToolError('invalid_input', `${what} "${text}" is not a duration`, 'Write it like 87840h, 43920h0m0s or 90d.');
+  }
+  if (total <= 0) throw new ToolError('invalid_input', `${what} "${text}" must be longer than zero`, 'Write it like 87840h or 90d.');
+  return total;
+}
+
+/** Go's %dh rendering used in CockroachDB's messages. */
+export function formatHours(ms: number): string {
+  return `${Math.floor(ms / UNIT_MS.h!)}h`;
+}

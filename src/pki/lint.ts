@@ -1,0 +1,79 @@
+import * as z from 'zod';
+import type { ParsedCertificate } from './certificate.js';
+import { usernameProblem } from './username.js';
+
+export const Finding = z.object({
+  rule: z.string(),
+  level: z.enum(['error', 'warning']),
+  message: z.string(),
+});
+export type Finding = z.infer<typeof Finding>;
+
+export interface LintThresholds {
+  /** Days left under which an expiry is an error. */
+  failDays: number;
+  /** Days left under which an expiry is a warning. */
+  warnDays: number;
+}
+export const DEFAULT_THRESHOLDS: LintThresholds = { failDays: 30, warnDays: 90 };
+
+export type CertRole = 'ca' | 'node' | 'client' | 'other';
+
+const MIN_RSA_BITS = 2048;
+
+/** Rules that look at one certificate alone. */
+export function lintCertificate(cert: ParsedCertificate, role: CertRole, now = new Date(), thresholds = DEFAULT_THRESHOLDS): Finding[] {
+  const findings: Finding[] = [];
+  const { info } = cert;
+  const label = `${info.subject} (${info.sha256_fingerprint.slice(0, 11)}…)`;
+  if (cert.notAfter <= now) findings.push({ rule: 'expired', level: 'error', message: `${label} expired on ${info.not_after}` });
+  else if (info.days_left < thresholds.failDays) findings.push({ rule: 'expiring', level: 'error', message: `${label} expires in ${info.days_left} days (${info.not_after})` });
+  else if (info.days_left < thresholds.warnDays) findings.push({ rule: 'expiring', level: 'warning', message: `${label} expires in ${info.days_left} days (${info.not_after})` });
+  if (cert.notBefore > now) findings.push({ rule: 'not_yet_valid', level: 'error', message: `${label} is not valid before ${info.not_before}` });
+  if (info.public_key.type === 'rsa' && (info.public_key.bits ?? 0) < MIN_RSA_BITS) {
+    findings.push({ rule: 'weak_rsa_key', level: 'error', message: `${label} has a ${info.public_key.bits}-bit RSA key; use at least ${MIN_RSA_BITS}` });
+  }
+  if (/sha1|SHA1/.test(info.signature_algorithm)) findings.push({ rule: 'sha1_signature', level: 'error', message: `${label} is signed with ${info.signature_algorithm}, which clients reject; reissue it` });
+  if (role === 'ca' && (!info.is_ca || !cert.keyCertSign)) {
+    findings.push({ rule: 'ca_not_ca', level: 'error', message: `${label} is in a CA file but lacks ${info.is_ca ? 'the keyCertSign key usage' : 'CA:TRUE'}; nothing it signed will verify` });
+  }
+  if (role === 'node') {
+    const missing = ['serverAuth', 'clientAuth'].filter((eku) => !info.ext_key_usage.includes(eku));
+    if (info.ext_key_usage.length > 0 && missing.length > 0) {
+      findings.push({ rule: 'node_missing_eku', level: 'error', message: `${label} lacks ${missing.join(' and ')}; a node certificate needs both (it serves SQL and dials other nodes)` });
+    }
+    if (info.sans.dns.length + info.sans.ip.length === 0) {
+      findings.push({ rule: 'node_without_sans', level: 'error', message: `${label} has no DNS or IP SANs; clients that verify the host name (verify-full, Go, Java) reject it` });
+    }
+  }
+  if (role === 'client') {
+    const problem = usernameProblem(info.common_name);
+    if (problem) findings.push({ rule: 'client_cn_invalid', level: 'error', message: `${label}: CN ${JSON.stringify(info.common_name)} is not a valid SQL user name (${problem})` });
+    if (info.ext_key_usage.length > 0 && !info.ext_key_usage.includes('clientAuth')) {
+      findings.push({ rule: 'client_missing_eku', level: 'error', message: `${label} lacks clientAuth; the server rejects it as a client certificate` });
+    }
+  }
+  return findings;
+}
+
+/** Leaf against the CA that signed it: it must not outlive that CA. */
+export function lintAgainstIssuer(leaf: ParsedCertificate, issuer: ParsedCertificate): Finding[] {
+  if (leaf.notAfter <= issuer.notAfter) return [];
+  return [{ rule: 'outlives_ca', level: 'warning', message: `${leaf.info.subject} expires ${leaf.info.not_after}, after its CA (${issuer.info.not_after}); it stops verifying when the CA expires` }];
+}
+
+/** Go's os.FileMode rendering, as CockroachDB prints it: 0644 → -rw-r--r-- */
+export function formatFileMode(mode: number): string {
+  const chars = 'rwxrwxrwx';
+  return '-' + [...chars].map((c, i) => (mode & (1 << (8 - i)) ? c : '-')).join('');
+}
+
+/**
+ * CockroachDB refuses key files looser than 0700, or 0740 when owned by root and by the
+ * process's group (pkg/security/permission_check.go, reference §1.5).
+ */
+export function lintKeyPermissions(fileName: string, mode: number, uid: number, gid: number): Finding[] {
+  const limit = uid === 0 && gid === process.getgid?.() ? 0o740 : 0o700;
+  if ((mode & 0o777 & ~limit) === 0) return [];
+  return [{ rule: 'key_permissions', level: 'error', message: `key file ${fileName} has permissions ${formatFileMode(mode)}, exceeds ${formatFileMode(limit)}; fix: chmod 600 ${fileName}` }];
+}

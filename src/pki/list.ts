@@ -1,0 +1,103 @@
+import * as z from 'zod';
+import { isCaUsage, type CertUsage } from './certnames.js';
+import { loadCertsDir, type CertsDirEntry } from './certs-dir.js';
+import { keyMatches } from './keys.js';
+import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintKeyPermissions, type CertRole, type LintThresholds } from './lint.js';
+import { findIssuer } from './verify.js';
+
+export const CertRow = z.object({
+  usage: z.string(),
+  certificate_file: z.string(),
+  key_file: z.string(),
+  expires: z.string().describe('NotAfter of the first certificate, yyyy/mm/dd as cockroach cert list prints it'),
+  expires_at: z.string().nullable(),
+  days_left: z.number().int().nullable(),
+  notes: z.string(),
+  error: z.string(),
+  certificates: z.array(z.object({ subject: z.string(), not_after: z.string(), days_left: z.number().int(), sha256_fingerprint: z.string() })),
+  findings: z.array(Finding),
+});
+export type CertRow = z.infer<typeof CertRow>;
+
+export const CertListing = z.object({
+  certs_dir: z.string(),
+  rows: z.array(CertRow),
+  errors: z.number().int(),
+  warnings: z.number().int(),
+  earliest_expiry: z.object({ certificate_file: z.string(), not_after: z.string(), days_left: z.number().int() }).nullable(),
+  fail_within_days: z.number().nullable(),
+  expiring_within_threshold: z.array(z.string()).describe('Certificate files with a certificate expiring within fail_within_days'),
+});
+export type CertListing = z.infer<typeof CertListing>;
+
+function roleOf(usage: CertUsage): CertRole {
+  if (isCaUsage(usage)) return 'ca';
+  if (usage === 'Node') return 'node';
+  if (usage === 'Client') return 'client';
+  return 'other';
+}
+
+function notesOf(entry: CertsDirEntry): string {
+  const first = entry.certificates[0];
+  if (isCaUsage(entry.kind.usage)) return `num certs: ${entry.certificates.length}`;
+  if (entry.kind.usage === 'Node' || entry.kind.usage === 'UI') {
+    const addresses = first ? [...first.info.sans.dns, ...first.info.sans.ip] : [];
+    return `addresses: ${addresses.length ? addresses.join(',') : '<unknown>'}`;
+  }
+  if (entry.kind.usage === 'Client') return `user: ${first?.info.common_name || '<unknown>'}`;
+  return '';
+}
+
+const goDate = (iso: string) => iso.slice(0, 10).replaceAll('-', '/');
+
+/** `cockroach cert list` (reference §1.6) with days left, every certificate of a bundle, and lint findings. */
+export async function listCerts(certsDir: string, options: { failWithinDays?: number; thresholds?: LintThresholds; now?: Date } = {}): Promise<CertListing> {
+  const now = options.now ?? new Date();
+  const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
+  const entries = await loadCertsDir(certsDir, now);
+  const caPool = entries.filter((e) => isCaUsage(e.kind.usage)).flatMap((e) => e.certificates);
+  const rows = entries.map((entry): CertRow => {
+    const role = roleOf(entry.kind.usage);
+    const findings = entry.certificates.flatMap((cert) => lintCertificate(cert, role, now, thresholds));
+    const first = entry.certificates[0];
+    if (first && role !== 'ca') {
+      const issuer = findIssuer(first, caPool);
+      if (issuer) findings.push(...lintAgainstIssuer(first, issuer));
+      else findings.push({ rule: 'unknown_issuer', level: 'warning', message: `${entry.fileName} was not signed by any CA in this directory` });
+    }
+    if (role === 'client' && first && entry.kind.user && first.info.common_name !== entry.kind.user) {
+      findings.push({ rule: 'client_cn_file_mismatch', level: 'warning', message: `${entry.fileName} names user ${entry.kind.user} but its CN is ${JSON.stringify(first.info.common_name)}` });
+    }
+    const key = entry.key;
+    if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!));
+    if (key?.object && first && !keyMatches(key.object, first.x509.publicKey)) {
+      findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
+    }
+    if (key?.error) findings.push({ rule: 'key_unreadable', level: 'error', message: key.error });
+    const error = entry.error ?? findings.find((f) => f.rule === 'key_permissions')?.message.replace(/; fix:.*$/, '') ?? '';
+    return {
+      usage: entry.kind.usage,
+      certificate_file: entry.fileName,
+      key_file: key?.fileName ?? '',
+      expires: first ? goDate(first.info.not_after) : '0001/01/01',
+      expires_at: first?.info.not_after ?? null,
+      days_left: first?.info.days_left ?? null,
+      notes: notesOf(entry),
+      error,
+      certificates: entry.certificates.map((c) => ({ subject: c.info.subject, not_after: c.info.not_after, days_left: c.info.days_left, sha256_fingerprint: c.info.sha256_fingerprint })),
+      findings,
+    };
+  });
+  const all = rows.flatMap((row) => row.certificates.map((c) => ({ file: row.certificate_file, ...c })));
+  const earliest = all.reduce<(typeof all)[number] | undefined>((min, c) => (!min || c.not_after < min.not_after ? c : min), undefined);
+  const failWithin = options.failWithinDays;
+  return {
+    certs_dir: certsDir,
+    rows,
+    errors: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length + (r.certificates.length === 0 ? 1 : 0), 0),
+    warnings: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0),
+    earliest_expiry: earliest ? { certificate_file: earliest.file, not_after: earliest.not_after, days_left: earliest.days_left } : null,
+    fail_within_days: failWithin ?? null,
+    expiring_within_threshold: failWithin === undefined ? [] : [...new Set(all.filter((c) => new Date(c.not_after).getTime() - now.getTime() < failWithin * 86_400_000).map((c) => c.file))],
+  };
+}
