@@ -1,0 +1,14 @@
+import type { ToolDefinition } from '../src/core/tool.js';
+import createCa from './create_ca.js';
+import createClientCa from './create_client_ca.js';
+import createClientCert from './create_client_cert.js';
+import createNodeCert from './create_node_cert.js';
+import inspectCertificate from './inspect_certificate.js';
+import listCerts from './list_certs.js';
+
+/** Every tool, in the order faces list them. */
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate] as unknown as ToolDefinition[];
+
+export function findTool(name: string): ToolDefinition | undefined {
+  return catalog.find((tool) => tool.name === name);
+}
