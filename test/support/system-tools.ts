@@ -1,0 +1,44 @@
+// Real-client tests need psql and openssl (DESIGN.md §7). Locally a missing tool skips loudly;
+// in CI it fails, because .ci/run installs both and a skipped test there would hide a gap.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+
+export type SystemTool = 'psql' | 'openssl';
+
+const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl' };
+
+function onPath(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir) continue;
+    const file = path.resolve(dir, name);
+    try {
+      fs.accessSync(file, fs.constants.X_OK);
+      if (fs.statSync(file).isFile()) return file;
+    } catch {
+      // not in this PATH entry
+    }
+  }
+  return undefined;
+}
+
+/** Why to skip, or false when the tool is there; throws in CI. Usable as `{ skip: describeSkip('psql') }`. */
+export function describeSkip(name: SystemTool): string | false {
+  if (onPath(name)) return false;
+  const install = `apt-get install ${DEBIAN_PACKAGE[name]}`;
+  if (process.env.CI === 'true') {
+    throw new Error(`${name} is not installed but CI must never skip real-client tests: ${install} (.ci/run does this)`);
+  }
+  const reason = `${name} is not installed; install it (${install}) — CI installs it`;
+  process.stderr.write(`\n!!! SKIPPING: ${reason}\n\n`);
+  return reason;
+}
+
+/** The absolute path of `name` on PATH; if missing, skips `t` (locally) or throws (CI). */
+export function requireSystemTool(t: TestContext | undefined, name: SystemTool): string | undefined {
+  const file = onPath(name);
+  if (file) return file;
+  const reason = describeSkip(name);
+  if (reason) t?.skip(reason);
+  return undefined;
+}
