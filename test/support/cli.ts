@@ -1,0 +1,70 @@
+// Runs the real CLI bundle (dist/crdb-tls.mjs, what `npm run build` ships) in a child process,
+// so tests see exactly what a person at a shell sees: exit code, stdout, stderr and the files.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
+
+export interface CliOptions {
+  /** Working directory of the child (relative paths in args resolve against it). */
+  cwd?: string;
+  /** The child's whole environment; default: this process's, less the variables that change CLI defaults. */
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin (which is a pipe, never a TTY, so the CLI never prompts). */
+  input?: string;
+  uid?: number;
+  gid?: number;
+  /** Milliseconds before the child is killed; default 60 s. */
+  timeoutMs?: number;
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Variables that would silently change what the CLI does (default certs dir, CA key, allowed roots). */
+const AMBIENT_VARIABLES = ['COCKROACH_CERTS_DIR', 'COCKROACH_CA_KEY', 'CRDB_TLS_ROOTS'];
+
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of AMBIENT_VARIABLES) delete env[name];
+  return { ...env, ...extra };
+}
+
+function assertBuilt(): void {
+  if (!fs.existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} does not exist: run \`npm run build\` first`);
+}
+
+/** `node dist/crdb-tls.mjs ...args`; never throws for a non-zero exit (that is for the test to judge). */
+export function runCli(args: string[], opts: CliOptions = {}): CliResult {
+  assertBuilt();
+  const result = spawnSync(process.execPath, [CLI_BUNDLE, ...args], {
+    cwd: opts.cwd,
+    env: opts.env ?? cliEnv(),
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 60_000,
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.gid !== undefined ? { gid: opts.gid } : {}),
+  });
+  if (result.error) throw new Error(`could not run crdb-tls ${args.join(' ')}: ${result.error.message}`);
+  const status = result.status ?? (result.signal ? 128 : 1);
+  if (result.signal) {
+    return { status, stdout: result.stdout, stderr: `${result.stderr}\n[killed by ${result.signal}]` };
+  }
+  return { status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Like runCli, but throws (with the command, exit code and stderr) unless the exit code is 0. */
+export function runCliOk(args: string[], opts: CliOptions = {}): CliResult {
+  const result = runCli(args, opts);
+  if (result.status !== 0) {
+    throw new Error(`crdb-tls ${args.join(' ')} exited ${result.status}\nstderr: ${result.stderr}\nstdout: ${result.stdout}`);
+  }
+  return result;
+}
