@@ -55,7 +55,11 @@ export async function ensureCertsDir(dir: string): Promise<boolean> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
-      const stat = await fs.stat(dir);
+      // EEXIST with a failing stat: a symlink whose target is missing (or unreadable).
+      const stat = await fs.stat(dir).catch((statError: unknown) => {
+        if ((statError as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(statError, dir, 'use certs dir');
+        throw new ToolError('not_found', `certs dir ${dir} is a symbolic link to a directory that does not exist`, 'Create the directory it points to, or give --certs-dir the real directory.');
+      });
       if (!stat.isDirectory()) throw new ToolError('invalid_input', `${dir} exists and is not a directory`, 'Give a directory for --certs-dir.');
       return false;
     }

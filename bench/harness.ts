@@ -1,0 +1,175 @@
+// What every benchmark shares: timing a spawned process or an in-process call, interleaving the
+// contenders, temp dirs that are always removed (they hold private keys), and the machine facts.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { summarize, type Summary } from './stats.js';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
+
+/** One line of the results table: our median against the peer's, both measured in this run. */
+export interface BenchRow {
+  id: string;
+  benchmark: string;
+  ours: Summary;
+  peer: Summary;
+  ours_command: string;
+  peer_command: string;
+}
+
+/** What one benchmark file returns: its rows and what a reader must know to interpret them. */
+export interface BenchResult {
+  rows: BenchRow[];
+  notes: string[];
+}
+
+/** A positive whole number from the environment, or the default. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`${name}=${raw} is not a positive whole number`);
+  return Number(raw);
+}
+
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/** The CLI's environment: no CRDB_TLS_ROOTS, which would confine it away from the temp dirs. */
+export function cliEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.CRDB_TLS_ROOTS;
+  return env;
+}
+
+export interface SpawnTiming {
+  ms: number;
+  stdout: string;
+}
+
+/**
+ * Runs a program to completion and returns its wall time (spawn to exit, so process start-up is
+ * included). Throws with its stderr when it fails: a failed run must never count as a fast one.
+ */
+export function timeSpawn(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; captureStdout?: boolean } = {}): SpawnTiming {
+  const start = performance.now();
+  const result = spawnSync(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 512 * 1024 * 1024,
+  });
+  const ms = performance.now() - start;
+  if (result.error) throw new Error(`${command} ${args.join(' ')}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status ?? result.signal}: ${result.stderr.trim()}`);
+  return { ms, stdout: options.captureStdout ? result.stdout : '' };
+}
+
+export async function timeAsync<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const start = performance.now();
+  const value = await fn();
+  return { ms: performance.now() - start, value };
+}
+
+/**
+ * A contender does its untimed setup itself and returns the milliseconds of the part that counts,
+ * or null when it sits this iteration out (a slow peer measured fewer times).
+ */
+export type Contender = (iteration: number) => Promise<number | null> | number | null;
+
+/**
+ * Runs every contender `runs` times, interleaved (A B C, B C A, C A B, ...) so that a slow phase of
+ * a shared machine hits all of them alike instead of whichever happened to run then.
+ */
+export async function interleave<K extends string>(label: string, runs: number, contenders: Record<K, Contender>): Promise<Record<K, number[]>> {
+  const names = Object.keys(contenders) as K[];
+  const samples = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<K, number[]>;
+  for (let i = 0; i < runs; i++) {
+    const shift = i % names.length;
+    for (const name of [...names.slice(shift), ...names.slice(0, shift)]) {
+      const ms = await contenders[name](i);
+      if (ms !== null) samples[name].push(ms);
+    }
+    if ((i + 1) % Math.max(1, Math.ceil(runs / 4)) === 0 || i + 1 === runs) progress(`${label}: ${i + 1}/${runs} runs`);
+  }
+  return samples;
+}
+
+/** Temp dirs under one root, removed on exit and on Ctrl-C: they hold private keys. */
+export class Scratch {
+  readonly root: string;
+  private readonly cleanup = () => fs.rmSync(this.root, { recursive: true, force: true });
+  private readonly onSignal = () => {
+    this.cleanup();
+    process.exit(130);
+  };
+
+  constructor(prefix: string) {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    process.on('exit', this.cleanup);
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  dir(name: string): string {
+    const dir = path.join(this.root, name);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }
+
+  fresh(prefix: string): string {
+    return fs.mkdtempSync(path.join(this.root, prefix));
+  }
+
+  dispose(): void {
+    this.cleanup();
+    process.off('exit', this.cleanup);
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+let cachedOpensslVersion: string | undefined;
+
+export function opensslVersion(): string {
+  if (cachedOpensslVersion) return cachedOpensslVersion;
+  const r = spawnSync('openssl', ['version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) throw new Error('openssl is not installed or not on PATH; the peer benchmarks need it (apt-get install openssl)');
+  cachedOpensslVersion = r.stdout.trim();
+  return cachedOpensslVersion;
+}
+
+/** OpenSSL 3 writes PKCS#8 from genrsa unless told -traditional; CockroachDB writes PKCS#1. */
+export function genrsaArgs(keyFile: string, bits: number): string[] {
+  const major = Number(/^OpenSSL (\d+)\./.exec(opensslVersion())?.[1] ?? '1');
+  return ['genrsa', ...(major >= 3 ? ['-traditional'] : []), '-out', keyFile, String(bits)];
+}
+
+export interface Machine {
+  node: string;
+  node_openssl: string;
+  openssl_cli: string;
+  cpus: number;
+  cpu_model: string;
+  os: string;
+}
+
+export function machineInfo(): Machine {
+  const cpus = os.cpus();
+  return {
+    node: process.version,
+    node_openssl: process.versions.openssl ?? 'unknown',
+    openssl_cli: opensslVersion(),
+    cpus: typeof os.availableParallelism === 'function' ? os.availableParallelism() : cpus.length,
+    cpu_model: cpus[0]?.model.trim() ?? 'unknown',
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+  };
+}
+
+export function row(id: string, benchmark: string, ours: number[], peer: number[], ours_command: string, peer_command: string): BenchRow {
+  return { id, benchmark, ours: summarize(ours), peer: summarize(peer), ours_command, peer_command };
+}

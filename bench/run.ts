@@ -1,0 +1,134 @@
+// `npm run bench`: runs every benchmark and prints one table of ratios against peer tools measured
+// in this same run. Nothing is written into the repository; `--json` prints the results as JSON.
+//
+//   npm run bench                                   table on stdout, progress on stderr
+//   npm run --silent bench -- --json                JSON on stdout
+//   npm run bench -- --only issue                   one benchmark (issue | list)
+//   BENCH_RUNS=25 BENCH_LIST_RUNS=7 npm run bench   more runs
+//
+// Env: BENCH_RUNS (client cert issuance runs, default 20), BENCH_SIGN_RUNS (CSR signing runs,
+// default BENCH_RUNS), BENCH_LIST_RUNS (listing runs of ours, default 5), BENCH_LIST_PEER_RUNS (runs of
+// the openssl listing loop, default 2: one run is ~1,000 openssl start-ups, ~45 s on 2 cores),
+// BENCH_LIST_CERTS (client certs in the listing fixture, default 1000), BENCH_WARMUPS (untimed checked
+// runs of ours before each benchmark, default 1; the client-cert peers get them too).
+import fs from 'node:fs';
+import path from 'node:path';
+import { CLI_BUNDLE, REPO_ROOT, envInt, machineInfo, progress, type BenchResult, type BenchRow } from './harness.js';
+import { benchIssueClientCert } from './issue-client-cert.js';
+import { benchListCerts } from './list-certs.js';
+import { formatMs } from './stats.js';
+
+const BENCHMARKS = ['issue', 'list'] as const;
+type BenchmarkName = (typeof BENCHMARKS)[number];
+
+function usage(message: string): never {
+  process.stderr.write(`bench: ${message}\nusage: node --import tsx bench/run.ts [--json] [--only issue,list]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): { json: boolean; only: Set<BenchmarkName> } {
+  let json = false;
+  let only = new Set<BenchmarkName>(BENCHMARKS);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') json = true;
+    else if (arg === '--only' || arg.startsWith('--only=')) {
+      const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
+      if (!value) usage('--only needs a list of benchmarks');
+      const names = value.split(',').map((s) => s.trim());
+      const unknown = names.filter((n) => !(BENCHMARKS as readonly string[]).includes(n));
+      if (unknown.length) usage(`unknown benchmark ${unknown.join(', ')} (known: ${BENCHMARKS.join(', ')})`);
+      only = new Set(names as BenchmarkName[]);
+    } else usage(`unknown argument ${arg}`);
+  }
+  return { json, only };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function checkBundle(): void {
+  if (!fs.existsSync(CLI_BUNDLE)) {
+    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build (npm run bench does it)\n`);
+    process.exit(1);
+  }
+  const sources = Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'tools')));
+  if (fs.statSync(CLI_BUNDLE).mtimeMs < sources) progress(`WARNING: ${path.relative(REPO_ROOT, CLI_BUNDLE)} is older than src/ or tools/; the CLI rows measure a stale bundle (npm run build)`);
+}
+
+/** peer/ours: above 1 ours is faster by that factor; below 1 ours is slower. */
+function ratioText(r: BenchRow): string {
+  const ratio = r.peer.median / r.ours.median;
+  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${ratio.toFixed(2)}× = ${(1 / ratio).toFixed(1)}× slower`;
+}
+
+const cell = (s: { median: number; min: number; max: number }) => `${formatMs(s.median)} (${formatMs(s.min)} – ${formatMs(s.max)})`;
+
+function table(rows: BenchRow[]): string {
+  const header = ['benchmark', 'ours: median (min – max)', 'peer: median (min – max)', 'ratio peer/ours'];
+  const body = rows.map((r) => [r.benchmark, cell(r.ours), cell(r.peer), ratioText(r)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const { json, only } = parseArgs(process.argv.slice(2));
+  checkBundle();
+  const issueRuns = envInt('BENCH_RUNS', 20);
+  const config = {
+    issue_runs: issueRuns,
+    sign_runs: envInt('BENCH_SIGN_RUNS', issueRuns),
+    list_runs: envInt('BENCH_LIST_RUNS', 5),
+    list_peer_runs: Math.min(envInt('BENCH_LIST_PEER_RUNS', 2), envInt('BENCH_LIST_RUNS', 5)),
+    list_certificates: envInt('BENCH_LIST_CERTS', 1000),
+    warmups: envInt('BENCH_WARMUPS', 1),
+  };
+  const machine = machineInfo();
+  progress(`node ${machine.node}, ${machine.openssl_cli}, ${machine.cpus} CPUs; runs: ${JSON.stringify(config)}`);
+
+  const started = performance.now();
+  const results: BenchResult[] = [];
+  if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
+  if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
+  const rows = results.flatMap((r) => r.rows);
+  const notes = results.flatMap((r) => r.notes);
+  const totalSeconds = (performance.now() - started) / 1000;
+
+  if (json) {
+    process.stdout.write(JSON.stringify({ machine, config, total_seconds: Number(totalSeconds.toFixed(1)), ratio: 'peer median / ours median; > 1 means ours is faster', rows, notes }, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? Math.round(value * 100) / 100 : value), 2) + '\n');
+    return;
+  }
+  const runsLine = [
+    only.has('issue') ? `client cert ${config.issue_runs}, sign CSR ${config.sign_runs}` : '',
+    only.has('list') ? `list ${config.list_runs} (openssl loop ${config.list_peer_runs})` : '',
+  ].filter(Boolean).join(', ');
+  const commands = new Map<string, string>();
+  for (const r of rows) {
+    commands.set(`ours ${r.benchmark}`, r.ours_command);
+    commands.set(`peer ${r.benchmark.replace(/, (CLI \(spawn\)|in-process)$/, '')}`, r.peer_command);
+  }
+  const out = [
+    'crdb-tls benchmarks',
+    `machine: node ${machine.node} (bundled OpenSSL ${machine.node_openssl}); openssl CLI: ${machine.openssl_cli}; ${machine.cpus} CPUs (${machine.cpu_model}); ${machine.os}`,
+    `runs per contender: ${runsLine} (+${config.warmups} checked warm-up per contender, not counted${only.has('list') ? '; the openssl listing loop has none, its first timed run is checked' : ''}); contenders interleaved; total ${totalSeconds.toFixed(0)} s`,
+    'ratio = peer median / ours median: above 1 ours is faster, below 1 ours is slower.',
+    '',
+    table(rows),
+    '',
+    'commands:',
+    ...[...commands].map(([k, v]) => `  ${k}: ${v}`),
+    '',
+    'notes:',
+    ...notes.map((n) => `  - ${n}`),
+  ];
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+await main();
