@@ -34,18 +34,32 @@ function expandHome(p: string): string {
   return p;
 }
 
-/** realpath of the path, or of its nearest existing ancestor with the rest appended. */
-function realpathOfNearest(absolute: string): string {
+/**
+ * realpath of the path, or of its nearest existing ancestor with the rest appended. A dangling
+ * symlink is followed by hand: writing through it would create a file where it points.
+ */
+function realpathOfNearest(absolute: string, depth = 0): string {
   let existing = absolute;
   const rest: string[] = [];
   for (;;) {
     try {
       return path.join(fs.realpathSync(existing), ...rest.reverse());
     } catch {
+      const target = danglingLinkTarget(existing);
+      if (target !== undefined && depth < 40) return realpathOfNearest(path.join(target, ...rest.reverse()), depth + 1);
       const parent = path.dirname(existing);
       if (parent === existing) return absolute;
       rest.push(path.basename(existing));
       existing = parent;
     }
+  }
+}
+
+function danglingLinkTarget(candidate: string): string | undefined {
+  try {
+    if (!fs.lstatSync(candidate).isSymbolicLink()) return undefined;
+    return path.resolve(path.dirname(candidate), fs.readlinkSync(candidate));
+  } catch {
+    return undefined;
   }
 }

@@ -100,3 +100,14 @@ describe('paths allowed to the tools', () => {
     assert.equal(error.code, 'invalid_input');
   });
 });
+
+test('a dangling symlink inside a root that points outside it is refused', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-dangling-'));
+  try {
+    fs.symlinkSync('/nonexistent-crdb-tls-target/ca.crt', path.join(root, 'ca.crt'));
+    const paths = new AllowedPaths([root]);
+    assert.throws(() => paths.resolve(path.join(root, 'ca.crt')), (error: ToolError) => error.code === 'outside_roots');
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
