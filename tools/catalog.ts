@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '../src/core/tool.js';
+import auditLog from './audit_log.js';
 import createCa from './create_ca.js';
 import createClientCa from './create_client_ca.js';
 import createClientCert from './create_client_cert.js';
@@ -7,7 +8,7 @@ import inspectCertificate from './inspect_certificate.js';
 import listCerts from './list_certs.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

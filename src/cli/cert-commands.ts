@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import type { ToolDefinition } from '../core/tool.js';
-import { EXIT_FAILED, EXIT_OK, invokeTool, type CliEnvironment } from './invoke.js';
+import type { Runtime } from '../core/runtime.js';
+import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -22,18 +23,20 @@ function signingOptions(command: Command, lifetime: string): Command {
     .option('--key-size <bits>', 'RSA key size', integer)
     .option('--lifetime <duration>', `certificate lifetime (default ${lifetime})`)
     .option('--overwrite', 'replace existing files')
+    .option('--dry-run', 'only show what would change, and its severity; change nothing')
+    .option('--yes', 'confirm a change that needs confirmation without asking (for scripts)')
     .option('--json', 'print the structured result as JSON');
 }
 
 function signingInput(options: Options): Options {
-  return defined({ certs_dir: options.certsDir, ca_key: options.caKey, key_size: options.keySize, lifetime: options.lifetime, overwrite: options.overwrite });
+  return defined({ certs_dir: options.certsDir, ca_key: options.caKey, key_size: options.keySize, lifetime: options.lifetime, overwrite: options.overwrite, dry_run: options.dryRun });
 }
 
 /** `crdb-tls cert ...`: the verbs of `cockroach cert`, same flag names, plus --json. */
-export function certCommands(tool: Lookup, env: CliEnvironment, setExit: (code: number) => void): Command {
+export function certCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command {
   const cert = new Command('cert').description('create, list and inspect CockroachDB certificates (cockroach cert compatible)');
   const run = async (name: string, input: Options, options: Options, exitCodeOf?: (o: Options) => number) =>
-    setExit(await invokeTool(tool(name), input, env, { json: Boolean(options.json), ...(exitCodeOf ? { exitCodeOf } : {}) }));
+    setExit(await invokeTool(tool(name), input, await runtime(), { json: Boolean(options.json), yes: Boolean(options.yes), ...(exitCodeOf ? { exitCodeOf } : {}) }));
   const add = (command: Command) => cert.addCommand(command);
 
   for (const [verb, toolName, what] of [['create-ca', 'create_ca', 'the cluster CA (ca.crt)'], ['create-client-ca', 'create_client_ca', 'a separate client CA (ca-client.crt)']] as const) {

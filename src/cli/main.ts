@@ -1,10 +1,11 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { catalog, findTool } from '../../tools/catalog.js';
-import { loadConfig } from '../core/config.js';
+import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
+import { createRuntime, type Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
-import { EXIT_OK, EXIT_USAGE } from './invoke.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
 
 function toolByName(name: string) {
   const tool = findTool(name);
@@ -19,6 +20,9 @@ export async function main(argv: string[]): Promise<number> {
   const setExit = (code: number) => {
     exitCode = code;
   };
+  // Opened on first use, so that --help and usage errors never touch the state dir or a database.
+  let runtime: Promise<Runtime> | undefined;
+  const cliRuntime = () => (runtime ??= createRuntime('cli', process.env, log));
   const program = new Command('crdb-tls')
     .description('CockroachDB TLS made painless: certificates, diagnosis and rotation')
     .version(packageJson.version, '-v, --version')
@@ -29,13 +33,21 @@ export async function main(argv: string[]): Promise<number> {
       outputError: (message, write) => write(`crdb-tls: ${message.replace(/^error: /, '').trim()} (see --help)\n`),
     });
 
-  program.addCommand(certCommands(toolByName, { config: loadConfig('cli'), log }, setExit));
+  program.addCommand(certCommands(toolByName, cliRuntime, setExit));
+  program
+    .command('audit')
+    .description('show recent gated actions: who asked, who confirmed, what happened')
+    .option('--limit <n>', 'how many events', (value) => Number(value))
+    .option('--tool <name>', 'only events of this tool')
+    .option('--json', 'print the structured result as JSON')
+    .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
+      setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
   program
     .command('mcp')
     .description('serve the tool catalog to an MCP client over stdio (stdout is the protocol; logs go to stderr)')
     .action(async () => {
       const { serveStdio } = await import('../mcp/stdio.js');
-      await serveStdio({ catalog, config: loadConfig('mcp'), log, version: packageJson.version });
+      await serveStdio({ catalog, runtime: await createRuntime('mcp', process.env, log), version: packageJson.version });
     });
 
   // Every subcommand exits through exitOverride so that commander's codes map onto ours.
@@ -47,10 +59,15 @@ export async function main(argv: string[]): Promise<number> {
 
   try {
     await program.parseAsync(argv, { from: 'user' });
+    if (runtime) await (await runtime).close();
   } catch (error) {
     if (error instanceof CommanderError) {
       const benign = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
       return benign ? EXIT_OK : EXIT_USAGE;
+    }
+    if (error instanceof ToolError) {
+      process.stderr.write(`crdb-tls: ${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`);
+      return error.code === 'invalid_input' ? EXIT_USAGE : EXIT_FAILED;
     }
     log.error({ err: error }, 'unexpected failure');
     process.stderr.write(`crdb-tls: internal error: ${(error as Error).message} — this is a bug; run with CRDB_TLS_LOG_LEVEL=debug for details\n`);

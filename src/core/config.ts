@@ -8,6 +8,8 @@ export interface Config {
   defaultCertsDir: string | undefined;
   defaultCaKey: string | undefined;
   stateDir: string;
+  /** Shared store in PostgreSQL/CockroachDB; undefined keeps state in the process and a file. */
+  databaseUrl: string | undefined;
 }
 
 export type Face = 'cli' | 'mcp' | 'slack';
@@ -34,5 +36,6 @@ export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Co
     defaultCertsDir: env.COCKROACH_CERTS_DIR || undefined,
     defaultCaKey: env.COCKROACH_CA_KEY || undefined,
     stateDir: env.CRDB_TLS_STATE_DIR || path.join(stateHome, 'crdb-tls'),
+    databaseUrl: env.CRDB_TLS_DATABASE_URL || undefined,
   };
 }

@@ -1,4 +1,7 @@
 import * as z from 'zod';
+import { Gate, inputHash } from '../gate/gate.js';
+import type { GatePolicy } from '../gate/policy.js';
+import type { AuditEventKind, Store } from '../store/types.js';
 import { ToolError, toStructuredError, type StructuredError } from './errors.js';
 import { publicInputSchema } from './envelope.js';
 import { isMutating, type Assessment, type ToolContext, type ToolDefinition } from './tool.js';
@@ -7,19 +10,6 @@ export type RunResult =
   | { ok: true; output: Record<string, unknown>; text: string }
   | { ok: false; error: StructuredError };
 
-/**
- * The confirmation gate's seat in the runner. It sees the assessment of every mutating call
- * before anything changes and either lets it proceed or answers in its place
- * (confirmation_required, refused). The policy itself lives in src/gate.
- */
-export interface Gate {
-  decide(tool: ToolDefinition, input: Record<string, unknown>, assessment: Assessment, ctx: ToolContext): Promise<GateDecision>;
-}
-export type GateDecision = { proceed: true } | { proceed: false; output: Record<string, unknown> };
-
-/** Until the gate lands every assessed call proceeds; the CLI's --overwrite style flags still guard files. */
-export const openGate: Gate = { decide: async () => ({ proceed: true }) };
-
 /** Formats zod issues as one line: "user: expected string; lifetime: invalid duration". */
 export function describeValidationIssues(error: z.ZodError): string {
   return error.issues
@@ -27,28 +17,97 @@ export function describeValidationIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** validate → assess → gate → run → (audit, later) → structured result or structured error. */
-export async function runTool(tool: ToolDefinition, rawInput: unknown, ctx: ToolContext, gate: Gate = openGate): Promise<RunResult> {
-  const parsed = publicInputSchema(tool).safeParse(rawInput ?? {});
-  if (!parsed.success) {
-    return { ok: false, error: { code: 'invalid_input', message: `invalid input for ${tool.name}: ${describeValidationIssues(parsed.error)}`, hint: `See the input schema of ${tool.name}.` } };
+const SECRET_FIELD = /password|secret|token|private/i;
+
+/** What of an input goes into the audit trail: everything but fields that may hold secrets. */
+function auditableInput(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([key]) => !SECRET_FIELD.test(key)));
+}
+
+/**
+ * The one way any face runs a tool: validate → (read-only check) → assess → gate → run → audit,
+ * ending in a structured result or a structured error, never a stack trace. Faces cannot bypass
+ * it: they get tools only through it.
+ */
+export class Runner {
+  private readonly gate: Gate;
+
+  constructor(
+    readonly policy: GatePolicy,
+    readonly store: Store,
+    now: () => Date = () => new Date(),
+  ) {
+    this.gate = new Gate(policy, store, now);
   }
-  try {
-    if (!isMutating(tool)) {
-      const output = await tool.run(parsed.data, ctx);
-      return { ok: true, output, text: tool.summary(output) };
+
+  /** The tools a face may show: read-only mode removes every mutating one (DESIGN.md §3). */
+  visible(catalog: ToolDefinition[]): ToolDefinition[] {
+    return this.policy.readOnly ? catalog.filter((tool) => !isMutating(tool)) : catalog;
+  }
+
+  async run(tool: ToolDefinition, rawInput: unknown, ctx: ToolContext): Promise<RunResult> {
+    if (this.policy.readOnly && isMutating(tool)) {
+      return { ok: false, error: { code: 'refused', message: `${tool.name} changes things and this server is in read-only mode`, hint: 'Unset CRDB_TLS_READ_ONLY to allow changes.' } };
     }
-    const { confirmation_id: _confirmationId, dry_run: dryRun, ...input } = parsed.data as Record<string, unknown>;
-    const assessment = await tool.assess!(input, ctx);
+    const parsed = publicInputSchema(tool).safeParse(rawInput ?? {});
+    if (!parsed.success) {
+      return { ok: false, error: { code: 'invalid_input', message: `invalid input for ${tool.name}: ${describeValidationIssues(parsed.error)}`, hint: `See the input schema of ${tool.name}.` } };
+    }
+    try {
+      if (!isMutating(tool)) {
+        const output = await tool.run(parsed.data, ctx);
+        return { ok: true, output, text: tool.summary(output) };
+      }
+      return await this.runMutating(tool, parsed.data as Record<string, unknown>, ctx);
+    } catch (error) {
+      if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
+      return { ok: false, error: toStructuredError(error) };
+    }
+  }
+
+  private async runMutating(tool: ToolDefinition, data: Record<string, unknown>, ctx: ToolContext): Promise<RunResult> {
+    const { confirmation_id: confirmationId, dry_run: dryRun, ...input } = data;
+    const hash = inputHash(tool.name, input);
+    const audit = (event: z.infer<typeof AuditEventKind>, assessment: Assessment | undefined, extra: { confirmer?: string | null; confirmationId?: string | null; detail?: Record<string, unknown> } = {}) =>
+      this.store.appendAudit({
+        event,
+        tool: tool.name,
+        requester: ctx.requester,
+        confirmer: extra.confirmer ?? null,
+        severity: assessment?.severity ?? null,
+        confirmation_id: extra.confirmationId ?? null,
+        input_hash: hash,
+        detail: { input: auditableInput(input), ...(assessment ? { impact: assessment.impact, changes: assessment.changes } : {}), ...extra.detail },
+      });
+
+    let assessment: Assessment;
+    try {
+      assessment = await tool.assess!(input, ctx);
+    } catch (error) {
+      await audit('refused', undefined, { detail: { stage: 'assess', error: toStructuredError(error) } });
+      throw error;
+    }
     if (dryRun) {
-      return { ok: true, output: { status: 'dry_run', assessment }, text: `Dry run (${assessment.severity}): ${assessment.impact}` };
+      await audit('dry_run', assessment);
+      return { ok: true, output: { status: 'dry_run', assessment }, text: `Dry run, nothing changed. Severity ${assessment.severity}: ${assessment.impact}\nChanges: ${assessment.changes.join('; ')}\nRollback: ${assessment.rollback}` };
     }
-    const decision = await gate.decide(tool, parsed.data, assessment, ctx);
-    if (!decision.proceed) return { ok: true, output: decision.output, text: String(decision.output.reason ?? decision.output.status) };
-    const result = await tool.run(input, ctx);
+    await audit('requested', assessment, { confirmationId: (confirmationId as string | undefined) ?? null });
+    const decision = await this.gate.decide(tool, hash, assessment, confirmationId as string | undefined, ctx);
+    if (!decision.proceed) {
+      const pendingId = (decision.output.confirmation as { id?: string } | undefined)?.id ?? (confirmationId as string | undefined) ?? null;
+      await audit(decision.event, assessment, { confirmationId: pendingId, detail: { reason: decision.output.reason } });
+      return { ok: true, output: decision.output, text: decision.text };
+    }
+    if (decision.confirmer) await audit('confirmed', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId });
+    let result: Record<string, unknown>;
+    try {
+      result = await tool.run(input, ctx);
+    } catch (error) {
+      await audit('failed', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId, detail: { error: toStructuredError(error) } });
+      throw error;
+    }
+    // Durable before the caller hears "done" (DESIGN.md §4).
+    await audit('done', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId });
     return { ok: true, output: { status: 'done', result, assessment }, text: tool.summary(result) };
-  } catch (error) {
-    if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
-    return { ok: false, error: toStructuredError(error) };
   }
 }

@@ -2,6 +2,8 @@ import * as z from 'zod';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
 import type { AllowedPaths } from './paths.js';
+import type { AskPerson } from '../gate/gate.js';
+import type { Store } from '../store/types.js';
 
 /** What a tool does to the world (DESIGN.md §2). The last three make a tool "mutating". */
 export type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
@@ -32,11 +34,18 @@ export interface ToolContext {
   config: Config;
   paths: AllowedPaths;
   log: Logger;
+  /** Where confirmations and the audit trail live (read by audit_log). */
+  store: Store;
   /** Who asked, as DESIGN.md §3 defines it per face. */
   requester: string;
   /** Asks the person for a secret without echoing it; absent where nobody can be asked (MCP, CI). */
   promptSecret?: (question: string) => Promise<string>;
   signal?: AbortSignal;
+  /**
+   * Asks the person to confirm a gated call right now, where the face can (MCP elicitation, a
+   * terminal prompt, --yes); absent where it cannot, and the gate answers confirmation_required.
+   */
+  askPerson?: AskPerson;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

@@ -1,27 +1,48 @@
 import os from 'node:os';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { Config } from '../core/config.js';
 import { publicInputSchema, publicOutputSchema } from '../core/envelope.js';
-import type { Logger } from '../core/log.js';
-import { AllowedPaths } from '../core/paths.js';
-import { runTool } from '../core/runner.js';
+import type { Runtime } from '../core/runtime.js';
 import type { ToolContext, ToolDefinition } from '../core/tool.js';
+import type { AskPerson } from '../gate/gate.js';
 
 export interface McpFaceOptions {
   catalog: ToolDefinition[];
-  config: Config;
-  log: Logger;
+  runtime: Runtime;
   version: string;
 }
 
-/** The MCP face: every catalog tool, its schemas and annotations, answered through the runner. */
-export function createMcpServer({ catalog, config, log, version }: McpFaceOptions): McpServer {
+/**
+ * Asks the person through the MCP client (elicitation), showing the impact; only an explicit
+ * accept with the box ticked counts as agreement.
+ */
+function elicitationPrompt(server: McpServer): AskPerson {
+  return async ({ tool, assessment }) => {
+    const result = await server.server.elicitInput({
+      mode: 'form',
+      message: [
+        `${tool.title} needs your confirmation (severity ${assessment.severity}).`,
+        `Impact: ${assessment.impact}`,
+        `Changes: ${assessment.changes.join('; ')}`,
+        `Rollback: ${assessment.rollback}`,
+      ].join('\n'),
+      requestedSchema: {
+        type: 'object',
+        properties: { confirm: { type: 'boolean', title: 'I understand the impact; go ahead', default: false } },
+        required: ['confirm'],
+      },
+    });
+    if (result.action === 'accept') return result.content?.confirm === true ? 'accept' : 'decline';
+    return result.action;
+  };
+}
+
+/** The MCP face: the visible catalog, its schemas and annotations, answered through the runner. */
+export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): McpServer {
   const server = new McpServer({ name: 'crdb-tls', title: 'CockroachDB TLS', version });
-  const paths = new AllowedPaths(config.roots);
   const requester = () => `${os.userInfo().username} via ${server.server.getClientVersion()?.name ?? 'an MCP client'}`;
 
-  for (const tool of catalog) {
+  for (const tool of runtime.runner.visible(catalog)) {
     server.registerTool(
       tool.name,
       {
@@ -32,8 +53,17 @@ export function createMcpServer({ catalog, config, log, version }: McpFaceOption
         annotations: { title: tool.title, ...tool.annotations },
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
-        const ctx: ToolContext = { config, paths, log, requester: requester(), signal: extra.signal };
-        const outcome = await runTool(tool, args, ctx);
+        const canElicit = server.server.getClientCapabilities()?.elicitation !== undefined;
+        const ctx: ToolContext = {
+          config: runtime.config,
+          paths: runtime.paths,
+          log: runtime.log,
+          store: runtime.runner.store,
+          requester: requester(),
+          signal: extra.signal,
+          ...(canElicit ? { askPerson: elicitationPrompt(server) } : {}),
+        };
+        const outcome = await runtime.runner.run(tool, args, ctx);
         if (!outcome.ok) {
           const { code, message, hint } = outcome.error;
           return { isError: true, content: [{ type: 'text', text: `Error (${code}): ${message}${hint ? `\nHint: ${hint}` : ''}` }] };

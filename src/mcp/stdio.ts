@@ -4,13 +4,13 @@ import { createMcpServer, type McpFaceOptions } from './server.js';
 /** Serves the catalog on stdin/stdout until the client closes the pipe. stdout is the protocol's alone. */
 export async function serveStdio(options: McpFaceOptions): Promise<void> {
   const server = createMcpServer(options);
-  const transport = new StdioServerTransport();
-  await server.connect(transport);
+  await server.connect(new StdioServerTransport());
   const closed = new Promise<void>((resolve) => {
     server.server.onclose = () => resolve();
     process.stdin.on('end', () => resolve());
   });
-  options.log.info({ tools: options.catalog.length }, 'MCP server listening on stdio');
+  options.runtime.log.info({ tools: options.runtime.runner.visible(options.catalog).length }, 'MCP server listening on stdio');
   await closed;
   await server.close();
+  await options.runtime.close();
 }

@@ -118,7 +118,7 @@ before(() => {
   const caKey = path.join(pristine.safe, 'ca.key');
   runCliOk(create('create-ca', pristine.certs, caKey));
   runCliOk(create('create-node', pristine.certs, caKey, 'localhost', '127.0.0.1'));
-  runCliOk(create('create-client', pristine.certs, caKey, 'root'));
+  runCliOk(create('create-client', pristine.certs, caKey, 'root', '--yes'));
 });
 
 after(() => {
@@ -270,12 +270,16 @@ describe('a certs dir the user may not write', () => {
   /** Runs the bundle as nobody; copies it somewhere nobody can read it if the checkout is closed to them. */
   function runAsNobody(args: string[]): CliResult {
     const { uid, gid } = nobodyIds();
+    // nobody keeps its own audit trail: the test's state dir belongs to root.
+    const stateDir = freshDir('nobody-state');
+    fs.chownSync(stateDir, uid, gid);
+    const env = cliEnv({ CRDB_TLS_STATE_DIR: stateDir });
     const probe = spawnSync(process.execPath, [CLI_BUNDLE, '--version'], { uid, gid, encoding: 'utf8' });
-    if (probe.status === 0) return runCli(args, { uid, gid, cwd: base });
+    if (probe.status === 0) return runCli(args, { uid, gid, cwd: base, env });
     const copy = path.join(freshDir('bundle'), 'crdb-tls.mjs');
     fs.copyFileSync(CLI_BUNDLE, copy);
     fs.chmodSync(copy, 0o755);
-    const result = spawnSync(process.execPath, [copy, ...args], { uid, gid, cwd: base, env: cliEnv(), encoding: 'utf8', input: '' });
+    const result = spawnSync(process.execPath, [copy, ...args], { uid, gid, cwd: base, env, encoding: 'utf8', input: '' });
     if (result.error) throw result.error;
     return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };
   }
@@ -348,7 +352,7 @@ describe('existing files and --overwrite', () => {
     const oldKey = fs.readFileSync(keyPath);
     const oldCert = fs.readFileSync(certPath);
 
-    runCliOk(create('create-node', pki.certs, pki.caKey, 'localhost', 'node2.example.com', '--overwrite'));
+    runCliOk(create('create-node', pki.certs, pki.caKey, 'localhost', 'node2.example.com', '--overwrite', '--yes'));
 
     const newKey = fs.readFileSync(keyPath);
     const newCert = new crypto.X509Certificate(fs.readFileSync(certPath));

@@ -81,7 +81,7 @@ describe('rotating the CA with create-ca --overwrite keeps old and new certifica
     before(() => {
       fs.chmodSync(at('certs/ca.crt'), 0o640);
       if (isRoot) fs.chownSync(at('certs/ca.crt'), owner.uid, owner.gid);
-      cli('cert', 'create-ca', '--overwrite', ...signing);
+      cli('cert', 'create-ca', '--overwrite', '--yes', ...signing);
       bundle = pemBlocks(read('certs/ca.crt').toString('utf8'));
     });
 
@@ -129,7 +129,7 @@ describe('rotating the CA with create-ca --overwrite keeps old and new certifica
 
     test('create-ca --overwrite --allow-ca-key-reuse signs a new CA with the existing key and keeps both older CAs', () => {
       const keyBefore = read('safe/ca.key');
-      cli('cert', 'create-ca', '--overwrite', '--allow-ca-key-reuse', ...signing);
+      cli('cert', 'create-ca', '--overwrite', '--allow-ca-key-reuse', '--yes', ...signing);
       assert.deepEqual(read('safe/ca.key'), keyBefore, 'the key file is reused, not rewritten');
       const now = pemBlocks(read('certs/ca.crt').toString('utf8'));
       assert.equal(now.length, 3);

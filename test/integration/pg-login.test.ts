@@ -63,11 +63,11 @@ describe('a PostgreSQL server with TLS and cert auth, using certificates made by
     fs.mkdirSync(path.join(work, 'safe'));
     issue(['create-ca', '--certs-dir', 'certs', '--ca-key', 'safe/ca.key']);
     issue(['create-node', 'localhost', '127.0.0.1', '--certs-dir', 'certs', '--ca-key', 'safe/ca.key']);
-    issue(['create-client', 'root', '--certs-dir', 'certs', '--ca-key', 'safe/ca.key']);
+    issue(['create-client', 'root', '--certs-dir', 'certs', '--ca-key', 'safe/ca.key', '--yes']);
     issue(['create-client', 'Alice', '--certs-dir', 'certs', '--ca-key', 'safe/ca.key']);
     // A second, unrelated CA whose certificates the server must not accept.
     issue(['create-ca', '--certs-dir', 'other-certs', '--ca-key', 'safe/other-ca.key']);
-    issue(['create-client', 'root', '--certs-dir', 'other-certs', '--ca-key', 'safe/other-ca.key']);
+    issue(['create-client', 'root', '--certs-dir', 'other-certs', '--ca-key', 'safe/other-ca.key', '--yes']);
     server = await startTlsPostgres({ serverCert: path.join(certs(), 'node.crt'), serverKey: path.join(certs(), 'node.key'), ca: path.join(certs(), 'ca.crt') });
     await createRoles(server, ['alice']);
   });

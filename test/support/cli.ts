@@ -2,6 +2,7 @@
 // so tests see exactly what a person at a shell sees: exit code, stdout, stderr and the files.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,12 +29,23 @@ export interface CliResult {
 }
 
 /** Variables that would silently change what the CLI does (default certs dir, CA key, allowed roots). */
-const AMBIENT_VARIABLES = ['COCKROACH_CERTS_DIR', 'COCKROACH_CA_KEY', 'CRDB_TLS_ROOTS'];
+const AMBIENT_VARIABLES = ['COCKROACH_CERTS_DIR', 'COCKROACH_CA_KEY', 'CRDB_TLS_ROOTS', 'CRDB_TLS_DATABASE_URL', 'CRDB_TLS_READ_ONLY', 'CRDB_TLS_CONFIRM_THRESHOLD'];
+
+/** One audit/state dir per test process, so tests never write into the developer's ~/.local/state. */
+let stateDir: string | undefined;
+export function testStateDir(): string {
+  if (!stateDir) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-state-'));
+    stateDir = dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return stateDir;
+}
 
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const name of AMBIENT_VARIABLES) delete env[name];
-  return { ...env, ...extra };
+  return { ...env, CRDB_TLS_STATE_DIR: testStateDir(), ...extra };
 }
 
 function assertBuilt(): void {
