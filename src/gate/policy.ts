@@ -29,7 +29,9 @@ export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): GatePolicy 
   if (raw !== 'low' && raw !== 'medium' && raw !== 'high' && raw !== 'never') {
     throw new PolicyError(`CRDB_TLS_CONFIRM_THRESHOLD=${env.CRDB_TLS_CONFIRM_THRESHOLD} is not one of low, medium, high, never`);
   }
-  return { threshold: raw, readOnly: parseBoolean('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY), confirmationTtlMs: 10 * 60_000 };
+  const ttl = (env.CRDB_TLS_CONFIRMATION_TTL_SECONDS ?? '600').trim();
+  if (!/^[1-9][0-9]{0,5}$/.test(ttl)) throw new PolicyError(`CRDB_TLS_CONFIRMATION_TTL_SECONDS=${ttl} is not a whole number of seconds between 1 and 999999`);
+  return { threshold: raw, readOnly: parseBoolean('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY), confirmationTtlMs: Number(ttl) * 1000 };
 }
 
 export function needsConfirmation(severity: Severity, policy: GatePolicy): boolean {

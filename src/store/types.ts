@@ -65,7 +65,7 @@ export function explainConsumeFailure(reason: Exclude<ConsumeOutcome, { ok: true
     case 'declined':
       return 'this confirmation was declined';
     case 'expired':
-      return 'this confirmation expired (they last 10 minutes)';
+      return 'this confirmation expired (they last 10 minutes unless CRDB_TLS_CONFIRMATION_TTL_SECONDS says otherwise)';
     case 'other_input':
       return 'this confirmation was given for a different call (tool or input differ)';
   }
