@@ -68,11 +68,11 @@ export class Runner {
   private async runMutating(tool: ToolDefinition, data: Record<string, unknown>, ctx: ToolContext): Promise<RunResult> {
     const { confirmation_id: confirmationId, dry_run: dryRun, ...input } = data;
     const hash = inputHash(tool.name, input);
-    const audit = (event: z.infer<typeof AuditEventKind>, assessment: Assessment | undefined, extra: { confirmer?: string | null; confirmationId?: string | null; detail?: Record<string, unknown> } = {}) =>
+    const audit = (event: z.infer<typeof AuditEventKind>, assessment: Assessment | undefined, extra: { requester?: string; confirmer?: string | null; confirmationId?: string | null; detail?: Record<string, unknown> } = {}) =>
       this.store.appendAudit({
         event,
         tool: tool.name,
-        requester: ctx.requester,
+        requester: extra.requester ?? ctx.requester,
         confirmer: extra.confirmer ?? null,
         severity: assessment?.severity ?? null,
         confirmation_id: extra.confirmationId ?? null,
@@ -98,16 +98,17 @@ export class Runner {
       await audit(decision.event, assessment, { confirmationId: pendingId, detail: { reason: decision.output.reason } });
       return { ok: true, output: decision.output, text: decision.text };
     }
-    if (decision.confirmer) await audit('confirmed', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId });
+    const who = { requester: decision.requester, confirmer: decision.confirmer, confirmationId: decision.confirmationId };
+    if (decision.confirmer) await audit('confirmed', assessment, who);
     let result: Record<string, unknown>;
     try {
       result = await tool.run(input, ctx);
     } catch (error) {
-      await audit('failed', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId, detail: { error: toStructuredError(error) } });
+      await audit('failed', assessment, { ...who, detail: { error: toStructuredError(error) } });
       throw error;
     }
     // Durable before the caller hears "done" (DESIGN.md §4).
-    await audit('done', assessment, { confirmer: decision.confirmer, confirmationId: decision.confirmationId });
+    await audit('done', assessment, who);
     return { ok: true, output: { status: 'done', result, assessment }, text: tool.summary(result) };
   }
 }

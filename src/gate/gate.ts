@@ -8,7 +8,7 @@ export type ConfirmAnswer = 'accept' | 'decline' | 'cancel';
 export type AskPerson = (request: { tool: ToolDefinition; assessment: Assessment }) => Promise<ConfirmAnswer>;
 
 export type GateDecision =
-  | { proceed: true; confirmer: string | null; confirmationId: string | null }
+  | { proceed: true; confirmer: string | null; confirmationId: string | null; requester: string }
   | { proceed: false; event: 'confirmation_required' | 'declined' | 'refused'; output: Record<string, unknown>; text: string };
 
 /** Canonical JSON (sorted keys) so that the same call always hashes the same. */
@@ -56,10 +56,10 @@ export class Gate {
 
   async decide(tool: ToolDefinition, hash: string, assessment: Assessment, confirmationId: string | undefined, ctx: ToolContext): Promise<GateDecision> {
     if (confirmationId !== undefined) return this.redeem(tool, hash, assessment, confirmationId, ctx);
-    if (!needsConfirmation(assessment.severity, this.policy)) return { proceed: true, confirmer: null, confirmationId: null };
+    if (!needsConfirmation(assessment.severity, this.policy)) return { proceed: true, confirmer: null, confirmationId: null, requester: ctx.requester };
     if (ctx.askPerson) {
       const answer = await ctx.askPerson({ tool, assessment });
-      if (answer === 'accept') return { proceed: true, confirmer: ctx.requester, confirmationId: null };
+      if (answer === 'accept') return { proceed: true, confirmer: ctx.requester, confirmationId: null, requester: ctx.requester };
       return refused(answer === 'decline' ? 'the person declined; nothing was changed' : 'the person cancelled the confirmation; nothing was changed', assessment, 'declined');
     }
     const created = this.now();
@@ -92,6 +92,7 @@ export class Gate {
     if (agreed.state_fingerprint !== assessment.state_fingerprint || agreed.severity !== assessment.severity) {
       return refused(`the world changed since the confirmation was given (${agreed.severity === assessment.severity ? 'the files it read are different now' : `severity was ${agreed.severity}, now ${assessment.severity}`}); nothing was done — plan again and ask for a new confirmation`, assessment);
     }
-    return { proceed: true, confirmer: ctx.requester, confirmationId: id };
+    // The person who asked stays the requester; whoever redeemed the id is the confirmer.
+    return { proceed: true, confirmer: ctx.requester, confirmationId: id, requester: outcome.confirmation.requester };
   }
 }
