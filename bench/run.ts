@@ -16,9 +16,10 @@ import path from 'node:path';
 import { CLI_BUNDLE, REPO_ROOT, envInt, machineInfo, progress, type BenchResult, type BenchRow } from './harness.js';
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
+import { benchDiagnose } from './diagnose.js';
 import { formatMs } from './stats.js';
 
-const BENCHMARKS = ['issue', 'list'] as const;
+const BENCHMARKS = ['issue', 'list', 'diagnose'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
+  if (only.has('diagnose')) results.push(await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: config.warmups }));
   const rows = results.flatMap((r) => r.rows);
   const notes = results.flatMap((r) => r.notes);
   const totalSeconds = (performance.now() - started) / 1000;

@@ -4,11 +4,13 @@ import createCa from './create_ca.js';
 import createClientCa from './create_client_ca.js';
 import createClientCert from './create_client_cert.js';
 import createNodeCert from './create_node_cert.js';
+import connectionString from './connection_string.js';
+import diagnoseError from './diagnose_error.js';
 import inspectCertificate from './inspect_certificate.js';
 import listCerts from './list_certs.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, diagnoseError, connectionString] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

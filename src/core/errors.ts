@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'invalid_csr'
   | 'lifetime_exceeds_ca' // a leaf would outlive the CA that signs it
   | 'refused' // the gate or policy refused the call
+  | 'input_too_large' // the input is over the tool's size limit; nothing was processed
   | 'internal'; // a bug: reported with a generic message, details go to the log
 
 export interface StructuredError {

@@ -1,0 +1,142 @@
+// diagnose_error's speed: diagnoses per second on typical pasted errors (the reference corpus),
+// and the time for 1 MiB of adversarial input. Peers, measured in the same run on the same
+// texts: the straightforward way to apply the same knowledge (lowercase the text, one
+// String.includes per known phrase — it only FINDS phrases; ours also normalises, detects the
+// client, extracts facts and writes the fix steps), and `grep -F -i -f phrases` spawned like our CLI.
+//
+// Runs inside bench/run.ts (`npm run bench -- --only diagnose`) or on its own:
+//   node --import tsx bench/diagnose.ts [--json]      (BENCH_DIAGNOSE_RUNS, default 15)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { diagnose } from '../src/diagnose/engine.js';
+import { normalizeErrorText } from '../src/diagnose/normalize.js';
+import { ALL_SIGNALS } from '../src/diagnose/rules/index.js';
+import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, interleave, progress, row, timeSpawn, type BenchResult } from './harness.js';
+import { formatMs, summarize } from './stats.js';
+
+const MiB = 1_048_576;
+const CORPUS = path.join(REPO_ROOT, 'test', 'corpus', 'reference', 'diagnose-cases.json');
+
+interface CorpusCase {
+  text: string;
+  expected_code: string;
+  given_client?: Parameters<typeof diagnose>[0]['client'];
+  connection_string?: string;
+}
+
+export interface DiagnoseBenchOptions {
+  runs: number;
+  warmups: number;
+}
+
+/** The peer's whole algorithm: which known phrases occur, one includes() per phrase. */
+const PHRASES = [...new Set(ALL_SIGNALS.map((s) => s.phrase))];
+function naiveMatch(text: string): number {
+  const lower = text.toLowerCase();
+  let found = 0;
+  for (const phrase of PHRASES) if (lower.includes(phrase)) found++;
+  return found;
+}
+
+/** Near-misses of a long phrase: the input that hurts backtracking matchers most. */
+export function adversarialMiB(): string {
+  const unit = 'x509: certificate signed by unknown authorit';
+  return unit.repeat(Math.ceil(MiB / unit.length)).slice(0, MiB);
+}
+
+function loadCorpus(): CorpusCase[] {
+  return (JSON.parse(fs.readFileSync(CORPUS, 'utf8')) as { cases: CorpusCase[] }).cases;
+}
+
+function timeMs(fn: () => void): number {
+  const start = performance.now();
+  fn();
+  return performance.now() - start;
+}
+
+export async function benchDiagnose(options: DiagnoseBenchOptions): Promise<BenchResult> {
+  const corpus = loadCorpus();
+  const texts = corpus.map((c) => c.text);
+  const inputs = corpus.map((c) => ({ error_text: c.text, ...(c.given_client ? { client: c.given_client } : {}), ...(c.connection_string ? { connection_string: c.connection_string } : {}) }));
+  const correct = corpus.filter((c, i) => diagnose(inputs[i]!).code === c.expected_code).length;
+  const adversarial = adversarialMiB();
+  const scratch = new Scratch('crdb-tls-bench-diagnose-');
+  try {
+    const dir = scratch.dir('inputs');
+    const phrasesFile = path.join(dir, 'phrases.txt');
+    fs.writeFileSync(phrasesFile, PHRASES.join('\n') + '\n');
+    const adversarialFile = path.join(dir, 'adversarial.txt');
+    fs.writeFileSync(adversarialFile, adversarial);
+    const typicalFile = path.join(dir, 'typical.txt');
+    fs.writeFileSync(typicalFile, texts.find((t) => t.includes('PKIX'))!);
+    const grepCheck = spawnSync('grep', ['-F', '-i', '-c', '-f', phrasesFile, typicalFile], { encoding: 'utf8' });
+    if (grepCheck.error) throw new Error('grep is not installed; the CLI peer needs it');
+
+    for (let w = 0; w < options.warmups; w++) {
+      for (const input of inputs) diagnose(input);
+      diagnose({ error_text: adversarial });
+      for (const text of texts) naiveMatch(text);
+    }
+
+    progress(`diagnose: ${corpus.length} reference texts per pass; 1 MiB adversarial input; ${options.runs} runs`);
+    const perText = await interleave('diagnose typical', options.runs, {
+      ours: () => timeMs(() => { for (const input of inputs) diagnose(input); }) / inputs.length,
+      peer: () => timeMs(() => { for (const text of texts) naiveMatch(text); }) / texts.length,
+    });
+    const big = await interleave('diagnose 1 MiB', options.runs, {
+      ours: () => timeMs(() => diagnose({ error_text: adversarial })),
+      peer: () => timeMs(() => naiveMatch(adversarial)),
+    });
+    // Spawned: what a person runs at a shell, start-up included.
+    const cliRuns = Math.max(3, Math.ceil(options.runs / 3));
+    const redirect = (file: string, command: string) => ['-c', `${command} < ${JSON.stringify(file)}`];
+    const spawned = await interleave('diagnose CLI', cliRuns, {
+      ours: () => timeSpawn('sh', redirect(adversarialFile, `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BUNDLE)} diagnose - --json > /dev/null`), { env: cliEnv() }).ms,
+      // grep exits 1 when nothing matches; `; true` keeps that from counting as a failure.
+      peer: () => timeSpawn('sh', redirect(adversarialFile, `grep -F -i -c -f ${JSON.stringify(phrasesFile)} > /dev/null; true`)).ms,
+      // The same CLI on one typical line: how much of the above is process start-up.
+      oursTypical: () => timeSpawn('sh', redirect(typicalFile, `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BUNDLE)} diagnose - --json > /dev/null`), { env: cliEnv() }).ms,
+    });
+
+    const rate = 1000 / summarize(perText.ours).median;
+    const rows = [
+      row('diagnose-typical', 'diagnose a typical pasted error (per text), in-process', perText.ours, perText.peer, `diagnose() over the ${corpus.length} reference texts`, `lowercase + ${PHRASES.length} × String.includes per text`),
+      row('diagnose-1mib', 'diagnose 1 MiB of adversarial text, in-process', big.ours, big.peer, 'diagnose() on 1 MiB of near-miss phrase prefixes', `lowercase + ${PHRASES.length} × String.includes on the same 1 MiB`),
+      row('diagnose-1mib-cli', 'diagnose 1 MiB of adversarial text vs grep, CLI (spawn)', spawned.ours, spawned.peer, 'crdb-tls diagnose - --json < adversarial.txt', `grep -F -i -c -f phrases.txt (${PHRASES.length} phrases) < adversarial.txt`),
+    ];
+    const normalizedLength = normalizeErrorText(adversarial).text.length;
+    return {
+      rows,
+      notes: [
+        `diagnose: ${Math.round(rate).toLocaleString('en-US')} diagnoses per second on typical pasted errors (median ${formatMs(summarize(perText.ours).median)} each over the ${corpus.length} reference texts: one-line messages, JDBC traces, JSON-dumped errors, server log lines).`,
+        `diagnose: 1 MiB of adversarial input (${normalizedLength.toLocaleString('en-US')} characters of near-miss phrases) in ${formatMs(summarize(big.ours).median)} median, max ${formatMs(summarize(big.ours).max)}; the limit is 1,048,576 bytes.`,
+        `diagnose: accuracy on the reference corpus ${correct}/${corpus.length}.`,
+        `diagnose CLI: ${formatMs(summarize(spawned.oursTypical).median)} median for one typical error (node start-up and the bundle load dominate), ${formatMs(summarize(spawned.ours).median)} for 1 MiB.`,
+        'diagnose peers only FIND phrases (no normalisation, client detection, facts or fix steps); they show what a plain search of the same knowledge costs, not a competing diagnoser.',
+      ],
+    };
+  } finally {
+    scratch.dispose();
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  const json = process.argv.includes('--json');
+  if (!fs.existsSync(CLI_BUNDLE)) {
+    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build first\n`);
+    process.exit(1);
+  }
+  const result = await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: envInt('BENCH_WARMUPS', 1) });
+  if (json) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  } else {
+    for (const r of result.rows) {
+      const ratio = r.peer.median / r.ours.median;
+      process.stdout.write(`${r.benchmark}: ours ${formatMs(r.ours.median)} (${formatMs(r.ours.min)} – ${formatMs(r.ours.max)}), peer ${formatMs(r.peer.median)} — ${ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(1)}× slower`}\n  ours: ${r.ours_command}\n  peer: ${r.peer_command}\n`);
+    }
+    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
+  }
+}

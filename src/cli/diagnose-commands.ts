@@ -1,0 +1,92 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Runtime } from '../core/runtime.js';
+import type { ToolDefinition } from '../core/tool.js';
+import { CLIENT_IDS } from '../diagnose/clients.js';
+import { SettingsClient } from '../diagnose/connection-settings.js';
+import { MAX_ERROR_TEXT_BYTES } from '../diagnose/schema.js';
+import { invokeTool } from './invoke.js';
+
+type Lookup = (name: string) => ToolDefinition;
+type Options = Record<string, unknown>;
+
+const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+
+const port = (value: string) => {
+  if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError('expected a port number (1-65535).');
+  return Number(value);
+};
+
+/**
+ * Reads stdin up to one byte MORE than the limit and stops there: a larger paste then reaches the
+ * tool as "over the limit" (input_too_large) without the CLI ever holding more than ~1 MiB.
+ */
+async function readStdin(limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of process.stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    chunks.push(buffer);
+    total += buffer.length;
+    if (total > limit) break;
+  }
+  return Buffer.concat(chunks).subarray(0, limit + 1).toString('utf8');
+}
+
+/** `crdb-tls diagnose` and `crdb-tls connection-string`: the diagnosis verbs. */
+export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command[] {
+  const diagnose = new Command('diagnose')
+    .description('explain a TLS / connection error text and say exactly what to change for your client')
+    .argument('[text...]', 'the error text (quote it), or - to read it from stdin; with no text and a pipe, stdin is read')
+    .addOption(new Option('--client <client>', 'the client that printed it (detected from the text otherwise)').choices([...CLIENT_IDS]))
+    .option('--connection-string <settings>', 'the connection settings used (URL, key=value or .NET form; the password is never shown)')
+    .addOption(new Option('--deployment <kind>', 'where the cluster runs').choices(['cloud', 'self-hosted']))
+    .option('--json', 'print the structured diagnosis as JSON')
+    .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed (e.g. input over 1 MiB), 2 bad usage.')
+    .action(async (text: string[], options: Options, command: Command) => {
+      let errorText: string;
+      if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
+      else if (text.length > 0) errorText = text.join(' ');
+      else if (!process.stdin.isTTY) errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
+      else {
+        command.error('diagnose needs the error text: give it as an argument (quoted), or pipe it in: ... | crdb-tls diagnose -', { exitCode: 2, code: 'crdb-tls.missingText' });
+      }
+      if (errorText.trim() === '') {
+        command.error('diagnose got no error text (stdin was empty): give the text as an argument or pipe it in', { exitCode: 2, code: 'crdb-tls.emptyText' });
+      }
+      setExit(await invokeTool(tool('diagnose_error'), defined({
+        error_text: errorText,
+        client: options.client,
+        connection_string: options.connectionString,
+        deployment: options.deployment,
+      }), await runtime(), { json: Boolean(options.json) }));
+    });
+
+  const connectionString = new Command('connection-string')
+    .description('print correct verify-full TLS connection settings for a client (self-hosted or CockroachDB Cloud)')
+    .addOption(new Option('--client <client>', 'the client or driver').choices([...SettingsClient.options]).makeOptionMandatory())
+    .requiredOption('--host <host>', 'host name the client dials (a name in the node certificate)')
+    .option('--port <port>', 'SQL port (default 26257)', port)
+    .option('--user <user>', 'SQL user (default: from client.USER.crt, else root)')
+    .option('--database <name>', 'database (default defaultdb)')
+    .option('--ca <file>', 'CA certificate that signed the node certificates')
+    .option('--cert <file>', 'client certificate (needs --key)')
+    .option('--key <file>', 'client private key, PEM as CockroachDB writes it (needs --cert)')
+    .option('--cluster <routing-id>', 'CockroachDB Cloud routing id (<cluster-name>-<tenant id>), for clients without SNI')
+    .addOption(new Option('--deployment <kind>', 'cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with --cluster)').choices(['cloud', 'self-hosted']))
+    .option('--json', 'print the structured result as JSON')
+    .action(async (options: Options) =>
+      setExit(await invokeTool(tool('connection_string'), defined({
+        client: options.client,
+        host: options.host,
+        port: options.port,
+        user: options.user,
+        database: options.database,
+        ca: options.ca,
+        cert: options.cert,
+        key: options.key,
+        cluster: options.cluster,
+        deployment: options.deployment,
+      }), await runtime(), { json: Boolean(options.json) })));
+
+  return [diagnose, connectionString];
+}

@@ -1,0 +1,207 @@
+import path from 'node:path';
+import * as z from 'zod';
+import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../clients.js';
+import type { Deployment, DiagnosisCode } from '../codes.js';
+import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../connection-settings.js';
+import type { ParsedConnection } from '../connection-string.js';
+import { emptyFacts, type Facts } from '../extract.js';
+
+/** Everything a guide may tailor its causes and steps to. Every field is optional knowledge. */
+export interface FixContext {
+  client: ClientId | null;
+  family: ClientFamily | null;
+  deployment: Deployment | null;
+  host: string | null;
+  port: number | null;
+  user: string | null;
+  database: string | null;
+  caPath: string | null;
+  certPath: string | null;
+  keyPath: string | null;
+  routingId: string | null;
+  sslmode: string | null;
+  connection: ParsedConnection | null;
+  /** Ids of the signals that matched (rules/*.ts), to pick the most likely cause. */
+  signals: ReadonlySet<string>;
+  facts: Facts;
+}
+
+export function fixContext(partial: Partial<FixContext> = {}): FixContext {
+  return {
+    client: null,
+    family: null,
+    deployment: null,
+    host: null,
+    port: null,
+    user: null,
+    database: null,
+    caPath: null,
+    certPath: null,
+    keyPath: null,
+    routingId: null,
+    sslmode: null,
+    connection: null,
+    signals: new Set(),
+    facts: emptyFacts(),
+    ...partial,
+  };
+}
+
+export const FixStep = z.object({
+  step: z.number().int().min(1),
+  action: z.string(),
+  command: z.string().optional().describe('A shell command to run, exactly'),
+  snippet: Snippet.optional().describe('Configuration or code to use, for the detected or given client'),
+});
+export type FixStep = z.infer<typeof FixStep>;
+
+export const Cause = z.object({
+  rank: z.number().int().min(1),
+  cause: z.string(),
+  likelihood: z.enum(['high', 'medium', 'low']),
+  confirm: z.string().describe('How to check whether this is the cause'),
+  command: z.string().optional(),
+});
+export type Cause = z.infer<typeof Cause>;
+
+export const NextTool = z.object({
+  tool: z.string().describe('Tool name in this catalog (some, like probe_server, come with later releases)'),
+  arguments: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
+  reason: z.string(),
+});
+export type NextTool = z.infer<typeof NextTool>;
+
+export type StepDraft = Omit<FixStep, 'step'>;
+export type CauseDraft = Omit<Cause, 'rank'>;
+
+export interface Guide {
+  /** One sentence: what shows that THIS code is the fault (used to tell alternatives apart). */
+  confirm: (ctx: FixContext) => string;
+  explanation: (ctx: FixContext) => string;
+  causes: (ctx: FixContext) => CauseDraft[];
+  fixes: (ctx: FixContext) => StepDraft[];
+  nextTools: (ctx: FixContext) => NextTool[];
+}
+
+export type GuideTable = Record<DiagnosisCode, Guide>;
+
+// ---- placeholders: what to write when the text did not say
+
+export const hostOf = (ctx: FixContext) => ctx.host ?? '<host>';
+export const portOf = (ctx: FixContext) => ctx.port ?? DEFAULT_PORT;
+export const userOf = (ctx: FixContext) => ctx.user ?? (ctx.facts.users.find((u) => u.role === 'requested')?.user ?? '<user>');
+const textFile = (ctx: FixContext, role: 'ca' | 'client', key: boolean) =>
+  ctx.facts.files.find((f) => f.role === role && (role === 'ca' || (f.path.endsWith('.key') || f.path.endsWith('.pk8')) === key))?.path;
+/** The directory the known files live in (the CA's, else the certificate's or key's), else certs/. */
+export const certsDirOf = (ctx: FixContext) => {
+  const known = ctx.caPath ?? ctx.certPath ?? ctx.keyPath ?? textFile(ctx, 'ca', false) ?? textFile(ctx, 'client', false) ?? textFile(ctx, 'client', true);
+  return known ? path.dirname(known) : path.dirname(DEFAULT_CA_PATH);
+};
+export const caOf = (ctx: FixContext) => ctx.caPath ?? textFile(ctx, 'ca', false) ?? `${certsDirOf(ctx)}/ca.crt`;
+export const certOf = (ctx: FixContext) => {
+  const key = ctx.keyPath ?? textFile(ctx, 'client', true);
+  if (ctx.certPath) return ctx.certPath;
+  const fromText = textFile(ctx, 'client', false);
+  if (fromText) return fromText;
+  if (key && key.endsWith('.key')) return `${key.slice(0, -'.key'.length)}.crt`;
+  if (key && key.endsWith('.key.pk8')) return `${key.slice(0, -'.key.pk8'.length)}.crt`;
+  return `${certsDirOf(ctx)}/client.${userOf(ctx)}.crt`;
+};
+export const keyOf = (ctx: FixContext) => {
+  if (ctx.keyPath) return ctx.keyPath;
+  const fromText = textFile(ctx, 'client', true);
+  if (fromText) return fromText;
+  const cert = ctx.certPath ?? textFile(ctx, 'client', false);
+  if (cert && cert.endsWith('.crt')) return `${cert.slice(0, -'.crt'.length)}.key`;
+  return `${certsDirOf(ctx)}/client.${userOf(ctx)}.key`;
+};
+export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.client] : 'the client');
+export const CA_KEY_PLACEHOLDER = 'my-safe-directory/ca.key';
+
+/** `openssl s_client` speaking pgwire's SSLRequest first (OpenSSL ≥ 1.1.1 `-starttls postgres`). */
+export function opensslProbe(ctx: FixContext, extra = ''): string {
+  const host = hostOf(ctx);
+  return `openssl s_client -connect ${host.includes(':') ? `[${host}]` : host}:${portOf(ctx)} -starttls postgres -servername ${host}${extra} </dev/null`;
+}
+
+/** The client whose settings to show: the one named, else its family's representative, else libpq. */
+export function settingsClient(ctx: FixContext): SettingsClient | null {
+  const client = ctx.client ?? (ctx.family ? FAMILY_REPRESENTATIVE[ctx.family] : 'libpq');
+  return client === 'kafka-changefeed' ? null : client;
+}
+
+/** The full verify-full settings for the client, with the client certificate when `withClientCert`. */
+export function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
+  const client = settingsClient(ctx);
+  if (!client) return null;
+  return buildConnectionSettings({
+    client,
+    host: hostOf(ctx),
+    port: portOf(ctx),
+    user: userOf(ctx),
+    ...(ctx.database ? { database: ctx.database } : {}),
+    ca: caOf(ctx),
+    ...(withClientCert ? { cert: certOf(ctx), key: keyOf(ctx) } : {}),
+    ...(ctx.routingId ? { cluster: ctx.routingId } : {}),
+    ...(ctx.deployment ? { deployment: ctx.deployment } : {}),
+  });
+}
+
+/** Does this attempt use a client certificate? (given in the settings, or named in the text) */
+export function usesClientCert(ctx: FixContext): boolean {
+  const p = ctx.connection?.params ?? {};
+  return Boolean(ctx.certPath || ctx.keyPath || p.sslcert || p.sslkey || p.sslidentity || ctx.facts.files.some((f) => f.role === 'client'));
+}
+
+/** One step "configure the client" with its snippet, and the steps its prerequisites need first. */
+export function configureSteps(ctx: FixContext, action: string, withClientCert = usesClientCert(ctx)): StepDraft[] {
+  const settings = settingsFor(ctx, withClientCert);
+  if (!settings) return [];
+  const steps: StepDraft[] = settings.prerequisites
+    .filter((p) => !p.command.startsWith('crdb-tls cert list'))
+    .map((p) => ({ action: p.why.endsWith('.') ? p.why : `${p.why}.`, command: p.command }));
+  const snippet = settings.settings[0]!;
+  const known = ctx.client ? '' : ` (client not recognised: shown for ${settings.client_name}; run again with --client for yours)`;
+  steps.push({ action: `${action}${known}. ${settings.sslmode_semantics}`, snippet });
+  return steps;
+}
+
+/** The connection string's ssl parameters that replace node-postgres's ssl object. */
+export function nodeOverridingParams(ctx: FixContext): string[] {
+  const p = ctx.connection?.params ?? {};
+  return ['sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'ssl'].filter((name) => p[name] !== undefined);
+}
+
+export const isNodeFamily = (ctx: FixContext) => ctx.family === 'node';
+export const isJava = (ctx: FixContext) => ctx.family === 'java';
+export const isCloud = (ctx: FixContext) => ctx.deployment === 'cloud';
+
+// ---- next tools
+
+export function probeTool(ctx: FixContext, reason: string, withCa = true): NextTool {
+  const args: NextTool['arguments'] = { host: hostOf(ctx), port: portOf(ctx) };
+  if (withCa) args.ca = caOf(ctx);
+  return { tool: 'probe_server', arguments: args, reason: ctx.host ? reason : `${reason} (the host was not in the text: fill it in)` };
+}
+
+export function testConnectionTool(ctx: FixContext): NextTool {
+  const args: NextTool['arguments'] = { host: hostOf(ctx), port: portOf(ctx), user: userOf(ctx), sslmode: 'verify-full', ca: caOf(ctx) };
+  if (usesClientCert(ctx)) Object.assign(args, { cert: certOf(ctx), key: keyOf(ctx) });
+  return { tool: 'test_connection', arguments: args, reason: 'log in with the corrected settings to prove the fix' };
+}
+
+export function connectionStringTool(ctx: FixContext, reason = 'the complete verify-full settings for this client'): NextTool {
+  const args: NextTool['arguments'] = { client: settingsClient(ctx) ?? 'libpq', host: hostOf(ctx), port: portOf(ctx), ca: caOf(ctx) };
+  if (ctx.user) args.user = ctx.user;
+  if (usesClientCert(ctx)) Object.assign(args, { cert: certOf(ctx), key: keyOf(ctx) });
+  if (ctx.routingId) args.cluster = ctx.routingId;
+  return { tool: 'connection_string', arguments: args, reason };
+}
+
+export function inspectTool(file: string, reason: string, ca?: string): NextTool {
+  return { tool: 'inspect_certificate', arguments: { certificate: file, ...(ca ? { ca } : {}) }, reason };
+}
+
+export function listCertsTool(dir: string, reason: string): NextTool {
+  return { tool: 'list_certs', arguments: { certs_dir: dir }, reason };
+}

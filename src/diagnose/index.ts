@@ -1,0 +1,17 @@
+/**
+ * The diagnosis domain, as other parts of crdb-tls use it:
+ * - diagnose(input)                      pasted error text → Diagnosis (code, causes, fix steps, ...)
+ * - fixStepsFor(code, client, context)   the same numbered fix steps for a fault found another way
+ *                                        (probe_server, test_connection)
+ * - guidanceFor(code, client, context)   explanation + causes + fix steps + next tools for a code
+ * - buildConnectionSettings(input)       correct verify-full settings for one client
+ * - analyzeConnectionString(raw, client) parse (redacted) + what the settings mean for that client
+ */
+export { diagnose } from './engine.js';
+export { fixStepsFor, guidanceFor, fixContext, type FixContext } from './fixes/index.js';
+export { buildConnectionSettings, ConnectionSettings, SettingsClient, type SettingsInput } from './connection-settings.js';
+export { analyzeConnectionString, parseConnectionString, ConnectionAnalysis, type ParsedConnection } from './connection-string.js';
+export { DiagnosisCode, DIAGNOSIS_CODES, CODE_TITLES, Deployment } from './codes.js';
+export { ClientId, CLIENT_IDS } from './clients.js';
+export { Diagnosis, DiagnoseInput, MAX_ERROR_TEXT_BYTES } from './schema.js';
+export { renderDiagnosis, renderConnectionSettings } from './text.js';

@@ -1,0 +1,61 @@
+import { signal, type Signal } from './types.js';
+
+/** The server refuses, does not get, or cannot map the client certificate; or a usage is wrong. */
+const serverLog = (line: string) => line.includes('could not accept ssl connection');
+
+export const CLIENT_CERT_SIGNALS: Signal[] = [
+  // client_cert_untrusted: the server's alert. In a PostgreSQL server log the same alert text came
+  // FROM the client, which did not trust the server (toolchain §3: unknown CA → server log "tlsv1 alert unknown ca").
+  signal('alert.unknown-ca', 'tlsv1 alert unknown ca', { client_cert_untrusted: 0.9 }, 'ref §6.2, §3.1; toolchain §3', {
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
+  }),
+  signal('node.alert-unknown-ca-code', 'err_ssl_tlsv1_alert_unknown_ca', { client_cert_untrusted: 0.93 }, 'toolchain §3 (node-pg 8.23)'),
+  signal('go.alert-unknown-ca', 'tls: unknown certificate authority', { client_cert_untrusted: 0.9 }, 'ref §3.1, §6.1'),
+  signal('alert.unknown-ca-any', 'alert unknown ca', { client_cert_untrusted: 0.85 }, 'diagnosis-codes.md', {
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
+  }),
+  signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1'),
+  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate")'),
+  signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', { boundary: true }),
+  signal('pg.client-verify-failed', 'client certificate verification failed', { client_cert_untrusted: 0.85 }, 'toolchain §3 (PostgreSQL 18 server DETAIL)'),
+
+  // client_cert_required
+  signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'toolchain §3 (PostgreSQL 15/18, psql and node-pg)'),
+  signal('cockroach.no-peer-certs', 'no tls peer certificates, but required for auth', { client_cert_required: 0.95 }, 'ref §3.3 (pkg/sql/pgwire auth_methods.go)'),
+  signal('cockroach.no-client-certs', 'no client certificates in request', { client_cert_required: 0.85 }, 'ref §3.3 (pkg/security/auth.go)'),
+  signal('go.client-no-cert', "client didn't provide a certificate", { client_cert_required: 0.9 }, 'diagnosis-codes.md (Go crypto/tls server)'),
+  signal('alert.cert-required-13', 'tlsv13 alert certificate required', { client_cert_required: 0.92 }, 'diagnosis-codes.md (TLS 1.3 certificate_required alert)'),
+  signal('alert.cert-required', 'certificate required', { client_cert_required: 0.75 }, 'diagnosis-codes.md', { boundary: true }),
+  // With CockroachDB's default cert-password rule a missing client certificate falls back to a
+  // password the client does not have (ref §3.2).
+  signal('libpq.no-password', 'fe_sendauth: no password supplied', { client_cert_required: 0.55, password_auth_failed: 0.35 }, 'ref §3.2 (cert-password fallback)'),
+
+  // client_cert_user_mismatch
+  signal('cockroach.cert-auth-failed', 'certificate authentication failed for user', { client_cert_user_mismatch: 0.93 }, 'ref §3.3 (pkg/security/auth.go); toolchain §3'),
+  signal('cockroach.cert-is-for', 'but certificate is for', { client_cert_user_mismatch: 0.9 }, 'ref §3.3 (older versions)'),
+  signal('cockroach.principals', 'client certificate has principals', { client_cert_user_mismatch: 0.85 }, 'ref §1.5 (older loader)'),
+  signal('cockroach.tenant-cert-as-user', 'using tenant client certificate as user certificate is not allowed', { client_cert_user_mismatch: 0.85 }, 'ref §3.3'),
+  signal('cockroach.subject-required', 'subject_required cluster setting mandates', { client_cert_user_mismatch: 0.85 }, 'ref §3.3'),
+  signal('cockroach.subject-dn', 'could not parse certificate subject dn', { client_cert_user_mismatch: 0.6 }, 'ref §3.3'),
+  signal('pg.authenticated-user-name', 'and authenticated user name (', { client_cert_user_mismatch: 0.88 }, 'toolchain §3 (PostgreSQL server log)'),
+
+  // cert_wrong_usage
+  signal('go.incompatible-usage', 'certificate specifies an incompatible key usage', { cert_wrong_usage: 0.93 }, 'ref §3.1, §6.1'),
+  signal('openssl.unsupported-purpose', 'unsupported certificate purpose', { cert_wrong_usage: 0.93 }, 'diagnosis-codes.md (OpenSSL X509_V_ERR_INVALID_PURPOSE)'),
+  signal('java.eku', 'extended key usage does not permit use for tls', { cert_wrong_usage: 0.9 }, 'Java EndEntityChecker'),
+  signal('go.not-authorized-to-sign', 'not authorized to sign other certificates', { cert_wrong_usage: 0.8 }, 'Go crypto/x509 (CA without the CA flag / keyCertSign)'),
+  signal('openssl.invalid-ca', 'invalid ca certificate', { cert_wrong_usage: 0.6 }, 'OpenSSL X509_V_ERR_INVALID_CA'),
+
+  // client_cert_file_missing
+  signal('libpq.open-cert', 'could not open certificate file', { client_cert_file_missing: 0.9 }, 'diagnosis-codes.md (libpq fe-secure-openssl.c)'),
+  signal('libpq.no-key-file', 'certificate present, but not private key file', { client_cert_file_missing: 0.95 }, 'diagnosis-codes.md (libpq fe-secure-openssl.c)'),
+  signal('libpq.read-cert', 'could not read certificate file', { client_cert_file_missing: 0.8 }, 'libpq fe-secure-openssl.c'),
+  signal('cockroach.stat-key', 'could not stat key file', { client_cert_file_missing: 0.75 }, 'ref §1.5'),
+  signal('cockroach.not-regular', 'is not a regular file', { client_cert_file_missing: 0.45 }, 'ref §1.5'),
+  signal('pgx.read-sslkey', 'unable to read sslkey', { client_cert_file_missing: 0.88 }, 'jackc/pgx pgconn/config.go'),
+  signal('pgx.read-cert', 'unable to read cert:', { client_cert_file_missing: 0.85 }, 'jackc/pgx pgconn/config.go'),
+  signal('pgx.both-required', 'both "sslcert" and "sslkey" are required', { client_cert_file_missing: 0.88 }, 'jackc/pgx pgconn/config.go'),
+  signal('jdbc.open-cert', 'could not open ssl certificate file', { client_cert_file_missing: 0.88 }, 'pgJDBC LazyKeyManager message'),
+  signal('cockroach.empty-cert', 'empty certificate file', { client_cert_file_missing: 0.6 }, 'ref §1.5'),
+  signal('cockroach.no-certs-in', 'no certificates found in ', { client_cert_file_missing: 0.5, ca_file_missing: 0.3 }, 'ref §1.5'),
+];

@@ -1,0 +1,35 @@
+import type { DiagnosisCode } from '../codes.js';
+
+/** How strongly a phrase points at each code, 0..1 (0.9 = one phrase is enough to be sure). */
+export type Weights = Partial<Record<Exclude<DiagnosisCode, 'unknown'>, number>>;
+
+/**
+ * One piece of knowledge: a literal phrase some client or server prints, and what it means.
+ * Matching is plain substring search on the normalised, ASCII-lowercased text (matcher.ts).
+ */
+export interface Signal {
+  /** Stable id, `family.what` (used in tests and to tailor causes). */
+  id: string;
+  /** Lowercase literal as it appears in real output. */
+  phrase: string;
+  weights: Weights;
+  /**
+   * A family-level phrase ("certificate verify failed" says only that verification failed): it is
+   * dropped when a specific phrase for any code it names also matched — the specific one explains it.
+   */
+  generic?: boolean;
+  /** Match whole words only where the phrase starts/ends with a letter or digit. */
+  boundary?: boolean;
+  /**
+   * Reads the (lowercased, bounded) line around the first occurrence and may return other weights:
+   * Go's "x509: certificate has expired or is not yet valid: current time A is after B" is expiry,
+   * "... is before B" is not-yet-valid.
+   */
+  refine?: (line: string) => Weights | undefined;
+  /** Where the text comes from: reference section and/or upstream source. */
+  source: string;
+}
+
+export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine'> = {}): Signal {
+  return { id, phrase, weights, source, ...options };
+}

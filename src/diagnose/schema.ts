@@ -1,0 +1,57 @@
+import * as z from 'zod';
+import { ClientId } from './clients.js';
+import { Deployment, DiagnosisCode } from './codes.js';
+import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from './connection-string.js';
+import { Facts } from './extract.js';
+import { Cause, FixStep, NextTool } from './fixes/context.js';
+
+/** diagnose_error's input and output: the public shape every face shows (DESIGN.md §2). */
+
+/** 1 MiB, as inspect_certificate: larger input is refused with input_too_large, unprocessed. */
+export const MAX_ERROR_TEXT_BYTES = 1_048_576;
+
+export const DiagnoseInput = z.object({
+  error_text: z.string().min(1).describe('The error exactly as the client printed it: one line, a stack trace, a JSON-dumped error object, log lines. Up to 1 MiB.'),
+  client: ClientId.optional().describe('The client that printed it, when known; otherwise it is detected from the text'),
+  connection_string: z.string().max(MAX_CONNECTION_STRING_LENGTH).optional().describe('The connection settings used (URL, key=value or .NET form); passwords are never echoed'),
+  deployment: Deployment.optional().describe('cloud (CockroachDB Cloud) or self-hosted, when known'),
+});
+export type DiagnoseInput = z.infer<typeof DiagnoseInput>;
+
+export const Alternative = z.object({
+  code: DiagnosisCode,
+  title: z.string(),
+  confidence: z.number().min(0).max(1),
+  evidence: z.array(z.string()),
+  tell_apart: z.string().describe('What to check to tell this code from the primary one'),
+});
+
+export const ClientDetectionSchema = z.object({
+  id: ClientId.nullable(),
+  family: z.string().nullable(),
+  source: z.enum(['given', 'text', 'connection_string', 'none']),
+  evidence: z.array(z.string()),
+  note: z.string().optional(),
+});
+
+export const Diagnosis = z.object({
+  code: DiagnosisCode,
+  title: z.string(),
+  confidence: z.number().min(0).max(1).describe('Share of the evidence that points at this code; ~0.9 for one decisive phrase, lower when other codes fit too, 0 for unknown'),
+  explanation: z.string(),
+  evidence: z.array(z.string()).describe('The phrases of the input (as written there) that decided it'),
+  causes: z.array(Cause).describe('Ranked; each says how to confirm it'),
+  fix_steps: z.array(FixStep).describe('Numbered, with the exact command or settings for the client'),
+  alternatives: z.array(Alternative).describe('Other codes that also fit, ranked'),
+  next_tools: z.array(NextTool),
+  client: ClientDetectionSchema,
+  deployment: z.enum(['cloud', 'self-hosted', 'unknown']),
+  facts: Facts,
+  connection: ConnectionAnalysis.nullable().describe('The connection string, parsed and redacted, with what its settings mean for this client'),
+  input: z.object({
+    bytes: z.number().int(),
+    characters_scanned: z.number().int(),
+    unescaped_sequences: z.number().int().describe('JSON / backslash escapes decoded before matching'),
+  }),
+});
+export type Diagnosis = z.infer<typeof Diagnosis>;

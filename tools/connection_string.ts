@@ -1,0 +1,30 @@
+import * as z from 'zod';
+import { defineTool } from '../src/core/tool.js';
+import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
+
+export default defineTool({
+  name: 'connection_string',
+  title: 'Correct TLS connection settings for a client',
+  description:
+    'Builds verify-full connection settings for one client — psql/libpq, Go pgx and lib/pq, cockroach sql, psycopg, asyncpg, SQLAlchemy, ' +
+    'pgJDBC and DBeaver (PKCS#8 DER key), .NET Npgsql, node-postgres, TypeORM, Prisma (PKCS#12 identity) — for a self-hosted cluster or ' +
+    'CockroachDB Cloud (SNI / routing id), with the commands to prepare key files and a note wherever the driver\'s sslmode differs from libpq\'s. ' +
+    'It only names the files; it does not read them. Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  effects: 'none',
+  input: z.object({
+    client: SettingsClient.describe('The client or driver to configure'),
+    host: z.string().min(1).max(255).describe('Host name the client dials (the name in the node certificate)'),
+    port: z.number().int().min(1).max(65535).optional().describe('SQL port (default 26257)'),
+    user: z.string().min(1).max(63).optional().describe('SQL user (default: from client.USER.crt, else root)'),
+    database: z.string().min(1).max(63).optional().describe('Database (default defaultdb)'),
+    ca: z.string().min(1).max(4096).optional().describe('Path of the CA certificate that signed the node certificates'),
+    cert: z.string().min(1).max(4096).optional().describe('Path of the client certificate (with key)'),
+    key: z.string().min(1).max(4096).optional().describe('Path of the client private key (PEM, as CockroachDB writes it)'),
+    cluster: z.string().min(1).max(100).optional().describe('CockroachDB Cloud routing id (<cluster-name>-<tenant id>) for clients that cannot send SNI'),
+    deployment: Deployment.optional().describe('cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with cluster)'),
+  }),
+  output: ConnectionSettings,
+  run: async (input) => buildConnectionSettings(input),
+  summary: renderConnectionSettings,
+});
