@@ -34,7 +34,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     const { code, message, hint } = outcome.error;
     process.stderr.write(`crdb-tls: ${message}${hint ? ` — ${hint}` : ''}\n`);
     if (options.json) process.stdout.write(JSON.stringify({ error: outcome.error }, null, 2) + '\n');
-    return code === 'invalid_input' ? EXIT_USAGE : EXIT_FAILED;
+    return code === 'invalid_input' || code === 'input_too_large' ? EXIT_USAGE : EXIT_FAILED;
   }
   const { output } = outcome;
   if (output.status === 'confirmation_required') {

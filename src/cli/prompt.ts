@@ -1,4 +1,5 @@
 import readline from 'node:readline';
+import { ToolError } from '../core/errors.js';
 import type { AskPerson } from '../gate/gate.js';
 
 /** Reads a line from the terminal without echoing it (for passwords). Only called on a TTY. */
@@ -11,15 +12,22 @@ export function promptHidden(question: string): Promise<string> {
     (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
       if (s.startsWith(question)) write(question);
     };
+    let answered = false;
+    // Ctrl-D closes the terminal without an answer: that is a refusal, not a hang or a crash.
+    rl.on('close', () => {
+      if (!answered) reject(new ToolError('invalid_input', 'no password given', 'Type the password, or pass --p12-password-file.'));
+    });
     rl.question(question, (answer) => {
+      answered = true;
       rl.close();
       write('\n');
-      if (!answer) reject(new Error('empty password'));
+      if (!answer) reject(new ToolError('invalid_input', 'the password is empty', 'Type a password, or pass --p12-password-file.'));
       else resolve(answer);
     });
     rl.on('SIGINT', () => {
+      answered = true;
       rl.close();
-      reject(new Error('cancelled'));
+      reject(new ToolError('refused', 'cancelled', 'Nothing was written.'));
     });
   });
 }
@@ -37,12 +45,16 @@ export const askOnTerminal: AskPerson = ({ tool, assessment }) =>
       ].join('\n'),
     );
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+    // Ctrl-D (end of input) closes the prompt without an answer: no agreement. Without this the
+    // promise never settled and the process ended with exit code 13 and no audited outcome.
+    rl.on('close', () => resolve('cancel'));
     rl.on('SIGINT', () => {
       rl.close();
       resolve('cancel');
     });
     rl.question('Proceed? [y/N] ', (answer) => {
-      rl.close();
+      // Settled before close(), whose handler above would otherwise answer 'cancel' first.
       resolve(/^y(es)?$/i.test(answer.trim()) ? 'accept' : 'decline');
+      rl.close();
     });
   });

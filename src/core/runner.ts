@@ -47,7 +47,7 @@ export class Runner {
 
   async run(tool: ToolDefinition, rawInput: unknown, ctx: ToolContext): Promise<RunResult> {
     if (this.policy.readOnly && isMutating(tool)) {
-      return { ok: false, error: { code: 'refused', message: `${tool.name} changes things and this server is in read-only mode`, hint: 'Unset CRDB_TLS_READ_ONLY to allow changes.' } };
+      return { ok: false, error: { code: 'refused', message: `${tool.name} changes things and read-only mode is on`, hint: 'Unset CRDB_TLS_READ_ONLY to allow changes.' } };
     }
     const parsed = publicInputSchema(tool).safeParse(rawInput ?? {});
     if (!parsed.success) {
@@ -84,7 +84,7 @@ export class Runner {
     try {
       assessment = await tool.assess!(input, ctx);
     } catch (error) {
-      await audit('refused', undefined, { detail: { stage: 'assess', error: toStructuredError(error) } });
+      await audit('refused', undefined, { confirmationId: (confirmationId as string | undefined) ?? null, detail: { stage: 'assess', error: toStructuredError(error) } });
       throw error;
     }
     if (dryRun) {
