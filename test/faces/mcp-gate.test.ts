@@ -328,8 +328,8 @@ describe('a client without elicitation, at the default threshold (medium)', () =
 
     const ofId = (id: string) => events.filter((e) => e.confirmation_id === id).map((e) => e.event).reverse();
     // The root certificate: asked, held for confirmation, asked again with the id, confirmed, done;
-    // then the exact replay refused by assess (the files exist now) and the overwrite replay refused as used.
-    assert.deepEqual(ofId(firstId), ['confirmation_required', 'requested', 'confirmed', 'done', 'refused', 'requested', 'refused']);
+    // then the overwrite replay refused as already used, and the exact replay refused by assess (the files exist now).
+    assert.deepEqual(ofId(firstId), ['confirmation_required', 'requested', 'confirmed', 'done', 'requested', 'refused', 'refused']);
     const required = events.find((e) => e.confirmation_id === firstId && e.event === 'confirmation_required')!;
     assert.equal(required.tool, 'create_client_cert');
     assert.equal(required.severity, 'high');
