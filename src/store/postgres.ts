@@ -36,8 +36,9 @@ const MIGRATIONS: string[] = [
 ];
 
 // Two replicas creating the same table at once: PostgreSQL may answer 23505 (pg_type unique
-// index) or 42P07 (already exists) to the loser; CockroachDB may ask to retry (40001).
-const RACE_CODES = new Set(['23505', '42P07', '40001']);
+// index), 42P07 (relation exists) or 42710 (its row type exists) to the loser; CockroachDB may
+// ask to retry (40001).
+const RACE_CODES = new Set(['23505', '42P07', '42710', '40001']);
 
 async function migrate(pool: pg.Pool): Promise<void> {
   for (const statement of MIGRATIONS) {
