@@ -28,6 +28,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     requester: os.userInfo().username,
     ...(process.stdin.isTTY ? { promptSecret: promptHidden } : {}),
     ...(askPerson ? { askPerson } : {}),
+    progress: (message: string) => void process.stderr.write(`crdb-tls: ${message}\n`),
   };
   const outcome = await runtime.runner.run(tool, input, ctx);
   if (!outcome.ok) {

@@ -10,6 +10,11 @@ export interface Config {
   stateDir: string;
   /** Shared store in PostgreSQL/CockroachDB; undefined keeps state in the process and a file. */
   databaseUrl: string | undefined;
+  /**
+   * Cloud API settings as given (DESIGN.md §6): COCKROACH_SERVER, COCKROACH_API_KEY_FILE, and the
+   * key itself behind a function so that logging or serialising the config never shows it.
+   */
+  cloud: { server: string | undefined; apiKeyFile: string | undefined; apiKey: () => string | undefined };
 }
 
 export type Face = 'cli' | 'mcp' | 'slack';
@@ -37,5 +42,6 @@ export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Co
     defaultCaKey: env.COCKROACH_CA_KEY || undefined,
     stateDir: env.CRDB_TLS_STATE_DIR || path.join(stateHome, 'crdb-tls'),
     databaseUrl: env.CRDB_TLS_DATABASE_URL || undefined,
+    cloud: { server: env.COCKROACH_SERVER || undefined, apiKeyFile: env.COCKROACH_API_KEY_FILE || undefined, apiKey: () => env.COCKROACH_API_KEY || undefined },
   };
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'lifetime_exceeds_ca' // a leaf would outlive the CA that signs it
   | 'refused' // the gate or policy refused the call
   | 'input_too_large' // the input is over the tool's size limit; nothing was processed
+  | 'unavailable' // a remote service (the Cloud API) failed, timed out or could not be reached
+  | 'operation_failed' // a remote service accepted a change and then reported that it failed
   | 'internal'; // a bug: reported with a generic message, details go to the log
 
 export interface StructuredError {

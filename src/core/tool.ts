@@ -46,6 +46,8 @@ export interface ToolContext {
    * terminal prompt, --yes); absent where it cannot, and the gate answers confirmation_required.
    */
   askPerson?: AskPerson;
+  /** Tells the person how a long call is going (MCP progress notifications, CLI stderr); absent where nobody listens. */
+  progress?: (message: string, fraction?: number) => void;
 }
 
 type AnyObject = z.ZodObject<z.ZodRawShape>;

@@ -54,6 +54,8 @@ export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): 
       },
       async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
         const canElicit = server.server.getClientCapabilities()?.elicitation !== undefined;
+        const progressToken = extra._meta?.progressToken;
+        let steps = 0;
         const ctx: ToolContext = {
           config: runtime.config,
           paths: runtime.paths,
@@ -62,6 +64,10 @@ export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): 
           requester: requester(),
           signal: extra.signal,
           ...(canElicit ? { askPerson: elicitationPrompt(server) } : {}),
+          // notifications/progress only when the client asked for it; `progress` must grow with each one.
+          ...(progressToken !== undefined
+            ? { progress: (message: string) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++steps, message } }).catch(() => undefined) }
+            : {}),
         };
         const outcome = await runtime.runner.run(tool, args, ctx);
         if (!outcome.ok) {
