@@ -69,6 +69,9 @@ export class PostgresStore implements Store {
   static async open(connectionString: string, poolOptions: pg.PoolConfig = {}): Promise<PostgresStore> {
     const { default: pgModule } = await import('pg');
     const pool = new pgModule.Pool({ connectionString, max: 4, ...poolOptions });
+    // An idle connection the server drops (restart, failover) must not crash the process;
+    // the pool replaces it on the next query.
+    pool.on('error', () => undefined);
     try {
       await migrate(pool);
     } catch (error) {
