@@ -5,8 +5,10 @@ import createClientCa from './create_client_ca.js';
 import createClientCert from './create_client_cert.js';
 import createNodeCert from './create_node_cert.js';
 import connectionString from './connection_string.js';
+import decodeChangefeedUri from './decode_changefeed_uri.js';
 import diagnoseError from './diagnose_error.js';
 import downloadCa from './download_ca.js';
+import encodeChangefeedUri from './encode_changefeed_uri.js';
 import getClientCa from './get_client_ca.js';
 import inspectCertificate from './inspect_certificate.js';
 import listCerts from './list_certs.js';
@@ -14,7 +16,7 @@ import removeClientCa from './remove_client_ca.js';
 import setClientCa from './set_client_ca.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, diagnoseError, connectionString, downloadCa, getClientCa, setClientCa, removeClientCa] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, downloadCa, getClientCa, setClientCa, removeClientCa] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

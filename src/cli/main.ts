@@ -5,6 +5,7 @@ import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
+import { changefeedCommands } from './changefeed-commands.js';
 import { cloudCommands } from './cloud-commands.js';
 import { diagnoseCommands } from './diagnose-commands.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   program.addCommand(certCommands(toolByName, cliRuntime, setExit));
+  program.addCommand(changefeedCommands(toolByName, cliRuntime, setExit));
   program.addCommand(cloudCommands(toolByName, cliRuntime, setExit));
   for (const command of diagnoseCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
   program
