@@ -17,9 +17,10 @@ import { CLI_BUNDLE, REPO_ROOT, envInt, machineInfo, progress, type BenchResult,
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
 import { benchDiagnose } from './diagnose.js';
+import { benchProbe } from './probe.js';
 import { formatMs } from './stats.js';
 
-const BENCHMARKS = ['issue', 'list', 'diagnose'] as const;
+const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
   if (only.has('diagnose')) results.push(await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: config.warmups }));
+  if (only.has('probe')) results.push(await benchProbe({ runs: envInt('BENCH_PROBE_RUNS', 20), warmups: config.warmups }));
   const rows = results.flatMap((r) => r.rows);
   const notes = results.flatMap((r) => r.notes);
   const totalSeconds = (performance.now() - started) / 1000;

@@ -12,11 +12,13 @@ import encodeChangefeedUri from './encode_changefeed_uri.js';
 import getClientCa from './get_client_ca.js';
 import inspectCertificate from './inspect_certificate.js';
 import listCerts from './list_certs.js';
+import probeServer from './probe_server.js';
 import removeClientCa from './remove_client_ca.js';
 import setClientCa from './set_client_ca.js';
+import testConnection from './test_connection.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, downloadCa, getClientCa, setClientCa, removeClientCa] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, probeServer, testConnection, downloadCa, getClientCa, setClientCa, removeClientCa] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

@@ -9,6 +9,7 @@ import { changefeedCommands } from './changefeed-commands.js';
 import { cloudCommands } from './cloud-commands.js';
 import { diagnoseCommands } from './diagnose-commands.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
+import { netCommands } from './net-commands.js';
 
 function toolByName(name: string) {
   const tool = findTool(name);
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(certCommands(toolByName, cliRuntime, setExit));
   program.addCommand(changefeedCommands(toolByName, cliRuntime, setExit));
   program.addCommand(cloudCommands(toolByName, cliRuntime, setExit));
+  for (const command of netCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
   for (const command of diagnoseCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
   program
     .command('audit')

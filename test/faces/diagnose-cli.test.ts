@@ -89,9 +89,9 @@ describe('crdb-tls diagnose', () => {
     assertOneErrorLine(r.stderr);
   });
 
-  test('1 MiB + 1 byte is refused with input_too_large (exit 1) and nothing diagnosed; exactly 1 MiB is diagnosed', () => {
+  test('1 MiB + 1 byte is refused with input_too_large (exit 2: bad input) and nothing diagnosed; exactly 1 MiB is diagnosed', () => {
     const over = runCli(['diagnose', '-', '--json'], { input: 'a'.repeat(MiB + 1) });
-    assert.equal(over.status, 1);
+    assert.equal(over.status, 2);
     assertOneErrorLine(over.stderr);
     assert.match(over.stderr, /1 MiB/);
     assert.deepEqual(Object.keys(JSON.parse(over.stdout)), ['error']);
@@ -118,7 +118,7 @@ describe('crdb-tls diagnose', () => {
     child.stdin.end(Buffer.alloc(16 * MiB, 'x'));
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const seconds = (performance.now() - start) / 1000;
-    assert.equal(status, 1, stderr);
+    assert.equal(status, 2, stderr);
     assert.match(stderr, /is 1,048,577 bytes; the limit is 1 MiB/);
     assert.ok(!writeError || writeError.code === 'EPIPE', `unexpected write error ${writeError?.message}`);
     assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);

@@ -27,6 +27,10 @@ export const KEY_SIGNALS: Signal[] = [
   signal('openssl.no-start-line', 'no start line', { client_key_format: 0.8 }, 'diagnosis-codes.md (OpenSSL PEM_read)'),
   signal('openssl.bad-decrypt', 'bad decrypt', { client_key_format: 0.8 }, 'diagnosis-codes.md (OpenSSL, encrypted key)'),
   signal('libpq.load-key', 'could not load private key file', { client_key_format: 0.85 }, 'ref §6.2 (libpq)'),
+  // OpenSSL 3 cannot decode the key (e.g. a DER .pk8 given where PEM is read): Node's setKey.
+  signal('openssl3.decoder-unsupported', 'decoder routines::unsupported', { client_key_format: 0.75 }, 'Node tls createSecureContext (test/corpus/clients key_wrong_format)'),
+  // Python ssl.load_cert_chain: the certificate or key file is not readable PEM, or the key is encrypted.
+  signal('python.pem-lib', '[ssl] pem lib', { client_key_format: 0.75, client_cert_file_missing: 0.2 }, 'CPython _ssl.c load_cert_chain (test/corpus/clients key_wrong_format, key_encrypted)'),
   signal('go.no-pem-key', 'tls: failed to find any pem data in key input', { client_key_format: 0.92 }, 'ref §5.2 (Go tls.X509KeyPair)'),
   signal('go.no-pem-cert', 'tls: failed to find any pem data in certificate input', { client_key_format: 0.75 }, 'ref §5.2'),
   signal('go.pem-switched', 'pem inputs may have been switched', { client_key_format: 0.92 }, 'ref §5.2'),

@@ -6,9 +6,10 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   signal('libpq.server-no-ssl', 'server does not support ssl, but ssl was required', { server_tls_disabled: 0.95 }, 'toolchain §3 (psql 15)'),
   signal('node.server-no-ssl', 'the server does not support ssl connections', { server_tls_disabled: 0.95 }, 'ref §6.3 (pg/lib/connection.js); toolchain §3'),
   signal('jdbc.server-no-ssl', 'the server does not support ssl', { server_tls_disabled: 0.9 }, 'pgJDBC ConnectionFactoryImpl message'),
-  signal('pgx.refused-tls', 'server refused tls connection', { server_tls_disabled: 0.93 }, 'ref §6.1 (gobuffalo/pop#513)'),
+  // pgx and asyncpg print these for ANY answer but 'S' to the SSLRequest: 'N' (no TLS) or another service (test/corpus/clients http_port).
+  signal('pgx.refused-tls', 'server refused tls connection', { server_tls_disabled: 0.93, not_tls_endpoint: 0.22 }, 'ref §6.1 (gobuffalo/pop#513); pgconn ErrTLSRefused'),
   signal('libpq-go.ssl-not-enabled', 'ssl is not enabled on the server', { server_tls_disabled: 0.93 }, 'ref §6.1 (lib/pq)'),
-  signal('asyncpg.rejected-upgrade', 'rejected ssl upgrade', { server_tls_disabled: 0.9 }, 'MagicStack/asyncpg connect_utils.py'),
+  signal('asyncpg.rejected-upgrade', 'rejected ssl upgrade', { server_tls_disabled: 0.9, not_tls_endpoint: 0.22 }, 'MagicStack/asyncpg connect_utils.py'),
   signal('cockroach.tls-over-local', 'cannot use ssl/tls over local connections', { server_tls_disabled: 0.65 }, 'ref §3.3'),
 
   // server_requires_tls: the client did not start TLS.
@@ -36,6 +37,8 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException'),
   signal('node.socket-hang-up', 'socket hang up', { connection_dropped: 0.7 }, 'Node http/tls'),
   signal('net.broken-pipe', 'broken pipe', { connection_dropped: 0.5 }, 'OS error text'),
+  signal('java.eof-exception', 'java.io.eofexception', { connection_dropped: 0.75 }, 'pgJDBC "The connection attempt failed." caused by java.io.EOFException (test/corpus/clients port_closes)'),
+  signal('asyncpg.connection-lost', 'unexpected connection_lost() call', { connection_dropped: 0.8 }, 'asyncpg connect_utils.py TLSUpgradeProto (test/corpus/clients port_closes)'),
   signal('net.unexpected-eof', 'unexpected eof', { connection_dropped: 0.6 }, 'Go io.ErrUnexpectedEOF / OpenSSL 3'),
   signal('net.eof', 'eof', { connection_dropped: 0.35 }, 'diagnosis-codes.md ("EOF")', { boundary: true }),
   signal('net.refused', 'connection refused', { connection_dropped: 0.45 }, 'OS error text (nothing listens there)', { boundary: true }),
@@ -55,9 +58,12 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   signal('node.ssl-establish-error', 'there was an error establishing an ssl connection', { not_tls_endpoint: 0.8 }, 'ref §6.3 (pg/lib/connection.js: any answer but S or N)'),
   signal('go.http-response', 'server gave http response to https client', { not_tls_endpoint: 0.9 }, 'Go net/http'),
   signal('java.plaintext', 'unrecognized ssl message, plaintext connection', { not_tls_endpoint: 0.88 }, 'Java SSLException'),
+  // pgJDBC ConnectionFactoryImpl.enableSSL: the SSLRequest answer was neither 'S' nor 'N'.
+  signal('jdbc.ssl-setup-error', 'an error occurred while setting up the ssl connection', { not_tls_endpoint: 0.8 }, 'pgJDBC ConnectionFactoryImpl (test/corpus/clients http_port)'),
 
   // tls_version_mismatch
   signal('alert.protocol-version', 'alert protocol version', { tls_version_mismatch: 0.92 }, 'OpenSSL alert 70'),
+  signal('java.alert-protocol-version', 'received fatal alert: protocol_version', { tls_version_mismatch: 0.92 }, 'Java SSLHandshakeException alert 70 (test/corpus/clients tls_version)'),
   signal('openssl.unsupported-protocol', 'unsupported protocol', { tls_version_mismatch: 0.85 }, 'diagnosis-codes.md (OpenSSL)'),
   signal('node.unsupported-protocol', 'unsupported_protocol', { tls_version_mismatch: 0.85 }, 'Node ERR_SSL_UNSUPPORTED_PROTOCOL'),
   signal('openssl.no-shared-cipher', 'no shared cipher', { tls_version_mismatch: 0.9 }, 'diagnosis-codes.md'),
