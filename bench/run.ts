@@ -17,10 +17,13 @@ import { CLI_BUNDLE, REPO_ROOT, envInt, machineInfo, progress, type BenchResult,
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
 import { benchDiagnose } from './diagnose.js';
+import { benchColdStart } from './cold-start.js';
+import { benchSlackAck } from './slack-ack.js';
 import { benchProbe } from './probe.js';
+import { benchInventory } from './inventory.js';
 import { formatMs } from './stats.js';
 
-const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe'] as const;
+const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe', 'slack', 'inventory', 'cold-start'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
@@ -100,7 +103,10 @@ async function main(): Promise<void> {
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
   if (only.has('diagnose')) results.push(await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: config.warmups }));
+  if (only.has('slack')) results.push(await benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', 5), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: config.warmups }));
   if (only.has('probe')) results.push(await benchProbe({ runs: envInt('BENCH_PROBE_RUNS', 20), warmups: config.warmups }));
+  if (only.has('inventory')) results.push(await benchInventory({ runs: envInt('BENCH_INVENTORY_RUNS', 5), peerRuns: envInt('BENCH_INVENTORY_PEER_RUNS', 2), warmups: config.warmups, certificates: envInt('BENCH_INVENTORY_CERTS', 1000), dirs: envInt('BENCH_INVENTORY_DIRS', 4) }));
+  if (only.has('cold-start')) results.push(await benchColdStart({ runs: envInt('BENCH_COLD_RUNS', 20), warmups: config.warmups }));
   const rows = results.flatMap((r) => r.rows);
   const notes = results.flatMap((r) => r.notes);
   const totalSeconds = (performance.now() - started) / 1000;

@@ -15,5 +15,9 @@ await build({
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one.
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',
+  // Bolt (with express, the Web API client, undici) is ~2.9 MB: bundled, every start parses it, the
+  // MCP face's cold start included (+~50 ms measured). It stays a dependency, loaded only by
+  // `crdb-tls slack` (src/slack/app.ts) from node_modules.
+  external: ['@slack/bolt'],
 });
 chmodSync(outfile, 0o755);

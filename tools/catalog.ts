@@ -16,9 +16,15 @@ import probeServer from './probe_server.js';
 import removeClientCa from './remove_client_ca.js';
 import setClientCa from './set_client_ca.js';
 import testConnection from './test_connection.js';
+import applyRotationStep from './apply_rotation_step.js';
+import checkExpiry from './check_expiry.js';
+import getRotationPlan from './get_rotation_plan.js';
+import planRotation from './plan_rotation.js';
+import reloadNodeCerts from './reload_node_certs.js';
+import rollbackRotationStep from './rollback_rotation_step.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, probeServer, testConnection, downloadCa, getClientCa, setClientCa, removeClientCa] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, probeServer, testConnection, downloadCa, getClientCa, setClientCa, removeClientCa, checkExpiry, planRotation, getRotationPlan, applyRotationStep, rollbackRotationStep, reloadNodeCerts] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

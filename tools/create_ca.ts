@@ -29,6 +29,7 @@ export function caOptions(kind: CreateCaOptions['kind'], input: z.infer<typeof C
     lifetimeMs: lifetimeMs(input.lifetime),
     overwrite: input.overwrite,
     allowKeyReuse: input.allow_ca_key_reuse,
+    watch: { signal: ctx.signal, progress: ctx.progress },
   };
 }
 

@@ -4,6 +4,7 @@
  * here follows Go's net/url source, because the point is to predict what CockroachDB sees, not
  * what a browser would see (WHATWG URL parsing differs: it keeps `;` pairs and bad `%` escapes).
  */
+import { wellFormed } from '../core/unicode.js';
 
 export interface GoUrl {
   scheme: string;
@@ -136,7 +137,7 @@ export function firstValues(segments: QuerySegment[]): Map<string, string> {
  * (which leaves `!'()*`): a `'` left raw would also end the SQL string literal around the URI.
  */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(wellFormed(value)).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** Go's `strconv.ParseBool`, which `ConsumeBool` uses for tls_enabled and friends. */

@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import { parseCertificateDer, type ParsedCertificate } from '../pki/certificate.js';
 import { keyMatches } from '../pki/keys.js';
-import { toPem } from '../pki/pem.js';
+import { scanPemBlocks, toPem } from '../pki/pem.js';
 
 export type KeyFormat = 'PKCS#1' | 'PKCS#8' | 'SEC1';
 export type Encoding = 'pem' | 'der' | 'other';
@@ -19,16 +19,18 @@ interface GoPemBlock {
   headers: string[];
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
-
-/** The blocks Go's `pem.Decode` would return, in order, with their headers. */
+/**
+ * The blocks Go's `pem.Decode` would return, in order, with their headers. Found by scanPemBlocks
+ * (linear) rather than the regex /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g
+ * it replaces, which took minutes on a file of many BEGIN lines (test/fuzz).
+ */
 function goPemBlocks(text: string): GoPemBlock[] {
   const blocks: GoPemBlock[] = [];
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    const lines = match[2]!.split(/\r?\n/);
+  for (const { type, body: raw } of scanPemBlocks(text, 'required')) {
+    const lines = raw.split(/\r?\n/);
     const headers = lines.filter((line) => line.includes(':'));
     const body = lines.filter((line) => !line.includes(':')).join('').replace(/\s+/g, '');
-    blocks.push({ type: match[1]!, der: Buffer.from(body, 'base64'), headers });
+    blocks.push({ type, der: Buffer.from(body, 'base64'), headers });
   }
   return blocks;
 }

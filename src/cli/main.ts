@@ -5,11 +5,15 @@ import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
+import { configCommand } from './config-command.js';
 import { changefeedCommands } from './changefeed-commands.js';
 import { cloudCommands } from './cloud-commands.js';
 import { diagnoseCommands } from './diagnose-commands.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
 import { netCommands } from './net-commands.js';
+import { rotateCommands } from './rotate-commands.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
+import { slackCommand } from './slack-command.js';
+import { mcpCommand } from './mcp-command.js';
 
 function toolByName(name: string) {
   const tool = findTool(name);
@@ -40,8 +44,9 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(certCommands(toolByName, cliRuntime, setExit));
   program.addCommand(changefeedCommands(toolByName, cliRuntime, setExit));
   program.addCommand(cloudCommands(toolByName, cliRuntime, setExit));
-  for (const command of netCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
   for (const command of diagnoseCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
+  for (const command of netCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
+  program.addCommand(rotateCommands(toolByName, cliRuntime, setExit));
   program
     .command('audit')
     .description('show recent gated actions: who asked, who confirmed, what happened')
@@ -50,13 +55,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the structured result as JSON')
     .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
       setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
-  program
-    .command('mcp')
-    .description('serve the tool catalog to an MCP client over stdio (stdout is the protocol; logs go to stderr)')
-    .action(async () => {
-      const { serveStdio } = await import('../mcp/stdio.js');
-      await serveStdio({ catalog, runtime: await createRuntime('mcp', process.env, log), version: packageJson.version });
-    });
+  program.addCommand(mcpCommand(log, packageJson.version));
+  program.addCommand(slackCommand(log));
+  program.addCommand(configCommand(catalog, setExit));
 
   // Every subcommand exits through exitOverride so that commander's codes map onto ours.
   const override = (command: Command) => {

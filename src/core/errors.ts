@@ -57,6 +57,10 @@ export function fileSystemError(error: unknown, path: string, action: string): T
       return new ToolError('not_found', `cannot ${action} ${path}: a part of the path is not a directory`, 'Check the path.');
     case 'EISDIR':
       return new ToolError('invalid_input', `cannot ${action} ${path}: it is a directory`, 'Name a file, not a directory.');
+    case 'ENAMETOOLONG':
+      return new ToolError('invalid_input', `cannot ${action} ${path}: the path or a name in it is too long`, 'Use a shorter path.');
+    case 'ELOOP':
+      return new ToolError('invalid_input', `cannot ${action} ${path}: too many levels of symbolic links`, 'Check the symbolic links along the path.');
     case 'EROFS':
       return new ToolError('permission_denied', `cannot ${action} ${path}: read-only file system`, 'Choose a writable directory.');
     case 'ENOSPC':

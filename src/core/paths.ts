@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ToolError } from './errors.js';
 
+const MAX_PATH_LENGTH = 4096;
+
 /**
  * Resolves a path the way the OS will (symlinks followed) and checks it against the allowed
  * roots (DESIGN.md §5). A path that does not exist yet is judged by its nearest existing parent.
@@ -18,6 +20,9 @@ export class AllowedPaths {
       throw new ToolError('invalid_input', `${what} is empty`, `Give the ${what} as a file system path.`);
     }
     if (userPath.includes('\0')) throw new ToolError('invalid_input', `${what} contains a NUL byte`);
+    // Longer than any OS takes (PATH_MAX is 4096 on Linux); a MiB-long path also made the
+    // ancestor-by-ancestor walk below quadratic and stalled the server (test/fuzz).
+    if (userPath.length > MAX_PATH_LENGTH) throw new ToolError('invalid_input', `${what} is ${userPath.length} characters long; the limit is ${MAX_PATH_LENGTH}`, `Give a shorter ${what}.`);
     const absolute = path.resolve(expandHome(userPath));
     if (!this.realRoots) return absolute;
     const real = realpathOfNearest(absolute);
@@ -25,7 +30,25 @@ export class AllowedPaths {
     if (!inside) {
       throw new ToolError('outside_roots', `${what} ${userPath} is outside the allowed directories`, `Allowed: ${this.realRoots.join(', ')}. Set CRDB_TLS_ROOTS to widen them.`);
     }
+    refuseSpecialFile(real, what, userPath);
     return absolute;
+  }
+}
+
+/**
+ * Only files and directories: reading a FIFO waits for a writer forever (it held a thread of
+ * libuv's pool and the call never answered, test/fuzz), a device never ends. The CLI without
+ * roots skips this, so that `--p12-password-file <(...)` keeps working for a person at a shell.
+ */
+function refuseSpecialFile(real: string, what: string, userPath: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(real);
+  } catch {
+    return; // does not exist (yet): nothing to read
+  }
+  if (!stat.isFile() && !stat.isDirectory()) {
+    throw new ToolError('invalid_input', `${what} ${userPath} is not a regular file or directory`, 'Give the path of a file or a directory; pipes, sockets and devices are not read.');
   }
 }
 

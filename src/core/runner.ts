@@ -19,6 +19,16 @@ export function describeValidationIssues(error: z.ZodError): string {
 
 const SECRET_FIELD = /password|secret|token|private/i;
 
+/**
+ * Error texts are for a person: a message that quotes a 10 MB input (or lists ten thousand
+ * validation issues) is cut, so that no face sends megabytes back and no input is echoed whole.
+ */
+const MAX_ERROR_TEXT = 2_000;
+function bounded(error: StructuredError): StructuredError {
+  const cut = (text: string) => (text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}… (${text.length - MAX_ERROR_TEXT} more characters cut)`);
+  return error.hint === undefined ? { code: error.code, message: cut(error.message) } : { code: error.code, message: cut(error.message), hint: cut(error.hint) };
+}
+
 /** What of an input goes into the audit trail: everything but fields that may hold secrets. */
 function auditableInput(input: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(input).filter(([key]) => !SECRET_FIELD.test(key)));
@@ -51,7 +61,7 @@ export class Runner {
     }
     const parsed = publicInputSchema(tool).safeParse(rawInput ?? {});
     if (!parsed.success) {
-      return { ok: false, error: { code: 'invalid_input', message: `invalid input for ${tool.name}: ${describeValidationIssues(parsed.error)}`, hint: `See the input schema of ${tool.name}.` } };
+      return { ok: false, error: bounded({ code: 'invalid_input', message: `invalid input for ${tool.name}: ${describeValidationIssues(parsed.error)}`, hint: `See the input schema of ${tool.name}.` }) };
     }
     try {
       if (!isMutating(tool)) {
@@ -61,7 +71,7 @@ export class Runner {
       return await this.runMutating(tool, parsed.data as Record<string, unknown>, ctx);
     } catch (error) {
       if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
-      return { ok: false, error: toStructuredError(error) };
+      return { ok: false, error: bounded(toStructuredError(error)) };
     }
   }
 

@@ -4,6 +4,7 @@ import { ToolError } from '../core/errors.js';
 import { ClientId, CLIENT_NAMES } from './clients.js';
 import { Deployment } from './codes.js';
 import { encodeQueryValue, isCloudHost, isIpLiteral } from './connection-string.js';
+import { wellFormed } from '../core/unicode.js';
 
 /**
  * The correct TLS connection settings for one client, from file PATHS (nothing is read: the
@@ -141,7 +142,7 @@ function libpqQuery(r: Resolved, key: string | null = r.key): string {
 }
 
 function libpqUrl(r: Resolved, scheme = 'postgresql', key: string | null = r.key): string {
-  return `${scheme}://${encodeURIComponent(r.user).replace(/%7B/gi, '{').replace(/%7D/gi, '}').replace(/%3C/gi, '<').replace(/%3E/gi, '>')}@${hostForUrl(r.host)}:${r.port}/${encodeURIComponent(r.database)}?${libpqQuery(r, key)}`;
+  return `${scheme}://${encodeURIComponent(wellFormed(r.user)).replace(/%7B/gi, '{').replace(/%7D/gi, '}').replace(/%3C/gi, '<').replace(/%3E/gi, '>')}@${hostForUrl(r.host)}:${r.port}/${encodeURIComponent(wellFormed(r.database))}?${libpqQuery(r, key)}`;
 }
 
 function conninfo(r: Resolved): string {

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { CLIENT_NAMES, type ClientId } from './clients.js';
+import { wellFormed } from '../core/unicode.js';
 
 /**
  * Parses the three shapes of connection settings people paste — a URL
@@ -125,7 +126,7 @@ function schemeEnd(text: string): number {
 
 function encodeQueryValue(value: string): string {
   // `/` and `:` stay readable in paths; `<` `>` only ever come from placeholders like <user>.
-  return encodeURIComponent(value).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%3C/gi, '<').replace(/%3E/gi, '>');
+  return encodeURIComponent(wellFormed(value)).replace(/%2F/gi, '/').replace(/%3A/gi, ':').replace(/%3C/gi, '<').replace(/%3E/gi, '>');
 }
 
 const HOST_CHARS = new Set('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_:,[]%{}<>');

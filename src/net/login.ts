@@ -7,6 +7,7 @@ import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { ClientId, DiagnosisCode, diagnose, parseConnectionString } from '../diagnose/index.js';
 import { Cause, FixStep } from '../diagnose/fixes/context.js';
+import { wellFormed } from '../core/unicode.js';
 
 /**
  * test_connection: a real login with node-postgres (`pg`, loaded only when a login runs, so the MCP
@@ -240,7 +241,7 @@ function redactedUrl(r: Resolved): string {
   if (r.key) q.set('sslkey', r.key);
   const host = r.host.includes(':') ? `[${r.host}]` : r.host;
   const query = q.toString().replace(/%2F/gi, '/');
-  return `postgresql://${encodeURIComponent(r.user)}${r.password ? ':****' : ''}@${host}:${r.port}/${encodeURIComponent(r.database)}?${query}`;
+  return `postgresql://${encodeURIComponent(wellFormed(r.user))}${r.password ? ':****' : ''}@${host}:${r.port}/${encodeURIComponent(wellFormed(r.database))}?${query}`;
 }
 
 /** node-postgres errors as a person pastes them: message, then the code (Node) or SQLSTATE (server). */
@@ -260,7 +261,7 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
   const r = await resolveSettings(input, deps);
-  const secrets = r.password && r.password.length >= 3 ? [r.password, encodeURIComponent(r.password)] : [];
+  const secrets = r.password && r.password.length >= 3 ? [r.password, encodeURIComponent(wellFormed(r.password))] : [];
   const warnings: string[] = [];
   const verification = r.sslmode === 'verify-full' ? 'chain_and_host' : r.sslmode === 'verify-ca' || (r.sslmode === 'require' && r.ca) ? 'chain' : 'none';
   const report: LoginReport = {

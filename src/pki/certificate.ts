@@ -145,44 +145,52 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
   } catch (error) {
     throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
   }
-  const [tbs, signatureAlgorithm] = children(root);
-  const fields = children(tbs);
-  const offset = fields[0]?.tagClass === 0x80 ? 1 : 0; // [0] EXPLICIT version is optional
-  const [serial, , issuer, validity, subject] = fields.slice(offset, offset + 5);
-  const [notBeforeNode, notAfterNode] = children(validity);
-  const notBefore = dateOf(notBeforeNode);
-  const notAfter = dateOf(notAfterNode);
-  const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
-  const sigOid = oidOf(children(signatureAlgorithm)[0]);
-  const subjectDer = toDer(subject!);
-  const selfSigned = subjectDer.equals(toDer(issuer!)) && safeVerify(x509, x509.publicKey);
-  return {
-    der,
-    x509,
-    notBefore,
-    notAfter,
-    subjectDer,
-    subjectKeyId: extensions.subjectKeyId,
-    keyCertSign: extensions.keyUsage.includes('keyCertSign'),
-    info: {
-      subject: nameToString(subject),
-      common_name: commonNameOf(subject),
-      issuer: nameToString(issuer),
-      serial: bytesOf(serial).toString('hex').replace(/^00(?=[89a-f])/, ''),
-      not_before: notBefore.toISOString(),
-      not_after: notAfter.toISOString(),
-      days_left: daysLeft(notAfter, now),
-      is_ca: extensions.isCa,
-      path_len: extensions.pathLen,
-      key_usage: extensions.keyUsage,
-      ext_key_usage: extensions.extKeyUsage,
-      sans: extensions.sans,
-      public_key: publicKeyInfo(x509.publicKey),
-      signature_algorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
-      sha256_fingerprint: x509.fingerprint256,
-      self_signed: selfSigned,
-    },
-  };
+  // OpenSSL accepted the DER; what this walk reads (dates, names, extensions) can still be out of
+  // range in a crafted or corrupted certificate (a flipped byte in a date made toISOString throw): an
+  // invalid certificate for the caller, not a crash (test/fuzz).
+  try {
+    const [tbs, signatureAlgorithm] = children(root);
+    const fields = children(tbs);
+    const offset = fields[0]?.tagClass === 0x80 ? 1 : 0; // [0] EXPLICIT version is optional
+    const [serial, , issuer, validity, subject] = fields.slice(offset, offset + 5);
+    const [notBeforeNode, notAfterNode] = children(validity);
+    const notBefore = dateOf(notBeforeNode);
+    const notAfter = dateOf(notAfterNode);
+    const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
+    const sigOid = oidOf(children(signatureAlgorithm)[0]);
+    const subjectDer = toDer(subject!);
+    const selfSigned = subjectDer.equals(toDer(issuer!)) && safeVerify(x509, x509.publicKey);
+    return {
+      der,
+      x509,
+      notBefore,
+      notAfter,
+      subjectDer,
+      subjectKeyId: extensions.subjectKeyId,
+      keyCertSign: extensions.keyUsage.includes('keyCertSign'),
+      info: {
+        subject: nameToString(subject),
+        common_name: commonNameOf(subject),
+        issuer: nameToString(issuer),
+        serial: bytesOf(serial).toString('hex').replace(/^00(?=[89a-f])/, ''),
+        not_before: notBefore.toISOString(),
+        not_after: notAfter.toISOString(),
+        days_left: daysLeft(notAfter, now),
+        is_ca: extensions.isCa,
+        path_len: extensions.pathLen,
+        key_usage: extensions.keyUsage,
+        ext_key_usage: extensions.extKeyUsage,
+        sans: extensions.sans,
+        public_key: publicKeyInfo(x509.publicKey),
+        signature_algorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
+        sha256_fingerprint: x509.fingerprint256,
+        self_signed: selfSigned,
+      },
+    };
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    throw new ToolError('invalid_certificate', `${source} has fields that cannot be read (${(error as Error).message})`, 'Check it with: openssl x509 -text -noout -in FILE');
+  }
 }
 
 export function safeVerify(cert: crypto.X509Certificate, key: crypto.KeyObject): boolean {

@@ -8,12 +8,19 @@ import { keyMatches, readPrivateKey } from './keys.js';
 
 export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
   try {
+    await refuseNonFile(filePath, what);
     return await fs.readFile(filePath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ToolError('not_found', `${what} ${filePath} does not exist`, `Check the path of the ${what}.`);
     throw fileSystemError(error, filePath, `read ${what}`);
   }
+}
+
+/** A FIFO named ca.crt would block the read forever; a directory named so is no certificate either. */
+async function refuseNonFile(filePath: string, what: string): Promise<void> {
+  const stat = await fs.stat(filePath);
+  if (!stat.isFile()) throw new ToolError('invalid_input', `${what} ${filePath} is not a regular file`, `Check the path of the ${what}.`);
 }
 
 export async function exists(filePath: string): Promise<boolean> {
@@ -57,7 +64,14 @@ export interface CertsDirEntry {
 }
 
 /** Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5). */
-export async function loadCertsDir(dir: string, now = new Date()): Promise<CertsDirEntry[]> {
+/** How a long load reports itself and stops (a certs dir of thousands of files takes seconds). */
+export interface LoadWatch {
+  signal?: AbortSignal | undefined;
+  /** Called after each certificate file is read and parsed. */
+  onLoaded?: ((done: number, total: number) => void) | undefined;
+}
+
+export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<CertsDirEntry[]> {
   let names: string[];
   try {
     names = (await fs.readdir(dir)).sort();
@@ -73,12 +87,26 @@ export async function loadCertsDir(dir: string, now = new Date()): Promise<Certs
     const kind = classifyCertFile(fileName);
     return kind ? [{ fileName, kind }] : [];
   });
-  return Promise.all(kinds.map(({ fileName, kind }) => loadEntry(dir, fileName, kind, now)));
+  let done = 0;
+  return Promise.all(
+    kinds.map(async ({ fileName, kind }) => {
+      throwIfCancelled(watch.signal);
+      const entry = await loadEntry(dir, fileName, kind, now);
+      watch.onLoaded?.(++done, kinds.length);
+      return entry;
+    }),
+  );
+}
+
+/** Cancellation (the MCP request's signal): nothing is written by a listing, so stopping is safe. */
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ToolError('refused', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
 }
 
 async function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date): Promise<CertsDirEntry> {
   const entry: CertsDirEntry = { fileName, kind, certificates: [] };
   try {
+    await refuseNonFile(path.join(dir, fileName), 'certificate file');
     const contents = await fs.readFile(path.join(dir, fileName));
     if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
     entry.certificates = parseCertificates(contents, fileName, now);

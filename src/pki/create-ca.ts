@@ -6,7 +6,7 @@ import { exists, readCaBundle, readFileOrThrow } from './certs-dir.js';
 import { CERT_MODE, KEY_MODE, stateFingerprint, writeIntoCertsDir, type PlannedFile } from './files.js';
 import { maxSeverity, type Impact } from './impact.js';
 import { issueCaCertificate } from './issue.js';
-import { generateRsaKey, privateKeyPem, readPrivateKey } from './keys.js';
+import { generateRsaKey, privateKeyPem, readPrivateKey, type KeyGenWatch } from './keys.js';
 
 export interface CreateCaOptions {
   kind: 'ca' | 'client-ca';
@@ -16,6 +16,8 @@ export interface CreateCaOptions {
   lifetimeMs: number;
   overwrite: boolean;
   allowKeyReuse: boolean;
+  /** Progress and cancellation of the key generation. */
+  watch?: KeyGenWatch;
 }
 
 export interface CreateCaResult {
@@ -76,7 +78,7 @@ export async function assessCreateCa(o: CreateCaOptions): Promise<Impact> {
 
 export async function createCa(o: CreateCaOptions): Promise<CreateCaResult> {
   const state = await readCaState(o);
-  const key = state.keyExists ? readPrivateKey(await readFileOrThrow(o.caKeyPath, 'CA key'), o.caKeyPath) : await generateRsaKey(o.keySize);
+  const key = state.keyExists ? readPrivateKey(await readFileOrThrow(o.caKeyPath, 'CA key'), o.caKeyPath) : await generateRsaKey(o.keySize, o.watch);
   const issued = issueCaCertificate(key, o.lifetimeMs);
   // "Always place the new certificate first" (pkg/security/certs.go).
   const bundlePem = [issued.pem, ...state.existingBundle.map((c) => c.x509.toString())].join('');

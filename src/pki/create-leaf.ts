@@ -8,7 +8,7 @@ import { parseCsr } from './csr.js';
 import { CERT_MODE, KEY_MODE, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile } from './files.js';
 import type { Impact } from './impact.js';
 import { issueCertificate } from './issue.js';
-import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer } from './keys.js';
+import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer, type KeyGenWatch } from './keys.js';
 import { buildPkcs12 } from './pkcs12.js';
 import { USERNAME_HINT, isPrivilegedUser, normalizeSqlUsername, usernameProblem } from './username.js';
 
@@ -18,6 +18,8 @@ interface SigningOptions {
   keySize: number;
   lifetimeMs: number;
   overwrite: boolean;
+  /** Progress and cancellation of the key generation. */
+  watch?: KeyGenWatch;
 }
 
 export interface LeafResult {
@@ -81,7 +83,7 @@ export async function createNodeCert(o: CreateNodeOptions): Promise<LeafResult> 
   const ca = await loadSigningCa(caCertPath, o.caKeyPath);
   const [certPath, keyPath] = [path.join(o.certsDir, NODE_CERT), path.join(o.certsDir, NODE_KEY)];
   await refuseExisting([certPath, keyPath], o.overwrite);
-  const key = await generateRsaKey(o.keySize);
+  const key = await generateRsaKey(o.keySize, o.watch);
   const issued = issueCertificate({ profile: 'node', commonName: 'node', subjectPublicKey: spkiDer(key), dnsNames, ipAddresses, lifetimeMs: o.lifetimeMs }, ca);
   await writeIntoCertsDir(o.certsDir, [
     { path: keyPath, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: o.overwrite },
@@ -134,7 +136,7 @@ export async function createClientCert(o: CreateClientOptions): Promise<LeafResu
   const ca = await loadSigningCa(caPath, o.caKeyPath);
   const paths = clientPaths(o, user);
   await refuseExisting(paths, o.overwrite);
-  const key = await generateRsaKey(o.keySize);
+  const key = await generateRsaKey(o.keySize, o.watch);
   const issued = issueCertificate({ profile: 'client', commonName: user, subjectPublicKey: spkiDer(key), uris, lifetimeMs: o.lifetimeMs }, ca);
   const [certPath, keyPath, ...extraPaths] = paths as [string, string, ...string[]];
   const files: PlannedFile[] = [

@@ -5,16 +5,69 @@ export interface PemBlock {
   der: Buffer;
 }
 
-const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n?([\s\S]*?)-----END \1-----/g;
+/** A PEM block as found in text: its type and the text between the BEGIN line and the END line. */
+export interface RawPemBlock {
+  type: string;
+  body: string;
+}
+
+const BEGIN = '-----BEGIN ';
+const END = '-----END ';
+const DASHES = '-----';
+const isTypeChar = (c: number) => (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 32;
+
+/** `T-----` at `start` (T of [A-Z0-9 ]+): the type and where the line's dashes end. */
+function typeAt(text: string, start: number): { type: string; after: number } | undefined {
+  let i = start;
+  while (i < text.length && isTypeChar(text.charCodeAt(i))) i++;
+  if (i === start || !text.startsWith(DASHES, i)) return undefined;
+  return { type: text.slice(start, i), after: i + DASHES.length };
+}
+
+/**
+ * The blocks `/-----BEGIN ([A-Z0-9 ]+)-----\r?\n?([\s\S]*?)-----END \1-----/g` matches (with
+ * `newline: 'required'`, `\r?\n` after the BEGIN line), found in linear time. The regex itself
+ * is quadratic on text with many BEGIN lines and no END: a pasted MiB of them took ~30 s and
+ * stalled the whole server (test/fuzz).
+ */
+export function scanPemBlocks(text: string, newline: 'optional' | 'required' = 'optional'): RawPemBlock[] {
+  const ends = new Map<string, number[]>();
+  for (let i = text.indexOf(END); i !== -1; i = text.indexOf(END, i + 1)) {
+    const found = typeAt(text, i + END.length);
+    if (!found) continue;
+    const list = ends.get(found.type);
+    if (list) list.push(i);
+    else ends.set(found.type, [i]);
+  }
+  const nextEnd = new Map<string, number>();
+  const blocks: RawPemBlock[] = [];
+  for (let i = text.indexOf(BEGIN); i !== -1; i = text.indexOf(BEGIN, i + 1)) {
+    const header = typeAt(text, i + BEGIN.length);
+    if (!header) continue;
+    let body = header.after;
+    if (text.charCodeAt(body) === 13) body++;
+    if (text.charCodeAt(body) === 10) body++;
+    else if (newline === 'required') continue;
+    const list = ends.get(header.type);
+    if (!list) continue;
+    let k = nextEnd.get(header.type) ?? 0;
+    while (k < list.length && list[k]! < body) k++;
+    nextEnd.set(header.type, k);
+    const endAt = list[k];
+    if (endAt === undefined) continue;
+    blocks.push({ type: header.type, body: text.slice(body, endAt) });
+    // Like the regex's lastIndex: the next block starts after this END line.
+    i = endAt + END.length + header.type.length + DASHES.length - 1;
+  }
+  return blocks;
+}
 
 /** Every PEM block of a text, in order; headers (Proc-Type, DEK-Info) are kept out of the bytes. */
 export function pemBlocks(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  for (const match of text.matchAll(PEM_BLOCK)) {
-    const body = match[2]!.split(/\r?\n/).filter((line) => !line.includes(':')).join('');
-    blocks.push({ type: match[1]!, der: Buffer.from(body.replace(/\s+/g, ''), 'base64') });
-  }
-  return blocks;
+  return scanPemBlocks(text).map(({ type, body }) => {
+    const base64 = body.split(/\r?\n/).filter((line) => !line.includes(':')).join('');
+    return { type, der: Buffer.from(base64.replace(/\s+/g, ''), 'base64') };
+  });
 }
 
 export function toPem(type: string, der: Buffer): string {

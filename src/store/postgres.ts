@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { AuditEvent, PendingConfirmation, type ConsumeOutcome, type NewAuditEvent, type Store } from './types.js';
+import { AuditEvent, PENDING_CALL_GRACE_MS, PendingCall, PendingConfirmation, SavedPlan, StepProgress, type ConsumeOutcome, type NewAuditEvent, type StepUpdate, type Store } from './types.js';
 
 /**
  * Statements kept to what PostgreSQL and CockroachDB run the same way (DESIGN.md §4):
@@ -33,6 +33,28 @@ const MIGRATIONS: string[] = [
      detail JSONB NOT NULL
    )`,
   'CREATE INDEX IF NOT EXISTS crdb_tls_audit_at_idx ON crdb_tls_audit (at)',
+  // Rotation plans: the plan is written once; each step's progress is its own row, so that moving
+  // a step on is one compare-and-set UPDATE (status = ANY(...)) in both engines.
+  `CREATE TABLE IF NOT EXISTS crdb_tls_plans (
+     id TEXT PRIMARY KEY,
+     created_at TIMESTAMPTZ NOT NULL,
+     created_by TEXT NOT NULL,
+     plan JSONB NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS crdb_tls_plan_steps (
+     plan_id TEXT NOT NULL,
+     number INT NOT NULL,
+     status TEXT NOT NULL,
+     updated_at TIMESTAMPTZ,
+     record JSONB NOT NULL,
+     PRIMARY KEY (plan_id, number)
+   )`,
+  `CREATE TABLE IF NOT EXISTS crdb_tls_pending_calls (
+     confirmation_id TEXT PRIMARY KEY,
+     face TEXT NOT NULL,
+     payload JSONB NOT NULL,
+     expires_at TIMESTAMPTZ NOT NULL
+   )`,
 ];
 
 // Two replicas creating the same table at once: PostgreSQL may answer 23505 (pg_type unique
@@ -58,6 +80,11 @@ const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : S
 
 function toConfirmation(row: Record<string, unknown>): PendingConfirmation {
   return PendingConfirmation.parse({ ...row, created_at: iso(row.created_at), expires_at: iso(row.expires_at), consumed_by: row.consumed_by ?? null });
+}
+
+function toStep(row: Record<string, unknown>): StepProgress {
+  // CockroachDB's INT is 64-bit, which pg hands back as a string.
+  return StepProgress.parse({ ...row, number: Number(row.number), updated_at: row.updated_at == null ? null : iso(row.updated_at) });
 }
 
 export class PostgresStore implements Store {
@@ -107,18 +134,72 @@ export class PostgresStore implements Store {
     return { ok: false, reason: 'other_input' };
   }
 
-  async declineConfirmation(id: string, by: string): Promise<void> {
-    await this.pool.query(`UPDATE crdb_tls_confirmations SET state = 'declined', consumed_by = $2 WHERE id = $1 AND state = 'pending'`, [id, by]);
+  async declineConfirmation(id: string, by: string): Promise<boolean> {
+    const declined = await this.pool.query(`UPDATE crdb_tls_confirmations SET state = 'declined', consumed_by = $2 WHERE id = $1 AND state = 'pending' RETURNING id`, [id, by]);
+    return (declined.rowCount ?? 0) > 0;
+  }
+
+  async savePendingCall(call: PendingCall): Promise<void> {
+    const staleBefore = new Date(Date.now() - PENDING_CALL_GRACE_MS).toISOString();
+    await this.pool.query('DELETE FROM crdb_tls_pending_calls WHERE expires_at < $1', [staleBefore]);
+    await this.pool.query(
+      `INSERT INTO crdb_tls_pending_calls (confirmation_id, face, payload, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (confirmation_id) DO NOTHING`,
+      [call.confirmation_id, call.face, JSON.stringify(call.payload), call.expires_at],
+    );
+  }
+
+  async pendingCall(confirmationId: string): Promise<PendingCall | undefined> {
+    const staleBefore = new Date(Date.now() - PENDING_CALL_GRACE_MS).toISOString();
+    const found = await this.pool.query('SELECT confirmation_id, face, payload, expires_at FROM crdb_tls_pending_calls WHERE confirmation_id = $1 AND expires_at >= $2', [confirmationId, staleBefore]);
+    const row = found.rows[0];
+    return row ? PendingCall.parse({ ...row, expires_at: iso(row.expires_at) }) : undefined;
+  }
+
+  async savePlan(plan: SavedPlan): Promise<void> {
+    // Steps first: a crash in between leaves steps without a plan, which nothing can load.
+    if (plan.steps.length > 0) {
+      const values: unknown[] = [];
+      const rows = plan.steps.map((step, i) => {
+        values.push(plan.id, step.number, step.status, step.updated_at, JSON.stringify(step.record));
+        const base = i * 5;
+        return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5})`;
+      });
+      await this.pool.query(`INSERT INTO crdb_tls_plan_steps (plan_id, number, status, updated_at, record) VALUES ${rows.join(', ')} ON CONFLICT (plan_id, number) DO NOTHING`, values);
+    }
+    await this.pool.query(
+      'INSERT INTO crdb_tls_plans (id, created_at, created_by, plan) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING',
+      [plan.id, plan.created_at, plan.created_by, JSON.stringify(plan.plan)],
+    );
+  }
+
+  async loadPlan(id: string): Promise<SavedPlan | undefined> {
+    const found = await this.pool.query('SELECT id, created_at, created_by, plan FROM crdb_tls_plans WHERE id = $1', [id]);
+    const row = found.rows[0];
+    if (!row) return undefined;
+    const steps = await this.pool.query('SELECT number, status, updated_at, record FROM crdb_tls_plan_steps WHERE plan_id = $1 ORDER BY number', [id]);
+    return SavedPlan.parse({ ...row, created_at: iso(row.created_at), steps: steps.rows.map(toStep) });
+  }
+
+  async updateStep(update: StepUpdate): Promise<StepProgress | undefined> {
+    // One statement decides: of two concurrent callers moving the same step, one gets the row.
+    const updated = await this.pool.query(
+      `UPDATE crdb_tls_plan_steps SET status = $3, updated_at = $4, record = record || $5::JSONB
+       WHERE plan_id = $1 AND number = $2 AND status = ANY($6::TEXT[])
+       RETURNING number, status, updated_at, record`,
+      [update.planId, update.number, update.status, update.now.toISOString(), JSON.stringify(update.record), update.from],
+    );
+    return updated.rows[0] ? toStep(updated.rows[0]) : undefined;
   }
 
   async appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
-    const at = event.at ?? new Date().toISOString();
+    // The database's clock_timestamp() (microseconds, one clock for every replica) orders events
+    // that the same millisecond would otherwise leave in random order.
     const result = await this.pool.query(
       `INSERT INTO crdb_tls_audit (at, event, tool, requester, confirmer, severity, confirmation_id, input_hash, detail)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [at, event.event, event.tool, event.requester, event.confirmer, event.severity, event.confirmation_id, event.input_hash, JSON.stringify(event.detail)],
+       VALUES (COALESCE($1::TIMESTAMPTZ, clock_timestamp()), $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id, at`,
+      [event.at ?? null, event.event, event.tool, event.requester, event.confirmer, event.severity, event.confirmation_id, event.input_hash, JSON.stringify(event.detail)],
     );
-    return { ...event, id: String(result.rows[0].id), at };
+    return { ...event, id: String(result.rows[0].id), at: iso(result.rows[0].at) };
   }
 
   async recentAudit(limit: number, tool?: string): Promise<AuditEvent[]> {

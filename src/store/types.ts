@@ -17,6 +17,54 @@ export const PendingConfirmation = z.object({
 });
 export type PendingConfirmation = z.infer<typeof PendingConfirmation>;
 
+/**
+ * What a face keeps beside a pending confirmation so that whoever redeems it, on any replica, can
+ * replay the exact call: the confirmation itself holds only the input's hash. Slack keeps the input
+ * and where its buttons are; it expires with the confirmation.
+ */
+export const PendingCall = z.object({
+  confirmation_id: z.string(),
+  face: z.string(),
+  payload: z.record(z.string(), z.unknown()),
+  expires_at: z.string(),
+});
+export type PendingCall = z.infer<typeof PendingCall>;
+/** A pending call outlives its confirmation by an hour, so that a late click still gets a precise answer ("expired"). */
+export const PENDING_CALL_GRACE_MS = 3_600_000;
+
+/**
+ * One step's progress in a saved rotation plan (DESIGN.md §4). The store keeps it opaque beyond
+ * number and status: src/rotation owns what `record` holds (backups, who applied it, errors).
+ */
+export const StepProgress = z.object({
+  number: z.number().int(),
+  status: z.string(),
+  updated_at: z.string().nullable(),
+  record: z.record(z.string(), z.unknown()),
+});
+export type StepProgress = z.infer<typeof StepProgress>;
+
+/** A rotation plan as saved: the plan itself never changes after saving; its steps' progress does. */
+export const SavedPlan = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  created_by: z.string(),
+  plan: z.record(z.string(), z.unknown()),
+  steps: z.array(StepProgress),
+});
+export type SavedPlan = z.infer<typeof SavedPlan>;
+
+/** A compare-and-set on one step: applied only while the step's status is one of `from`. */
+export interface StepUpdate {
+  planId: string;
+  number: number;
+  from: string[];
+  status: string;
+  /** Merged into the step's record (shallow: a key given here replaces the key kept). */
+  record: Record<string, unknown>;
+  now: Date;
+}
+
 export const AuditEventKind = z.enum(['requested', 'dry_run', 'confirmation_required', 'confirmed', 'declined', 'refused', 'done', 'failed']);
 
 /** One line of the audit trail: who asked, who agreed, what was done, how it ended. */
@@ -48,7 +96,22 @@ export interface Store {
   saveConfirmation(confirmation: PendingConfirmation): Promise<void>;
   /** Atomically marks the confirmation consumed, only if pending, unexpired and for this exact call. */
   consumeConfirmation(args: { id: string; tool: string; inputHash: string; consumer: string; now: Date }): Promise<ConsumeOutcome>;
-  declineConfirmation(id: string, by: string): Promise<void>;
+  /** Declines a pending confirmation; true when this call declined it (false: unknown, used or declined before). */
+  declineConfirmation(id: string, by: string): Promise<boolean>;
+  /** Keeps a face's note about a pending confirmation (see PendingCall); a second save of the same id keeps the first. */
+  savePendingCall(call: PendingCall): Promise<void>;
+  /** The note saved for this confirmation id, or undefined (unknown, or expired more than an hour ago). */
+  pendingCall(confirmationId: string): Promise<PendingCall | undefined>;
+  /** Saves a new rotation plan with every step's progress; saving the same id twice keeps the first. */
+  savePlan(plan: SavedPlan): Promise<void>;
+  /** The plan with its steps' progress now, or undefined. */
+  loadPlan(id: string): Promise<SavedPlan | undefined>;
+  /**
+   * Moves one step to a new status only if its status is one of `update.from`, atomically (of two
+   * concurrent callers one wins): the step as updated, or undefined when the plan or step is unknown
+   * or its status was not in `from`.
+   */
+  updateStep(update: StepUpdate): Promise<StepProgress | undefined>;
   /** Durable before it returns: an action is never reported done before its event is on disk. */
   appendAudit(event: NewAuditEvent): Promise<AuditEvent>;
   recentAudit(limit: number, tool?: string): Promise<AuditEvent[]>;

@@ -1,0 +1,129 @@
+// MCP cold start: what an IDE waits for when it spawns a server. Time from spawn to the answer of
+// tools/list (after initialize and notifications/initialized), the same raw newline-delimited
+// JSON-RPC client for each server, the same number of runs, interleaved:
+//   - ours: `node dist/crdb-tls.mjs mcp` (the whole bundle, every tool registered);
+//   - the official @modelcontextprotocol/server-filesystem from npm, run with node directly (no
+//     npx resolution in the timing): `node node_modules/@modelcontextprotocol/server-filesystem/dist/index.js <dir>`;
+//   - a bare `node -e ''` (spawn to exit): the floor any Node server starts from.
+// Each run checks that tools/list listed tools, so a crash never counts as a fast start.
+//
+// Runs inside bench/run.ts (`npm run bench -- --only cold-start`) or on its own:
+//   node --import tsx bench/cold-start.ts [--json]      (BENCH_COLD_RUNS, default 20)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CLI_BUNDLE, REPO_ROOT, Scratch, envInt, interleave, progress, row, timeSpawn, type BenchResult } from './harness.js';
+import { formatMs, summarize } from './stats.js';
+
+const FILESYSTEM_SERVER = path.join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
+const PROTOCOL_VERSION = '2025-06-18';
+const TIMEOUT_MS = 30_000;
+
+export interface ColdStartOptions {
+  runs: number;
+  warmups: number;
+}
+
+/**
+ * Spawns `command args`, sends initialize, then (on its answer) notifications/initialized and
+ * tools/list; resolves with the milliseconds from spawn to the tools/list answer and the tool count.
+ */
+export function timeToToolsList(command: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<{ ms: number; tools: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let done = false;
+    const finish = (error: Error | null, value?: { ms: number; tools: number }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      if (error) reject(error);
+      else resolve(value!);
+    };
+    const timer = setTimeout(() => finish(new Error(`${command} ${args.join(' ')}: no tools/list answer within ${TIMEOUT_MS} ms; stderr: ${stderr.slice(-500)}`)), TIMEOUT_MS);
+    const send = (message: unknown) => child.stdin.write(JSON.stringify(message) + '\n');
+    child.on('error', (error) => finish(error));
+    child.on('exit', (code) => finish(new Error(`${command} ${args.join(' ')} exited ${code} before answering tools/list; stderr: ${stderr.slice(-500)}`)));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = stdout.indexOf('\n')) >= 0) {
+        const line = stdout.slice(0, newline);
+        stdout = stdout.slice(newline + 1);
+        const message = JSON.parse(line) as { id?: number; result?: { tools?: unknown[] }; error?: unknown };
+        if (message.id === 1) {
+          if (!message.result) return finish(new Error(`initialize failed: ${line.slice(0, 300)}`));
+          send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+          send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
+        } else if (message.id === 2) {
+          const ms = performance.now() - started;
+          const tools = message.result?.tools?.length ?? 0;
+          if (tools === 0) return finish(new Error(`tools/list listed no tools: ${line.slice(0, 300)}`));
+          finish(null, { ms, tools });
+        }
+      }
+    });
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'crdb-tls-cold-start-bench', version: '1.0.0' } } });
+  });
+}
+
+export async function benchColdStart(options: ColdStartOptions): Promise<BenchResult> {
+  if (!fs.existsSync(FILESYSTEM_SERVER)) throw new Error(`${FILESYSTEM_SERVER} is missing: npm ci installs the devDependency @modelcontextprotocol/server-filesystem`);
+  const scratch = new Scratch('crdb-tls-bench-cold-');
+  try {
+    const work = scratch.dir('work');
+    const env: NodeJS.ProcessEnv = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: work };
+    for (const name of ['CRDB_TLS_READ_ONLY', 'CRDB_TLS_DATABASE_URL']) delete env[name];
+    const toolCounts = { ours: 0, filesystem: 0 };
+    const ours = async () => {
+      const { ms, tools } = await timeToToolsList(process.execPath, [CLI_BUNDLE, 'mcp'], env, work);
+      toolCounts.ours = tools;
+      return ms;
+    };
+    const filesystem = async () => {
+      const { ms, tools } = await timeToToolsList(process.execPath, [FILESYSTEM_SERVER, work], env, work);
+      toolCounts.filesystem = tools;
+      return ms;
+    };
+    const bare = () => timeSpawn(process.execPath, ['-e', ''], { cwd: work }).ms;
+    for (let w = 0; w < options.warmups; w++) {
+      await ours();
+      await filesystem();
+      bare();
+    }
+    progress(`cold start: spawn → initialize → tools/list answered; ${options.runs} runs each`);
+    const samples = await interleave('cold start', options.runs, { ours, filesystem, bare });
+    const oursCommand = 'node dist/crdb-tls.mjs mcp';
+    const filesystemVersion = (JSON.parse(fs.readFileSync(path.join(path.dirname(FILESYSTEM_SERVER), '..', 'package.json'), 'utf8')) as { version: string }).version;
+    const filesystemCommand = `node node_modules/@modelcontextprotocol/server-filesystem/dist/index.js DIR (${filesystemVersion})`;
+    const bareSummary = summarize(samples.bare);
+    return {
+      rows: [
+        row('cold-start-filesystem', 'MCP cold start: spawn → tools/list answered, vs the official filesystem server', samples.ours, samples.filesystem, oursCommand, filesystemCommand),
+        row('cold-start-node', 'MCP cold start vs a bare node start (spawn → exit)', samples.ours, samples.bare, oursCommand, "node -e ''"),
+      ],
+      notes: [
+        `cold start: ours lists ${toolCounts.ours} tools, the filesystem server ${toolCounts.filesystem}; same raw JSON-RPC client (initialize, notifications/initialized, tools/list), ${options.runs} runs each, interleaved.`,
+        `cold start: above a bare node start (median ${formatMs(bareSummary.median)}), ours adds ${formatMs(summarize(samples.ours).median - bareSummary.median)} and the filesystem server ${formatMs(summarize(samples.filesystem).median - bareSummary.median)}.`,
+      ],
+    };
+  } finally {
+    scratch.dispose();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  const result = await benchColdStart({ runs: envInt('BENCH_COLD_RUNS', 20), warmups: envInt('BENCH_WARMUPS', 1) });
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  else {
+    for (const r of result.rows) process.stdout.write(`${r.benchmark}: ours ${formatMs(r.ours.median)} (${formatMs(r.ours.min)} – ${formatMs(r.ours.max)}), peer ${formatMs(r.peer.median)} (${formatMs(r.peer.min)} – ${formatMs(r.peer.max)}), peer/ours ${(r.peer.median / r.ours.median).toFixed(2)}\n`);
+    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
+  }
+}

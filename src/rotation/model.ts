@@ -1,0 +1,96 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { ParsedCertificate } from '../pki/certificate.js';
+import { CA_CERT, CLIENT_CA_CERT, clientPkcs12Name, clientPkcs8KeyName, type CertFileKind } from '../pki/certnames.js';
+import { findIssuer } from '../pki/verify.js';
+import type { InventoryEntry } from './items.js';
+
+/**
+ * The local picture a plan is made from: which files are CA bundles (ca.crt, ca-client.crt, extra
+ * trust files), which are node and client certificates with their keys, and who signed whom.
+ */
+
+export interface CertFile {
+  path: string;
+  dir: string;
+  name: string;
+  kind: CertFileKind | undefined;
+  sha256: string;
+  certs: ParsedCertificate[];
+  unreadable: number;
+}
+
+export interface LeafFile {
+  file: CertFile;
+  cert: ParsedCertificate;
+  role: 'node' | 'client';
+  keyPath: string;
+  user?: string;
+  pkcs8: string | null;
+  pkcs12: string | null;
+  /** Named with node_files (e.g. a PostgreSQL data dir's server.crt), not found in a certs dir. */
+  explicit: boolean;
+}
+
+export interface LocalModel {
+  files: Map<string, CertFile>;
+  caBundles: CertFile[];
+  clientCaBundles: CertFile[];
+  trustFiles: CertFile[];
+  nodeLeaves: LeafFile[];
+  clientLeaves: LeafFile[];
+  allCas: ParsedCertificate[];
+  issuerOf(cert: ParsedCertificate): ParsedCertificate | undefined;
+}
+
+const exists = (file: string) => fs.access(file).then(() => true, () => false);
+
+export async function buildModel(entries: InventoryEntry[], certsDirs: string[], nodeFiles: Array<{ cert: string; key: string }>, trustFiles: string[]): Promise<LocalModel> {
+  const files = new Map<string, CertFile>();
+  for (const entry of entries) {
+    if (!entry.file) continue;
+    let file = files.get(entry.file.path);
+    if (!file) {
+      file = { path: entry.file.path, dir: entry.file.dir, name: entry.file.name, kind: entry.file.kind, sha256: entry.file.sha256, certs: [], unreadable: 0 };
+      files.set(file.path, file);
+    }
+    if (entry.cert) file.certs.push(entry.cert);
+    else file.unreadable++;
+  }
+  const inDirs = (name: string) => certsDirs.map((dir) => files.get(path.join(dir, name))).filter((f): f is CertFile => f !== undefined && f.certs.length > 0);
+  const caBundles = inDirs(CA_CERT);
+  const clientCaBundles = inDirs(CLIENT_CA_CERT);
+  const trust = trustFiles.map((file) => files.get(file)).filter((f): f is CertFile => f !== undefined && f.certs.length > 0);
+  const allCas = [...caBundles, ...clientCaBundles, ...trust].flatMap((f) => f.certs).filter((c) => c.info.is_ca);
+
+  const nodeLeaves: LeafFile[] = [];
+  const clientLeaves: LeafFile[] = [];
+  const explicit = new Map(nodeFiles.map((n) => [n.cert, n.key]));
+  for (const file of files.values()) {
+    const cert = file.certs[0];
+    if (!cert) continue;
+    if (explicit.has(file.path)) {
+      nodeLeaves.push({ file, cert, role: 'node', keyPath: explicit.get(file.path)!, pkcs8: null, pkcs12: null, explicit: true });
+      continue;
+    }
+    if (!certsDirs.includes(file.dir) || !file.kind?.keyFile) continue;
+    const keyPath = path.join(file.dir, file.kind.keyFile);
+    if (file.kind.usage === 'Node') nodeLeaves.push({ file, cert, role: 'node', keyPath, pkcs8: null, pkcs12: null, explicit: false });
+    if (file.kind.usage === 'Client' && file.kind.user) {
+      const user = file.kind.user;
+      const pk8 = path.join(file.dir, clientPkcs8KeyName(user));
+      const p12 = path.join(file.dir, clientPkcs12Name(user));
+      clientLeaves.push({ file, cert, role: 'client', keyPath, user, pkcs8: (await exists(pk8)) ? pk8 : null, pkcs12: (await exists(p12)) ? p12 : null, explicit: false });
+    }
+  }
+  return {
+    files,
+    caBundles,
+    clientCaBundles,
+    trustFiles: trust,
+    nodeLeaves,
+    clientLeaves,
+    allCas,
+    issuerOf: (cert) => findIssuer(cert, allCas),
+  };
+}

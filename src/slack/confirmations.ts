@@ -1,0 +1,268 @@
+/**
+ * The gate in Slack (DESIGN.md §3): a gated call's Confirm / Cancel buttons, and what a click on
+ * them does. The pending confirmation holds only the hash of the call's input, so the exact input
+ * is kept beside it in the store (Store.savePendingCall), keyed by the confirmation id: in the
+ * process with the embedded store, in PostgreSQL/CockroachDB with CRDB_TLS_DATABASE_URL, so that
+ * a click reaching any replica can replay the same call. The button carries only the id: the
+ * input never travels through Slack's client, and a click cannot change it.
+ *
+ * Policy is checked here, before the call is replayed, so that a refused click does not use up
+ * the confirmation: the clicker must be allowed (CRDB_TLS_SLACK_CONFIRMERS: user ids, or members
+ * of a user group), and in four-eyes mode (CRDB_TLS_FOUR_EYES) a high-severity call needs someone
+ * other than who asked. Every refusal is an audit event; the gate then consumes the confirmation
+ * once across replicas and the runner audits requester and confirmer apart.
+ */
+import { publicInputSchema } from '../core/envelope.js';
+import { inputHash } from '../gate/gate.js';
+import { explainConsumeFailure, type ConsumeOutcome } from '../store/types.js';
+import type { Severity, ToolDefinition } from '../core/tool.js';
+import type { Principal, SlackConfig } from './config.js';
+import type { FaceCore } from './face.js';
+import { requesterOf } from './face.js';
+import type { Block } from './render/blocks.js';
+import { renderConfirmationEnd, renderConfirmationRequest, type ConfirmationView } from './render/confirmation.js';
+import { renderProblem } from './render/outcome.js';
+import { Reply, type ReplyTarget, type SlackApi } from './reply.js';
+
+/** Every answer the gate gives when a confirmation cannot be used: nothing was consumed, nothing changed. */
+const UNUSABLE = new Set((['not_found', 'already_used', 'declined', 'expired', 'other_input'] as Array<Exclude<ConsumeOutcome, { ok: true }>['reason']>).map(explainConsumeFailure));
+
+const ALREADY_USED = explainConsumeFailure('already_used');
+
+const GROUP_CACHE_MS = 60_000;
+
+/** Who may confirm, and who may ask for which certificates: user ids, or user groups read at click time. */
+export class SlackPolicy {
+  private readonly groups = new Map<string, { members: Set<string>; at: number }>();
+
+  constructor(
+    private readonly config: SlackConfig,
+    private readonly api: SlackApi,
+    private readonly log: FaceCore['log'],
+  ) {}
+
+  /** True when `user` is one of `principals`, directly or through a user group (cached for a minute). */
+  async includes(principals: Principal[], user: string): Promise<boolean> {
+    if (principals.some((p) => p.kind === 'user' && p.id === user)) return true;
+    for (const p of principals) {
+      if (p.kind === 'group' && (await this.members(p.id)).has(user)) return true;
+    }
+    return false;
+  }
+
+  mayConfirm(user: string): Promise<boolean> {
+    return this.includes(this.config.confirmers, user);
+  }
+
+  private async members(groupId: string): Promise<Set<string>> {
+    const cached = this.groups.get(groupId);
+    if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;
+    try {
+      const members = new Set(await this.api.groupMembers(groupId));
+      this.groups.set(groupId, { members, at: Date.now() });
+      return members;
+    } catch (error) {
+      // Fail closed: a group we cannot read lets nobody in.
+      this.log.warn({ err: error, group: groupId }, 'cannot read a Slack user group; treating it as empty');
+      return new Set();
+    }
+  }
+
+  /** Who may confirm, as mrkdwn for the confirmation message. */
+  describe(severity: Severity, requester: string): string {
+    const names = this.config.confirmers.map((p) => (p.kind === 'user' ? `<@${p.id}>` : `members of user group ${p.id}`));
+    if (names.length === 0) return '⚠️ Nobody may confirm from Slack: CRDB_TLS_SLACK_CONFIRMERS is empty.';
+    const who = `May confirm: ${names.join(', ')}.`;
+    return this.config.fourEyes && severity === 'high' ? `${who} Four-eyes: <@${requester}> asked, so someone else must confirm.` : who;
+  }
+}
+
+/** What the store keeps beside a pending confirmation for Slack (PendingCall.payload). */
+export interface SlackPendingPayload {
+  tool: string;
+  input: Record<string, unknown>;
+  /** The Slack user who asked. */
+  requester: string;
+  severity: Severity;
+  channel: string;
+  /** The confirmation message (its buttons) and its thread. */
+  message_ts: string;
+  thread_ts: string | null;
+  view: ConfirmationView;
+  /** Set for a certificate from a CSR: the CSR, so that any replica can put it back where the input names it. */
+  csr_pem?: string;
+}
+
+export interface Click {
+  confirmationId: string;
+  user: string;
+  channel: string;
+  messageTs: string;
+}
+
+/** A gated call as the runner answered it (status confirmation_required). */
+export interface GatedCall {
+  tool: ToolDefinition;
+  input: Record<string, unknown>;
+  confirmation: { id: string; severity: Severity; impact: string; changes: string[]; rollback: string; expires_at: string };
+  request: string;
+  user: string;
+  reply: Reply;
+  csrPem?: string;
+}
+
+export class Confirmations {
+  constructor(
+    private readonly face: FaceCore,
+    private readonly policy: SlackPolicy,
+  ) {}
+
+  /** Keeps the exact call beside the confirmation and shows the impact with Confirm / Cancel. */
+  async ask(call: GatedCall): Promise<void> {
+    const { reply, confirmation: c } = call;
+    if (!reply.messageTs) {
+      // Only a message in the channel can carry buttons others may press.
+      await reply.finish(renderProblem('✋ Invite me to this channel first', `${call.tool.title} needs a confirmation (${c.severity}) that someone allowed must give in the channel, and I cannot post here. Nothing was changed.`, 'Type /invite @crdb-tls, then ask again.'));
+      return;
+    }
+    const view: ConfirmationView = {
+      tool: call.tool.name,
+      toolTitle: call.tool.title,
+      request: call.request,
+      id: c.id,
+      severity: c.severity,
+      impact: c.impact,
+      changes: c.changes,
+      rollback: c.rollback,
+      expiresAt: c.expires_at,
+      requester: call.user,
+      policy: this.policy.describe(c.severity, call.user),
+    };
+    const payload: SlackPendingPayload = {
+      tool: call.tool.name,
+      input: call.input,
+      requester: call.user,
+      severity: c.severity,
+      channel: reply.target.channel,
+      message_ts: reply.messageTs,
+      thread_ts: reply.target.threadTs ?? null,
+      view,
+      ...(call.csrPem ? { csr_pem: call.csrPem } : {}),
+    };
+    await this.face.runtime.runner.store.savePendingCall({ confirmation_id: c.id, face: 'slack', payload: payload as unknown as Record<string, unknown>, expires_at: c.expires_at });
+    await reply.finish(renderConfirmationRequest(view));
+  }
+
+  private async load(click: Click): Promise<SlackPendingPayload | undefined> {
+    const call = await this.face.runtime.runner.store.pendingCall(click.confirmationId);
+    if (call?.face !== 'slack') {
+      this.face.log.warn({ confirmation: click.confirmationId, user: click.user }, 'click on an unknown or long-expired confirmation');
+      await this.whisper(click, '🤷 This confirmation is unknown here or expired long ago; nothing was done. Ask again.');
+      return undefined;
+    }
+    return call.payload as unknown as SlackPendingPayload;
+  }
+
+  private whisper(click: Click, text: string): Promise<void> {
+    return this.face.api.postEphemeral({ channel: click.channel, user: click.user, text });
+  }
+
+  /** The hash the runner binds this call to (its input as validated, defaults applied), so audit lines of one call agree. */
+  private hashOf(p: SlackPendingPayload): string {
+    const tool = this.face.tool(p.tool);
+    const parsed = tool ? publicInputSchema(tool).safeParse(p.input) : undefined;
+    if (!parsed?.success) return inputHash(p.tool, p.input);
+    const { confirmation_id: _id, dry_run: _dry, ...input } = parsed.data as Record<string, unknown>;
+    return inputHash(p.tool, input);
+  }
+
+  /** A refusal of this click: told to the clicker alone, kept in the audit trail; the confirmation stays usable. */
+  private async refuse(click: Click, p: SlackPendingPayload, reason: string): Promise<void> {
+    await this.face.runtime.runner.store.appendAudit({
+      event: 'refused',
+      tool: p.tool,
+      requester: requesterOf(p.requester),
+      confirmer: requesterOf(click.user),
+      severity: p.severity,
+      confirmation_id: click.confirmationId,
+      input_hash: this.hashOf(p),
+      detail: { stage: 'slack_policy', reason, channel: click.channel },
+    });
+    await this.whisper(click, `⛔ ${reason} Nothing was done; the request still waits for someone allowed.`);
+  }
+
+  private target(p: SlackPendingPayload, user: string): ReplyTarget {
+    return { channel: p.channel, ...(p.thread_ts ? { threadTs: p.thread_ts } : {}), user };
+  }
+
+  async confirm(click: Click): Promise<void> {
+    const p = await this.load(click);
+    if (!p) return;
+    if (!(await this.policy.mayConfirm(click.user))) {
+      await this.refuse(click, p, `<@${click.user}> may not confirm actions from Slack (CRDB_TLS_SLACK_CONFIRMERS).`);
+      return;
+    }
+    if (this.face.config.fourEyes && p.severity === 'high' && click.user === p.requester) {
+      await this.refuse(click, p, `Four-eyes: <@${click.user}> asked for this high-severity action and cannot also confirm it.`);
+      return;
+    }
+    const tool = this.face.tool(p.tool);
+    if (!tool) {
+      await this.whisper(click, `⛔ ${p.tool} is not available now (read-only mode?); nothing was done.`);
+      return;
+    }
+    const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
+    const paths = p.csr_pem !== undefined ? await this.face.issuance.restore(p.input, p.csr_pem) : undefined;
+    const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }));
+    if (!outcome.ok) {
+      if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+      await reply.finish(renderConfirmationEnd(p.view, { kind: 'failed', by: click.user, message: `${outcome.error.message}${outcome.error.hint ? ` — ${outcome.error.hint}` : ''}` }));
+      return;
+    }
+    const output = outcome.output;
+    if (output.status === 'refused') {
+      const reason = String(output.reason ?? 'refused');
+      if (UNUSABLE.has(reason)) {
+        // Used, cancelled or expired already: this click changes nothing, the message stays as it is.
+        // The CSR put back for it goes again, unless another click is using it right now (already used).
+        if (p.csr_pem !== undefined && reason !== ALREADY_USED) await this.face.issuance.cleanUp({ csr: p.input.csr });
+        await this.whisper(click, `Nothing was done: ${reason}.`);
+        return;
+      }
+      if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+      await reply.finish(renderConfirmationEnd(p.view, { kind: 'refused', by: click.user, reason }));
+      return;
+    }
+    let extra: Block[] = [];
+    if (p.csr_pem !== undefined) extra = await this.face.issuance.deliver(p.input);
+    await reply.finish(renderConfirmationEnd(p.view, { kind: 'done', by: click.user, summary: outcome.text, extra }));
+  }
+
+  async cancel(click: Click): Promise<void> {
+    const p = await this.load(click);
+    if (!p) return;
+    if (click.user !== p.requester && !(await this.policy.mayConfirm(click.user))) {
+      await this.refuse(click, p, `<@${click.user}> may not cancel this: only <@${p.requester}>, who asked, or someone allowed to confirm.`);
+      return;
+    }
+    const store = this.face.runtime.runner.store;
+    const declined = await store.declineConfirmation(click.confirmationId, requesterOf(click.user));
+    if (!declined) {
+      await this.whisper(click, 'Nothing to cancel: this request was already confirmed, cancelled or has expired.');
+      return;
+    }
+    await store.appendAudit({
+      event: 'declined',
+      tool: p.tool,
+      requester: requesterOf(p.requester),
+      confirmer: requesterOf(click.user),
+      severity: p.severity,
+      confirmation_id: click.confirmationId,
+      input_hash: this.hashOf(p),
+      detail: { stage: 'slack_cancel', reason: `cancelled in Slack by ${click.user}` },
+    });
+    if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+    const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
+    await reply.finish(renderConfirmationEnd(p.view, { kind: 'cancelled', by: click.user }));
+  }
+}
