@@ -11,6 +11,7 @@ export async function readFileOrThrow(filePath: string, what: string): Promise<B
     await refuseNonFile(filePath, what);
     return await fs.readFile(filePath);
   } catch (error) {
+    if (error instanceof ToolError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ToolError('not_found', `${what} ${filePath} does not exist`, `Check the path of the ${what}.`);
     throw fileSystemError(error, filePath, `read ${what}`);
