@@ -19,6 +19,8 @@ export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A client that keeps sending past the limit is cut off here instead of being drained forever. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 const DEFAULT_MAX_SESSIONS = 64;
+/** A session no request has touched for this long is closed when room is needed for a new one. */
+const IDLE_SESSION_MS = 30 * 60_000;
 
 export interface HttpServeOptions extends McpFaceOptions, HttpSettings {
   maxBodyBytes?: number;
@@ -103,6 +105,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyOutcome
 
 interface Session {
   transport: StreamableHTTPServerTransport;
+  lastSeen: number;
   close(): Promise<void>;
 }
 
@@ -130,6 +133,11 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
 
   async function openSession(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): Promise<void> {
     if (sessions.size >= maxSessions) {
+      // Clients that vanished without DELETE leave sessions behind: the idle ones make room.
+      const now = Date.now();
+      await Promise.all([...sessions.values()].filter((s) => now - s.lastSeen > IDLE_SESSION_MS).map((s) => s.close()));
+    }
+    if (sessions.size >= maxSessions) {
       sendJsonRpcError(res, 503, -32000, `too many open MCP sessions (${maxSessions}); close one (HTTP DELETE) and try again`);
       return;
     }
@@ -144,6 +152,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
     let closing = false;
     session = {
       transport,
+      lastSeen: Date.now(),
       close: async () => {
         if (closing) return;
         closing = true;
@@ -205,6 +214,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
         req.resume();
         return;
       }
+      session.lastSeen = Date.now();
       await session.transport.handleRequest(req, res);
       return;
     }
@@ -231,6 +241,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
         sendJsonRpcError(res, 404, -32001, 'session not found');
         return;
       }
+      session.lastSeen = Date.now();
       await session.transport.handleRequest(req, res, body);
       return;
     }

@@ -1,0 +1,101 @@
+// Long calls over MCP (the bundled `crdb-tls mcp`, the SDK client over stdio): a listing of a big
+// certs directory reports progress as it reads, and a call the client cancels stops — an 8192-bit
+// key generation takes tens of seconds, the cancelled call ends in a second or two, writes
+// nothing, and the server answers the next call.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { CA_CERT, clientCertName, clientKeyName } from '../../src/pki/certnames.js';
+import { loadSigningCa } from '../../src/pki/certs-dir.js';
+import { createCa } from '../../src/pki/create-ca.js';
+import { issueCertificate } from '../../src/pki/issue.js';
+import { generateRsaKey, privateKeyPem, spkiDer } from '../../src/pki/keys.js';
+import { CLI_BUNDLE } from '../support/cli.js';
+
+const HOUR_MS = 3_600_000;
+const CLIENT_CERTS = 120;
+
+let base = '';
+let work = '';
+let client: Client;
+
+/** A certs dir of one CA and N client certificates, all for one key (generating N keys would take minutes). */
+async function bigCertsDir(dir: string, caKey: string, count: number): Promise<void> {
+  await createCa({ kind: 'ca', certsDir: dir, caKeyPath: caKey, keySize: 2048, lifetimeMs: 87_840 * HOUR_MS, overwrite: false, allowKeyReuse: false });
+  const ca = await loadSigningCa(path.join(dir, CA_CERT), caKey);
+  const key = await generateRsaKey(2048);
+  const keyPem = privateKeyPem(key);
+  for (let n = 1; n <= count; n++) {
+    const issued = issueCertificate({ profile: 'client', commonName: `user${n}`, subjectPublicKey: spkiDer(key), lifetimeMs: 1000 * HOUR_MS }, ca);
+    fs.writeFileSync(path.join(dir, clientCertName(`user${n}`)), issued.pem, { mode: 0o644 });
+    fs.writeFileSync(path.join(dir, clientKeyName(`user${n}`)), keyPem, { mode: 0o600 });
+  }
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(CLI_BUNDLE), `${CLI_BUNDLE} is missing: run \`npm run build\` first`);
+  base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-mcp-progress-')));
+  work = path.join(base, 'work');
+  fs.mkdirSync(path.join(work, 'big'), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.join(work, 'safe'), { recursive: true, mode: 0o700 });
+  fs.mkdirSync(path.join(work, 'slow'), { recursive: true, mode: 0o700 });
+  await bigCertsDir(path.join(work, 'big'), path.join(work, 'safe', 'big-ca.key'), CLIENT_CERTS);
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('CRDB_TLS_') && !key.startsWith('COCKROACH_')) env[key] = value;
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_BUNDLE, 'mcp'], cwd: work, env: { ...env, CRDB_TLS_ROOTS: work, CRDB_TLS_STATE_DIR: path.join(base, 'state') }, stderr: 'pipe' });
+  transport.stderr?.on('data', () => {});
+  client = new Client({ name: 'progress-test', version: '1.0.0' });
+  await client.connect(transport);
+});
+
+after(async () => {
+  await client?.close().catch(() => undefined);
+  if (base) fs.rmSync(base, { recursive: true, force: true });
+});
+
+describe('progress and cancellation over MCP', () => {
+  test(`listing a certs dir of ${CLIENT_CERTS + 1} certificates reports progress as the files are read`, async () => {
+    const updates: Progress[] = [];
+    const result = await client.callTool({ name: 'list_certs', arguments: { certs_dir: 'big' } }, undefined, { onprogress: (p) => updates.push(p) });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    assert.equal((result.structuredContent as { rows: unknown[] }).rows.length, CLIENT_CERTS + 1);
+    assert.ok(updates.length >= 5, `${updates.length} progress notifications`);
+    for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.progress > updates[i - 1]!.progress, 'progress grows with each notification');
+    assert.match(updates.at(-1)!.message ?? '', new RegExp(`read ${CLIENT_CERTS + 1} of ${CLIENT_CERTS + 1} certificate files`));
+  });
+
+  test('a cancelled 8192-bit CA creation stops within seconds, writes nothing, and the server serves the next call', async () => {
+    const updates: Progress[] = [];
+    const controller = new AbortController();
+    const started = Date.now();
+    const call = client.callTool({ name: 'create_ca', arguments: { certs_dir: 'slow', ca_key: 'safe/slow-ca.key', key_size: 8192 } }, undefined, { signal: controller.signal, onprogress: (p) => updates.push(p) });
+    // Wait for the server to say it is generating the key, then cancel.
+    for (let i = 0; i < 100 && updates.length === 0; i++) await sleep(50);
+    assert.match(updates[0]?.message ?? '', /generating a 8192-bit RSA key/, 'the key generation reported progress');
+    controller.abort('the person pressed stop');
+    await assert.rejects(call, (error: Error) => /abort|cancel|stop/i.test(`${error.name} ${error.message}`));
+
+    // The server records the end of the call in the audit trail; it must come long before an 8192-bit key could be done.
+    let failed: { event: string; detail?: { error?: { code: string; message: string } } } | undefined;
+    for (let i = 0; i < 100 && !failed; i++) {
+      const audit = await client.callTool({ name: 'audit_log', arguments: { tool: 'create_ca', limit: 10 } });
+      failed = (audit.structuredContent as { events: Array<{ event: string; detail?: { error?: { code: string; message: string } } }> }).events.find((e) => e.event === 'failed');
+      if (!failed) await sleep(100);
+    }
+    const seconds = (Date.now() - started) / 1000;
+    assert.ok(failed, 'the cancelled call ended as failed in the audit trail');
+    assert.match(failed.detail?.error?.message ?? '', /cancelled while generating a 8192-bit RSA key; nothing was written/);
+    assert.ok(seconds < 15, `the cancelled call ended after ${seconds.toFixed(1)} s`);
+    assert.deepEqual(fs.readdirSync(path.join(work, 'slow')), [], 'nothing was written into the certs dir');
+    assert.ok(!fs.existsSync(path.join(work, 'safe', 'slow-ca.key')), 'no CA key was written');
+
+    const next = await client.callTool({ name: 'diagnose_error', arguments: { error_text: 'x509: certificate signed by unknown authority' } });
+    assert.notEqual(next.isError, true);
+  });
+});
