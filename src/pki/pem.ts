@@ -83,7 +83,8 @@ const looksLikeDer = (bytes: Buffer) => bytes.length > 2 && bytes[0] === 0x30 &&
  */
 export function certificateDers(input: Buffer | string, source: string): Buffer[] {
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
-  if (looksLikeDer(bytes)) return [bytes];
+  // PEM first: text that happens to start with "0" and a non-ASCII character looks like DER (test/fuzz).
+  if (looksLikeDer(bytes) && !bytes.includes('-----BEGIN ')) return [bytes];
   const text = bytes.toString('utf8');
   if (text.includes('-----BEGIN')) {
     const blocks = pemBlocks(text);

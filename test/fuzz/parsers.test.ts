@@ -107,6 +107,8 @@ describe('PEM: the linear scanner', () => {
 
   test('certificates surrounded by any text that holds no PEM markers come out unchanged', () => {
     const noise = hostileString([], { huge: false }).filter((s) => !s.includes('-----') && s.length < 100_000);
+    // Found by this property: text starting with "0" and a non-ASCII character was taken for DER.
+    assert.equal(certificateDers(`0é\n${material.caPem}${material.leafPem}`, 'bundle').length, 2);
     fc.assert(
       fc.property(noise, noise, (before, between) => {
         const ders = certificateDers(`${before}\n${material.caPem}${between}\n${material.leafPem}${before}`, 'bundle');

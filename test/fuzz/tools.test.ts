@@ -124,8 +124,9 @@ function fieldValue(tool: ToolDefinition, name: string, schema: JsonSchema, mode
   if (/^(pem|certificate|ca|cert|key|registry_ca|registry_cert|registry_key)$/.test(name)) {
     return fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...sandbox.paths, ...sandbox.pemTexts) }, { weight: 2, arbitrary: mutatedPem(material) }, { weight: hostile ? 2 : 0, arbitrary: hostileString() }, wrongType);
   }
+  if (schema.type === 'boolean') return fc.oneof({ weight: 6, arbitrary: fc.boolean() }, wrongType);
   if (/(^|_)(dir|key|file|csr|out|files?)$/.test(name) || name === 'verify_client_certs') {
-    const good = ['certs', 'certs2', 'new/deeper/dir', 'safe/ca.key', 'safe/other.key', 'csr/bob.csr', 'out/bob.crt', 'fixtures/password.txt'];
+    const good = name.endsWith('dir') ? ['certs', 'certs2', 'new/deeper/dir'] : name.endsWith('key') ? ['safe/ca.key', 'safe/other.key', 'safe/new.key'] : name === 'csr' ? ['csr/bob.csr'] : name === 'out' ? ['out/bob.crt', 'out/new.crt'] : ['fixtures/password.txt', 'certs/ca.crt', 'certs/client.alice.crt'];
     const one = fc.oneof({ weight: hostile ? 0 : 8, arbitrary: fc.constantFrom(...good) }, { weight: 2, arbitrary: fc.constantFrom(...sandbox.paths) }, { weight: hostile ? 2 : 0, arbitrary: hostileString() }, wrongType);
     return schema.type === 'array' ? fc.oneof(fc.array(one, { maxLength: 4 }), wrongType) : one;
   }
@@ -154,13 +155,17 @@ function fieldValue(tool: ToolDefinition, name: string, schema: JsonSchema, mode
   }
 }
 
+const CORE_FIELDS = ['certs_dir', 'ca_key', 'user', 'hosts', 'host', 'sink', 'uri', 'url', 'cluster_id', 'error_text', 'certificate', 'client'];
+
 /** A whole input for a tool: objects shaped by its schema (valid or hostile fields), sometimes anything at all. */
 function inputFor(tool: ToolDefinition): fc.Arbitrary<unknown> {
   const schema = z.toJSONSchema(publicInputSchema(tool), { io: 'input', unrepresentable: 'any' }) as JsonSchema;
   const shape = (mode: Mode) => Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, field]) => [name, fieldValue(tool, name, field, mode)]));
   const required = (schema.required ?? []).filter((key) => key in (schema.properties ?? {}));
+  // A valid call names what it works on (without certs_dir it goes to ~/.cockroach-certs, outside the root).
+  const core = [...new Set([...required, ...CORE_FIELDS.filter((key) => key in (schema.properties ?? {}))])];
   return fc.oneof(
-    { weight: 10, arbitrary: fc.record(shape('valid'), { requiredKeys: required }) },
+    { weight: 10, arbitrary: fc.record(shape('valid'), { requiredKeys: core }) },
     { weight: 6, arbitrary: fc.record(shape('hostile'), { requiredKeys: required }) },
     { weight: 1, arbitrary: fc.record(shape('hostile'), { requiredKeys: [] }) },
     { weight: 1, arbitrary: fc.tuple(fc.record(shape('valid'), { requiredKeys: required }), fc.dictionary(hostileString(), anyValue, { maxKeys: 3 })).map(([a, b]) => ({ ...b, ...a })) },

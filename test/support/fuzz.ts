@@ -8,6 +8,9 @@
 //   FUZZ_RUNS=100000 npm run fuzz a long run: fast properties run FUZZ_RUNS times, slow ones
 //                                 (key generation, network peers) FUZZ_RUNS / 50
 //   FUZZ_SEED=123 ...             replays a run (the seed is printed with every failure)
+//   FUZZ_SHRINK=1 ...             shrinks a failing input (off by default: shrinking 10 MB inputs is slow)
+//   FUZZ_STATS=1 ...              test/fuzz/tools.test.ts prints how each tool's calls ended (2: every error too)
+//   FUZZ_TRACE=/tmp/trace ...     appends each call before it runs (a call stuck in a synchronous loop is the last line)
 import crypto from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
