@@ -30,11 +30,14 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     ...(askPerson ? { askPerson } : {}),
     progress: (message: string) => void process.stderr.write(`crdb-tls: ${message}\n`),
   };
-  const outcome = await runtime.runner.run(tool, input, ctx);
+  const stop = stopOnSignals();
+  ctx.signal = stop.signal;
+  const outcome = await runtime.runner.run(tool, input, ctx).finally(stop.dispose);
   if (!outcome.ok) {
     const { code, message, hint } = outcome.error;
     process.stderr.write(`crdb-tls: ${message}${hint ? ` — ${hint}` : ''}\n`);
     if (options.json) process.stdout.write(JSON.stringify({ error: outcome.error }, null, 2) + '\n');
+    if (code === 'cancelled') return stop.exitCode();
     return code === 'invalid_input' || code === 'input_too_large' ? EXIT_USAGE : EXIT_FAILED;
   }
   const { output } = outcome;
@@ -55,4 +58,41 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
   }
   process.stdout.write(options.json ? JSON.stringify(output, null, 2) + '\n' : outcome.text + '\n');
   return options.exitCodeOf?.(output) ?? EXIT_OK;
+}
+
+const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/** The signal behind an exit code of 128 + its number, for the signals the CLI stops on. */
+export function signalOfExitCode(code: number): keyof typeof SIGNAL_NUMBERS | undefined {
+  return (Object.keys(SIGNAL_NUMBERS) as Array<keyof typeof SIGNAL_NUMBERS>).find((name) => 128 + SIGNAL_NUMBERS[name] === code);
+}
+
+/**
+ * The first Ctrl-C (or SIGTERM) asks the running tool to stop, so staged files are removed and the
+ * audit trail records the end of the call; a second one quits at once.
+ */
+function stopOnSignals(): { signal: AbortSignal; dispose: () => void; exitCode: () => number } {
+  const controller = new AbortController();
+  let received: keyof typeof SIGNAL_NUMBERS = 'SIGINT';
+  const onSignal = (name: keyof typeof SIGNAL_NUMBERS) => {
+    if (controller.signal.aborted) {
+      // Quit at once: with no listener left the signal's default action ends the process.
+      process.removeAllListeners(name);
+      process.kill(process.pid, name);
+      return;
+    }
+    received = name;
+    process.stderr.write(`crdb-tls: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping (again to quit at once)\n`);
+    controller.abort(new Error(`stopped by ${name}`));
+  };
+  const listeners = Object.keys(SIGNAL_NUMBERS).map((name) => {
+    const listener = () => onSignal(name as keyof typeof SIGNAL_NUMBERS);
+    process.on(name, listener);
+    return [name, listener] as const;
+  });
+  return {
+    signal: controller.signal,
+    dispose: () => listeners.forEach(([name, listener]) => process.off(name, listener)),
+    exitCode: () => 128 + SIGNAL_NUMBERS[received],
+  };
 }

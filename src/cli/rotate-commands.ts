@@ -4,7 +4,7 @@ import type { ToolDefinition } from '../core/tool.js';
 import type { CheckReport } from '../rotation/check.js';
 import { renderFailedCheck, renderPrometheus, writeTextfileAtomically } from '../rotation/prometheus.js';
 import { parseDuration } from '../pki/duration.js';
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool, signalOfExitCode } from './invoke.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -102,6 +102,8 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
           return report.exit_code;
         },
       });
+      // Stopped by Ctrl-C or SIGTERM: the textfile keeps the last finished check.
+      if (signalOfExitCode(status)) return setExit(status);
       if (typeof options.prometheusTextfile === 'string') {
         const file = rt.paths.resolve(options.prometheusTextfile, 'Prometheus textfile');
         // A check that failed outright still replaces the file, so that an alert fires instead of stale gauges.

@@ -133,7 +133,7 @@ export async function waitForClientCa(api: CloudApiClient, clusterId: string, ta
     try {
       await sleep(Math.min(interval, remaining), undefined, options.signal ? { signal: options.signal } : {});
     } catch {
-      throw new ToolError('refused', `the call was cancelled while waiting for the Client CA of cluster ${clusterId} to settle; the change may still complete`, `Check with crdb-tls cloud client-ca get ${clusterId}.`);
+      throw new ToolError('cancelled', `the call was cancelled while waiting for the Client CA of cluster ${clusterId} to settle; the change may still complete`, `Check with crdb-tls cloud client-ca get ${clusterId}.`);
     }
     interval = Math.min(maxInterval, Math.round(interval * 1.5));
     last = await readClientCa(api, clusterId);

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'input_too_large' // the input is over the tool's size limit; nothing was processed
   | 'unavailable' // a remote service (the Cloud API) failed, timed out or could not be reached
   | 'operation_failed' // a remote service accepted a change and then reported that it failed
+  | 'cancelled' // the caller stopped the call (MCP cancellation, Ctrl-C) before it finished
   | 'internal'; // a bug: reported with a generic message, details go to the log
 
 export interface StructuredError {

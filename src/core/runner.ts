@@ -69,7 +69,8 @@ export class Runner {
         return { ok: true, output, text: tool.summary(output) };
       }
       return await this.runMutating(tool, parsed.data as Record<string, unknown>, ctx);
-    } catch (error) {
+    } catch (caught) {
+      const error = cancellationOf(caught, tool, ctx);
       if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
       return { ok: false, error: bounded(toStructuredError(error)) };
     }
@@ -113,7 +114,8 @@ export class Runner {
     let result: Record<string, unknown>;
     try {
       result = await tool.run(input, ctx);
-    } catch (error) {
+    } catch (caught) {
+      const error = cancellationOf(caught, tool, ctx);
       await audit('failed', assessment, { ...who, detail: { error: toStructuredError(error) } });
       throw error;
     }
@@ -121,4 +123,14 @@ export class Runner {
     await audit('done', assessment, who);
     return { ok: true, output: { status: 'done', result, assessment }, text: tool.summary(result) };
   }
+}
+
+/**
+ * Once the caller has stopped the call, whatever error ends it is that stop (an abort surfacing
+ * from a socket or a timer is not a bug); a tool's own words about it are kept.
+ */
+function cancellationOf(error: unknown, tool: ToolDefinition, ctx: ToolContext): unknown {
+  if (!ctx.signal?.aborted || (error instanceof ToolError && error.code === 'cancelled')) return error;
+  const hint = isMutating(tool) ? 'Check what was already changed (audit_log, the files, the Cloud console) before running it again.' : 'Run it again when needed.';
+  return new ToolError('cancelled', error instanceof ToolError ? error.message : `${tool.name} was cancelled before it finished`, hint);
 }

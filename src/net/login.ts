@@ -364,7 +364,7 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
   let onAbort: (() => void) | undefined;
   const stop = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error(`timeout expired: no login within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
-    onAbort = () => reject(new ToolError('unavailable', `the login to ${r.host}:${r.port} was cancelled`));
+    onAbort = () => reject(new ToolError('cancelled', `the login to ${r.host}:${r.port} was cancelled`));
     deps.signal?.addEventListener('abort', onAbort, { once: true });
     if (deps.signal?.aborted) onAbort();
   });

@@ -46,7 +46,7 @@ export async function probeServer(options: ProbeOptions): Promise<ProbeReport> {
     return run.finalize();
   } catch (error) {
     for (const s of run.sockets) s.destroy();
-    if (error instanceof Aborted) throw new ToolError('unavailable', `the probe of ${run.host}:${run.port} was cancelled`);
+    if (error instanceof Aborted) throw new ToolError('cancelled', `the probe of ${run.host}:${run.port} was cancelled`);
     throw error;
   }
 }

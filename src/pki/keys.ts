@@ -17,7 +17,7 @@ export interface KeyGenWatch {
  * be stopped and finishes unseen.
  */
 export async function generateRsaKey(bits: number, watch: KeyGenWatch = {}): Promise<crypto.KeyObject> {
-  const cancelled = () => new ToolError('refused', `cancelled while generating a ${bits}-bit RSA key; nothing was written`, 'Run it again when needed.');
+  const cancelled = () => new ToolError('cancelled', `cancelled while generating a ${bits}-bit RSA key; nothing was written`, 'Run it again when needed.');
   if (watch.signal?.aborted) throw cancelled();
   if (bits > 2048) watch.progress?.(`generating a ${bits}-bit RSA key (this can take ${bits >= 8192 ? 'a minute' : 'seconds'})`);
   const generated = generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 });

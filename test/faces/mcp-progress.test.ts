@@ -1,7 +1,8 @@
 // Long calls over MCP (the bundled `crdb-tls mcp`, the SDK client over stdio): a listing of a big
-// certs directory reports progress as it reads, and a call the client cancels stops — an 8192-bit
-// key generation takes tens of seconds, the cancelled call ends in a second or two, writes
-// nothing, and the server answers the next call.
+// certs directory and an expiry check across several nodes report progress as they go, and a call
+// the client cancels stops — an 8192-bit key generation takes tens of seconds, the cancelled call
+// ends in a second or two, writes nothing, and the server answers the next call; a cancelled check
+// of nodes that never answer closes its connections and probes no further node.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { createCa } from '../../src/pki/create-ca.js';
 import { issueCertificate } from '../../src/pki/issue.js';
 import { generateRsaKey, privateKeyPem, spkiDer } from '../../src/pki/keys.js';
 import { CLI_BUNDLE } from '../support/cli.js';
+import { closedPort, makeFaultPki, startPgwireTlsServer, startSilentListener, type FaultPki, type FaultServer } from '../support/tls-faults.js';
 
 const HOUR_MS = 3_600_000;
 const CLIENT_CERTS = 120;
@@ -24,6 +26,8 @@ const CLIENT_CERTS = 120;
 let base = '';
 let work = '';
 let client: Client;
+let pki: FaultPki;
+const servers: FaultServer[] = [];
 
 /** A certs dir of one CA and N client certificates, all for one key (generating N keys would take minutes). */
 async function bigCertsDir(dir: string, caKey: string, count: number): Promise<void> {
@@ -46,6 +50,7 @@ before(async () => {
   fs.mkdirSync(path.join(work, 'safe'), { recursive: true, mode: 0o700 });
   fs.mkdirSync(path.join(work, 'slow'), { recursive: true, mode: 0o700 });
   await bigCertsDir(path.join(work, 'big'), path.join(work, 'safe', 'big-ca.key'), CLIENT_CERTS);
+  pki = await makeFaultPki(work);
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('CRDB_TLS_') && !key.startsWith('COCKROACH_')) env[key] = value;
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_BUNDLE, 'mcp'], cwd: work, env: { ...env, CRDB_TLS_ROOTS: work, CRDB_TLS_STATE_DIR: path.join(base, 'state') }, stderr: 'pipe' });
@@ -56,6 +61,7 @@ before(async () => {
 
 after(async () => {
   await client?.close().catch(() => undefined);
+  await Promise.all(servers.map((server) => server.close()));
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
@@ -96,6 +102,62 @@ describe('progress and cancellation over MCP', () => {
     assert.ok(!fs.existsSync(path.join(work, 'safe', 'slow-ca.key')), 'no CA key was written');
 
     const next = await client.callTool({ name: 'diagnose_error', arguments: { error_text: 'x509: certificate signed by unknown authority' } });
+    assert.notEqual(next.isError, true);
+  });
+});
+
+describe('progress and cancellation of an expiry check across nodes', () => {
+  const started = async (server: Promise<FaultServer>) => {
+    const running = await server;
+    servers.push(running);
+    return running;
+  };
+  const nodeLocation = (port: number) => `127.0.0.1:${port}`;
+
+  test('each node probed is announced when it starts and when it ends, and the answer holds every node', async () => {
+    const tlsNodes = await Promise.all([1, 2, 3].map(() => started(startPgwireTlsServer(pki.node))));
+    const down = await closedPort();
+    const hosts = [...tlsNodes.map((n) => nodeLocation(n.port)), nodeLocation(down)];
+    const updates: Progress[] = [];
+    const result = await client.callTool({ name: 'check_expiry', arguments: { hosts, ca: pki.ca, timeout_ms: 3_000 } }, undefined, { onprogress: (p) => updates.push(p) });
+    assert.notEqual(result.isError, true, JSON.stringify(result.content));
+    const report = result.structuredContent as { result: string; errors: Array<{ location: string }>; inventory: { items: Array<{ source: string; location: string; status: string }> } };
+    for (const node of tlsNodes) {
+      assert.ok(report.inventory.items.some((i) => i.source === 'node' && i.location === nodeLocation(node.port) && i.status === 'ok'), `${nodeLocation(node.port)} is in the inventory`);
+    }
+    assert.equal(report.result, 'error', 'a node that cannot be reached is an error, not a clean bill of health');
+    assert.ok(report.errors.some((e) => e.location === nodeLocation(down)));
+
+    const messages = updates.map((u) => u.message ?? '');
+    for (const host of hosts) {
+      assert.ok(messages.some((m) => m.startsWith(`probing ${host} (`)), `start of ${host} announced: ${messages.join(' | ')}`);
+    }
+    for (const node of tlsNodes) assert.ok(messages.some((m) => new RegExp(`^${nodeLocation(node.port)}: read \\d certificates? \\(\\d/4 done\\)$`).test(m)), `end of ${nodeLocation(node.port)} announced: ${messages.join(" | ")}`);
+    assert.ok(messages.some((m) => m.startsWith(`${nodeLocation(down)}: no certificate read (`)), 'the unreachable node is announced too');
+    assert.ok(messages.some((m) => m.endsWith('(4/4 done)')), 'the last node ends at 4/4');
+    for (let i = 1; i < updates.length; i++) assert.ok(updates[i]!.progress > updates[i - 1]!.progress, 'progress grows with each notification');
+  });
+
+  test('a cancelled check of silent nodes closes its connections, probes no further node, and the server serves the next call', async () => {
+    const silent = await Promise.all(Array.from({ length: 6 }, () => started(startSilentListener())));
+    const updates: Progress[] = [];
+    const controller = new AbortController();
+    const call = client.callTool({ name: 'check_expiry', arguments: { hosts: silent.map((s) => nodeLocation(s.port)), timeout_ms: 60_000 } }, undefined, { signal: controller.signal, onprogress: (p) => updates.push(p) });
+    // Four nodes are probed at once; wait until all four are connected, then cancel.
+    const connected = () => silent.reduce((sum, s) => sum + s.accepted(), 0);
+    for (let i = 0; i < 200 && connected() < 4; i++) await sleep(25);
+    assert.equal(connected(), 4, 'four probes are under way');
+    controller.abort('the person pressed stop');
+    await assert.rejects(call, (error: Error) => /abort|cancel|stop/i.test(`${error.name} ${error.message}`));
+
+    const open = () => silent.reduce((sum, s) => sum + s.open(), 0);
+    for (let i = 0; i < 200 && open() > 0; i++) await sleep(25);
+    assert.equal(open(), 0, 'every probe connection was closed by the server after the cancel');
+    await sleep(300);
+    assert.equal(connected(), 4, 'no further node was probed after the cancel');
+    assert.equal(updates.filter((u) => /done\)$/.test(u.message ?? '')).length, 0, 'no node was reported finished');
+
+    const next = await client.callTool({ name: 'diagnose_error', arguments: { error_text: 'tlsv1 alert unknown ca' } });
     assert.notEqual(next.isError, true);
   });
 });

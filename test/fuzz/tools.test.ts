@@ -27,7 +27,7 @@ import { anyValue, brief, brokenFiles, contentSnapshot, fuzzParameters, hostileS
 const ABORT_MS = 1_500;
 /** ...and must have answered by this time. */
 const HANG_MS = ABORT_MS + 6_000;
-const KNOWN_CODES: ErrorCode[] = ['invalid_input', 'not_found', 'already_exists', 'permission_denied', 'outside_roots', 'invalid_certificate', 'invalid_key', 'invalid_csr', 'lifetime_exceeds_ca', 'refused', 'input_too_large', 'unavailable', 'operation_failed', 'internal'];
+const KNOWN_CODES: ErrorCode[] = ['invalid_input', 'not_found', 'already_exists', 'permission_denied', 'outside_roots', 'invalid_certificate', 'invalid_key', 'invalid_csr', 'lifetime_exceeds_ca', 'refused', 'input_too_large', 'unavailable', 'operation_failed', 'cancelled', 'internal'];
 
 interface JsonSchema {
   type?: string | string[];

@@ -281,9 +281,11 @@ describe('probe_server against what is not a TLS pgwire server', () => {
     const outcome = await runtime.runner.run(tool, { host: '127.0.0.1', port: silent.port, timeout_ms: 10_000 }, { config: runtime.config, paths: runtime.paths, log: runtime.log, store: runtime.runner.store, requester: 'test', signal: controller.signal });
     const ms = performance.now() - started;
     assert.equal(outcome.ok, false);
-    assert.equal(!outcome.ok && outcome.error.code, 'unavailable');
+    assert.equal(!outcome.ok && outcome.error.code, 'cancelled');
     assert.match(!outcome.ok ? outcome.error.message : '', /cancelled/);
     assert.ok(ms < 1_200, `took ${Math.round(ms)} ms after an abort at 200 ms`);
+    for (let i = 0; i < 40 && silent.open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(silent.open(), 0, 'the probe closed its connection');
   });
 });
 

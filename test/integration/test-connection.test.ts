@@ -14,7 +14,7 @@ import type { ToolContext } from '../../src/core/tool.js';
 import type { LoginReport } from '../../src/net/login.js';
 import { runCli, cliEnv } from '../support/cli.js';
 import { createRoles, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
-import { makeFaultPki, type FaultPki, type Pair } from '../support/tls-faults.js';
+import { makeFaultPki, startSilentListener, type FaultPki, type Pair } from '../support/tls-faults.js';
 
 const PASSWORD = 'S3cr3t-Pa55word!';
 let pki: FaultPki;
@@ -138,3 +138,23 @@ function fsCopy(pair: Pair) {
   }
   server.reload();
 }
+
+describe('test_connection cancelled', () => {
+  test('an AbortSignal ends a login to a server that never answers at once, as cancelled, and closes the connection', async () => {
+    const silent = await startSilentListener();
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 200);
+      const ctx: ToolContext = { config: runtime.config, paths: runtime.paths, log: runtime.log, store: runtime.runner.store, requester: 'test', signal: controller.signal };
+      const started = performance.now();
+      const outcome = await runtime.runner.run(findTool('test_connection')!, { url: `postgresql://root@127.0.0.1:${silent.port}/postgres?sslmode=require&connect_timeout=30` }, ctx);
+      const ms = performance.now() - started;
+      assert.equal(!outcome.ok && outcome.error.code, 'cancelled', JSON.stringify(outcome));
+      assert.ok(ms < 2_000, `took ${Math.round(ms)} ms after an abort at 200 ms, with a 30 s connect timeout`);
+      for (let i = 0; i < 40 && silent.open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+      assert.equal(silent.open(), 0, 'the driver\'s connection was closed');
+    } finally {
+      await silent.close();
+    }
+  });
+});

@@ -108,11 +108,16 @@ export async function makeFaultPki(parent = os.tmpdir()): Promise<FaultPki> {
 
 export interface FaultServer {
   port: number;
+  /** Connections accepted so far, and those still open: what a cancelled client left behind. */
+  accepted(): number;
+  open(): number;
   close(): Promise<void>;
 }
 
 function listen(server: net.Server, sockets: Set<net.Socket>): Promise<FaultServer> {
+  let accepted = 0;
   server.on('connection', (socket) => {
+    accepted++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
@@ -123,6 +128,8 @@ function listen(server: net.Server, sockets: Set<net.Socket>): Promise<FaultServ
       const { port } = server.address() as net.AddressInfo;
       resolve({
         port,
+        accepted: () => accepted,
+        open: () => sockets.size,
         close: () => new Promise<void>((done) => {
           for (const s of sockets) s.destroy();
           server.close(() => done());
@@ -144,9 +151,9 @@ export function startClosingListener(): Promise<FaultServer> {
   return listen(server, new Set());
 }
 
-/** Accepts and never writes a byte. */
+/** Accepts and never writes a byte (what it reads is dropped, so it sees the client hang up). */
 export function startSilentListener(): Promise<FaultServer> {
-  const server = net.createServer(() => {});
+  const server = net.createServer((socket) => socket.resume());
   return listen(server, new Set());
 }
 
@@ -158,14 +165,13 @@ export function startStallAfterSListener(): Promise<FaultServer> {
 
 /** A pgwire server that answers "S" and then speaks only TLS 1.0 / 1.1 (a server too old for today's clients). */
 export function startOldTlsServer(pair: Pair): Promise<FaultServer> {
-  const context = tls.createSecureContext({
-    cert: fs.readFileSync(pair.crt),
-    key: fs.readFileSync(pair.key),
-    minVersion: 'TLSv1',
-    maxVersion: 'TLSv1.1',
-    // OpenSSL 3 allows TLS 1.0/1.1 only at security level 0.
-    ciphers: 'DEFAULT@SECLEVEL=0',
-  });
+  // OpenSSL 3 allows TLS 1.0/1.1 only at security level 0.
+  return startPgwireTlsServer(pair, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+}
+
+/** A pgwire server that answers "S" and serves `pair` over TLS, enough for a probe to read the chain. */
+export function startPgwireTlsServer(pair: Pair, options: tls.SecureContextOptions = {}): Promise<FaultServer> {
+  const context = tls.createSecureContext({ cert: fs.readFileSync(pair.crt), key: fs.readFileSync(pair.key), ...options });
   const server = net.createServer((socket) => {
     socket.once('data', () => {
       socket.write('S');

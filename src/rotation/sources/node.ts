@@ -68,6 +68,7 @@ export async function inventoryNodes(targets: HostTarget[], now: Date, threshold
       const notes = report && !report.ok && report.chain.length > 0 ? [`probe: ${report.summary}`] : [];
       results[index] = { target, report, result: { entries, report: { source: 'node', location, items: entries.length, error: null, notes } } };
       finished++;
+      options.progress?.(`${location}: ${report && report.chain.length > 0 ? `read ${report.chain.length} certificate${report.chain.length === 1 ? '' : 's'}` : 'no certificate read'} (${finished}/${targets.length} done)`, finished / targets.length);
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 4, targets.length) }, worker));
