@@ -12,8 +12,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CLI_BUNDLE, REPO_ROOT, Scratch, envInt, interleave, progress, row, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, REPO_ROOT, Scratch, envInt, interleave, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
 import { formatMs, summarize } from './stats.js';
 
 const FILESYSTEM_SERVER = path.join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
@@ -119,11 +118,4 @@ export async function benchColdStart(options: ColdStartOptions): Promise<BenchRe
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const result = await benchColdStart({ runs: envInt('BENCH_COLD_RUNS', 20), warmups: envInt('BENCH_WARMUPS', 1) });
-  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else {
-    for (const r of result.rows) process.stdout.write(`${r.benchmark}: ours ${formatMs(r.ours.median)} (${formatMs(r.ours.min)} – ${formatMs(r.ours.max)}), peer ${formatMs(r.peer.median)} (${formatMs(r.peer.min)} – ${formatMs(r.peer.max)}), peer/ours ${(r.peer.median / r.ours.median).toFixed(2)}\n`);
-    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
-  }
-}
+await runWhenInvokedDirectly(import.meta.url, () => benchColdStart({ runs: envInt('BENCH_COLD_RUNS', 20), warmups: envInt('BENCH_WARMUPS', 1) }));

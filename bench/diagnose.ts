@@ -9,11 +9,10 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { diagnose } from '../src/diagnose/engine.js';
 import { normalizeErrorText } from '../src/diagnose/normalize.js';
 import { ALL_SIGNALS } from '../src/diagnose/rules/index.js';
-import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, interleave, progress, row, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, interleave, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
 import { formatMs, summarize } from './stats.js';
 
 const MiB = 1_048_576;
@@ -122,21 +121,4 @@ export async function benchDiagnose(options: DiagnoseBenchOptions): Promise<Benc
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  const json = process.argv.includes('--json');
-  if (!fs.existsSync(CLI_BUNDLE)) {
-    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build first\n`);
-    process.exit(1);
-  }
-  const result = await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: envInt('BENCH_WARMUPS', 1) });
-  if (json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  } else {
-    for (const r of result.rows) {
-      const ratio = r.peer.median / r.ours.median;
-      process.stdout.write(`${r.benchmark}: ours ${formatMs(r.ours.median)} (${formatMs(r.ours.min)} – ${formatMs(r.ours.max)}), peer ${formatMs(r.peer.median)} — ${ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(1)}× slower`}\n  ours: ${r.ours_command}\n  peer: ${r.peer_command}\n`);
-    }
-    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
-  }
-}
+await runWhenInvokedDirectly(import.meta.url, () => benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: envInt('BENCH_WARMUPS', 1) }));

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { summarize, type Summary } from './stats.js';
+import { formatMs, summarize, type Summary } from './stats.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
@@ -172,4 +172,51 @@ export function machineInfo(): Machine {
 
 export function row(id: string, benchmark: string, ours: number[], peer: number[], ours_command: string, peer_command: string): BenchRow {
   return { id, benchmark, ours: summarize(ours), peer: summarize(peer), ours_command, peer_command };
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Exits when the CLI bundle the spawned rows run is missing, and warns when it is older than the sources. */
+export function checkBundle(): void {
+  if (!fs.existsSync(CLI_BUNDLE)) {
+    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build (npm run bench does it)\n`);
+    process.exit(1);
+  }
+  const sources = Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'tools')));
+  if (fs.statSync(CLI_BUNDLE).mtimeMs < sources) progress(`WARNING: ${path.relative(REPO_ROOT, CLI_BUNDLE)} is older than src/ or tools/; the CLI rows measure a stale bundle (npm run build)`);
+}
+
+/** peer/ours: above 1 ours is faster by that factor; below 1 ours is slower. */
+export function ratioText(r: BenchRow): string {
+  const ratio = r.peer.median / r.ours.median;
+  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${ratio.toFixed(2)}× = ${(1 / ratio).toFixed(1)}× slower`;
+}
+
+export const medianRange = (s: Summary) => `${formatMs(s.median)} (${formatMs(s.min)} – ${formatMs(s.max)})`;
+
+/**
+ * Each benchmark file ends with this, so that it also runs on its own (`node --import tsx
+ * bench/<name>.ts [--json]`): then it prints its rows and notes, or with --json its result.
+ * Imported by bench/run.ts, `moduleUrl` is not the script node started, and it does nothing.
+ */
+export async function runWhenInvokedDirectly(moduleUrl: string, bench: () => Promise<BenchResult>): Promise<void> {
+  const script = process.argv[1];
+  if (script === undefined || path.resolve(script) !== fileURLToPath(moduleUrl)) return;
+  checkBundle();
+  const result = await bench();
+  if (process.argv.includes('--json')) {
+    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    return;
+  }
+  for (const r of result.rows) {
+    process.stdout.write(`${r.benchmark}: ours ${medianRange(r.ours)}, peer ${medianRange(r.peer)} — ${ratioText(r)}\n  ours: ${r.ours_command}\n  peer: ${r.peer_command}\n`);
+  }
+  for (const note of result.notes) process.stdout.write(`- ${note}\n`);
 }

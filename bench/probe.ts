@@ -10,12 +10,10 @@
 // Runs inside bench/run.ts (`npm run bench -- --only probe`) or on its own:
 //   node --import tsx bench/probe.ts [--json]      (BENCH_PROBE_RUNS, default 20)
 import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { probeServer, type Material } from '../src/net/probe.js';
 import { startTlsPostgres } from '../test/support/postgres.js';
 import { makeFaultPki } from '../test/support/tls-faults.js';
-import { CLI_BUNDLE, cliEnv, envInt, interleave, opensslVersion, progress, row, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, cliEnv, envInt, interleave, opensslVersion, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
 import { formatMs, summarize } from './stats.js';
 
 export interface ProbeBenchOptions {
@@ -82,21 +80,4 @@ export async function benchProbe(options: ProbeBenchOptions): Promise<BenchResul
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  const json = process.argv.includes('--json');
-  if (!fs.existsSync(CLI_BUNDLE)) {
-    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build first\n`);
-    process.exit(1);
-  }
-  const result = await benchProbe({ runs: envInt('BENCH_PROBE_RUNS', 20), warmups: envInt('BENCH_WARMUPS', 1) });
-  if (json) {
-    process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  } else {
-    for (const r of result.rows) {
-      const ratio = r.peer.median / r.ours.median;
-      process.stdout.write(`${r.benchmark}: ours ${formatMs(r.ours.median)} (${formatMs(r.ours.min)} – ${formatMs(r.ours.max)}), peer ${formatMs(r.peer.median)} — ratio peer/ours ${ratio.toFixed(2)} (${ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${(1 / ratio).toFixed(1)}× slower`})\n  ours: ${r.ours_command}\n  peer: ${r.peer_command}\n`);
-    }
-    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
-  }
-}
+await runWhenInvokedDirectly(import.meta.url, () => benchProbe({ runs: envInt('BENCH_PROBE_RUNS', 20), warmups: envInt('BENCH_WARMUPS', 1) }));

@@ -11,9 +11,7 @@
 // the openssl listing loop, default 2: one run is ~1,000 openssl start-ups, ~45 s on 2 cores),
 // BENCH_LIST_CERTS (client certs in the listing fixture, default 1000), BENCH_WARMUPS (untimed checked
 // runs of ours before each benchmark, default 1; the client-cert peers get them too).
-import fs from 'node:fs';
-import path from 'node:path';
-import { CLI_BUNDLE, REPO_ROOT, envInt, machineInfo, progress, type BenchResult, type BenchRow } from './harness.js';
+import { checkBundle, envInt, machineInfo, medianRange, progress, ratioText, type BenchResult, type BenchRow } from './harness.js';
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
 import { benchDiagnose } from './diagnose.js';
@@ -21,7 +19,6 @@ import { benchColdStart } from './cold-start.js';
 import { benchSlackAck } from './slack-ack.js';
 import { benchProbe } from './probe.js';
 import { benchInventory } from './inventory.js';
-import { formatMs } from './stats.js';
 
 const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe', 'slack', 'inventory', 'cold-start'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -49,35 +46,9 @@ function parseArgs(argv: string[]): { json: boolean; only: Set<BenchmarkName> } 
   return { json, only };
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-function checkBundle(): void {
-  if (!fs.existsSync(CLI_BUNDLE)) {
-    process.stderr.write(`bench: ${CLI_BUNDLE} does not exist; run npm run build (npm run bench does it)\n`);
-    process.exit(1);
-  }
-  const sources = Math.max(newestMtime(path.join(REPO_ROOT, 'src')), newestMtime(path.join(REPO_ROOT, 'tools')));
-  if (fs.statSync(CLI_BUNDLE).mtimeMs < sources) progress(`WARNING: ${path.relative(REPO_ROOT, CLI_BUNDLE)} is older than src/ or tools/; the CLI rows measure a stale bundle (npm run build)`);
-}
-
-/** peer/ours: above 1 ours is faster by that factor; below 1 ours is slower. */
-function ratioText(r: BenchRow): string {
-  const ratio = r.peer.median / r.ours.median;
-  return ratio >= 1 ? `${ratio.toFixed(2)}× faster` : `${ratio.toFixed(2)}× = ${(1 / ratio).toFixed(1)}× slower`;
-}
-
-const cell = (s: { median: number; min: number; max: number }) => `${formatMs(s.median)} (${formatMs(s.min)} – ${formatMs(s.max)})`;
-
 function table(rows: BenchRow[]): string {
   const header = ['benchmark', 'ours: median (min – max)', 'peer: median (min – max)', 'ratio peer/ours'];
-  const body = rows.map((r) => [r.benchmark, cell(r.ours), cell(r.peer), ratioText(r)]);
+  const body = rows.map((r) => [r.benchmark, medianRange(r.ours), medianRange(r.peer), ratioText(r)]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');
@@ -93,6 +64,15 @@ async function main(): Promise<void> {
     list_runs: envInt('BENCH_LIST_RUNS', 5),
     list_peer_runs: Math.min(envInt('BENCH_LIST_PEER_RUNS', 2), envInt('BENCH_LIST_RUNS', 5)),
     list_certificates: envInt('BENCH_LIST_CERTS', 1000),
+    diagnose_runs: envInt('BENCH_DIAGNOSE_RUNS', 15),
+    slack_rounds: envInt('BENCH_SLACK_ROUNDS', 5),
+    slack_concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50),
+    probe_runs: envInt('BENCH_PROBE_RUNS', 20),
+    inventory_runs: envInt('BENCH_INVENTORY_RUNS', 5),
+    inventory_peer_runs: envInt('BENCH_INVENTORY_PEER_RUNS', 2),
+    inventory_certificates: envInt('BENCH_INVENTORY_CERTS', 1000),
+    inventory_dirs: envInt('BENCH_INVENTORY_DIRS', 4),
+    cold_start_runs: envInt('BENCH_COLD_RUNS', 20),
     warmups: envInt('BENCH_WARMUPS', 1),
   };
   const machine = machineInfo();
@@ -102,11 +82,11 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
-  if (only.has('diagnose')) results.push(await benchDiagnose({ runs: envInt('BENCH_DIAGNOSE_RUNS', 15), warmups: config.warmups }));
-  if (only.has('slack')) results.push(await benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', 5), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: config.warmups }));
-  if (only.has('probe')) results.push(await benchProbe({ runs: envInt('BENCH_PROBE_RUNS', 20), warmups: config.warmups }));
-  if (only.has('inventory')) results.push(await benchInventory({ runs: envInt('BENCH_INVENTORY_RUNS', 5), peerRuns: envInt('BENCH_INVENTORY_PEER_RUNS', 2), warmups: config.warmups, certificates: envInt('BENCH_INVENTORY_CERTS', 1000), dirs: envInt('BENCH_INVENTORY_DIRS', 4) }));
-  if (only.has('cold-start')) results.push(await benchColdStart({ runs: envInt('BENCH_COLD_RUNS', 20), warmups: config.warmups }));
+  if (only.has('diagnose')) results.push(await benchDiagnose({ runs: config.diagnose_runs, warmups: config.warmups }));
+  if (only.has('slack')) results.push(await benchSlackAck({ rounds: config.slack_rounds, concurrency: config.slack_concurrency, warmups: config.warmups }));
+  if (only.has('probe')) results.push(await benchProbe({ runs: config.probe_runs, warmups: config.warmups }));
+  if (only.has('inventory')) results.push(await benchInventory({ runs: config.inventory_runs, peerRuns: config.inventory_peer_runs, warmups: config.warmups, certificates: config.inventory_certificates, dirs: config.inventory_dirs }));
+  if (only.has('cold-start')) results.push(await benchColdStart({ runs: config.cold_start_runs, warmups: config.warmups }));
   const rows = results.flatMap((r) => r.rows);
   const notes = results.flatMap((r) => r.notes);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -118,6 +98,11 @@ async function main(): Promise<void> {
   const runsLine = [
     only.has('issue') ? `client cert ${config.issue_runs}, sign CSR ${config.sign_runs}` : '',
     only.has('list') ? `list ${config.list_runs} (openssl loop ${config.list_peer_runs})` : '',
+    only.has('diagnose') ? `diagnose ${config.diagnose_runs}` : '',
+    only.has('slack') ? `slack ${config.slack_rounds} rounds of ${config.slack_concurrency} concurrent requests` : '',
+    only.has('probe') ? `probe ${config.probe_runs}` : '',
+    only.has('inventory') ? `inventory ${config.inventory_runs} (openssl loop ${config.inventory_peer_runs})` : '',
+    only.has('cold-start') ? `cold start ${config.cold_start_runs}` : '',
   ].filter(Boolean).join(', ');
   const commands = new Map<string, string>();
   for (const r of rows) {

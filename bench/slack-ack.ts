@@ -11,10 +11,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { post, signed, slashCommandBody } from '../test/support/slack-signing.js';
 import { SlackStandin } from '../test/support/slack-standin.js';
-import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, progress, row, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, progress, row, runWhenInvokedDirectly, type BenchResult } from './harness.js';
 import { formatMs } from './stats.js';
 
 const BOT_TOKEN = 'xoxb-bench-0000-token';
@@ -145,12 +144,4 @@ export async function benchSlackAck(options: SlackAckBenchOptions): Promise<Benc
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (invokedDirectly) {
-  const result = await benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', 5), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: envInt('BENCH_WARMUPS', 1) });
-  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
-  else {
-    for (const r of result.rows) process.stdout.write(`${r.benchmark}: ours median ${formatMs(r.ours.median)} (p90 ${formatMs(r.ours.p90)}), peer median ${formatMs(r.peer.median)}\n  ours: ${r.ours_command}\n  peer: ${r.peer_command}\n`);
-    for (const note of result.notes) process.stdout.write(`- ${note}\n`);
-  }
-}
+await runWhenInvokedDirectly(import.meta.url, () => benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', 5), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: envInt('BENCH_WARMUPS', 1) }));

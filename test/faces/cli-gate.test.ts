@@ -11,7 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import type { AuditRecord } from '../support/audit.js';
 import { CLI_BUNDLE, cliEnv, runCli, runCliOk, testStateDir, type CliResult } from '../support/cli.js';
+import { onPath } from '../support/system-tools.js';
 
 const OS_USER = os.userInfo().username;
 const TEN_MINUTES_MS = 10 * 60 * 1000;
@@ -23,17 +25,6 @@ interface Envelope {
   assessment?: Assessment;
   confirmation?: { id: string; severity: string; impact: string; changes: string[]; rollback: string; expires_at: string };
   reason?: string;
-}
-interface AuditEvent {
-  id: string;
-  at: string;
-  event: string;
-  tool: string;
-  requester: string;
-  confirmer: string | null;
-  severity: string | null;
-  confirmation_id: string | null;
-  detail: { input?: Record<string, unknown>; reason?: string };
 }
 
 let base = '';
@@ -205,20 +196,6 @@ describe('without a terminal (stdin is a pipe)', () => {
 
 // ---- a real pseudo-terminal --------------------------------------------------------------------
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
 const shellQuote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 const PY_PTY = 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))';
 const PROMPT = /Proceed\? \[y\/N\]/;
@@ -268,9 +245,9 @@ async function runOnTerminal(t: TestContext, args: string[], keys: string): Prom
 }
 
 /** The newest line of this process's audit trail. */
-function lastAuditEvent(): AuditEvent {
+function lastAuditEvent(): AuditRecord {
   const lines = fs.readFileSync(path.join(testStateDir(), 'audit.jsonl'), 'utf8').trim().split('\n');
-  return JSON.parse(lines.at(-1)!) as AuditEvent;
+  return JSON.parse(lines.at(-1)!) as AuditRecord;
 }
 
 let terminalRan = false;
@@ -336,13 +313,13 @@ describe('on a terminal', () => {
 // ---- the audit trail of the runs above (they all share this process's CRDB_TLS_STATE_DIR) ------
 
 describe('crdb-tls audit', () => {
-  let events: AuditEvent[] = [];
+  let events: AuditRecord[] = [];
 
   before(() => {
     // A last, known action, so that the newest event is known.
     const pki = freshPki('audit');
     runCliOk([...createClient(pki, 'dave'), '--dry-run']);
-    events = (JSON.parse(runCliOk(['audit', '--json', '--limit', '1000']).stdout) as { events: AuditEvent[] }).events;
+    events = (JSON.parse(runCliOk(['audit', '--json', '--limit', '1000']).stdout) as { events: AuditRecord[] }).events;
   });
 
   test('crdb-tls audit --json lists the events of these runs newest first', () => {
@@ -356,7 +333,7 @@ describe('crdb-tls audit', () => {
 
     const root = events.filter((e) => e.tool === 'create_client_cert' && e.detail.input?.user === 'root');
     const kinds = new Set(root.map((e) => e.event));
-    for (const kind of ['requested', 'confirmation_required', 'confirmed', 'done', 'dry_run']) assert.ok(kinds.has(kind), `no ${kind} event for root: ${[...kinds].join(', ')}`);
+    for (const kind of ['requested', 'confirmation_required', 'confirmed', 'done', 'dry_run'] as const) assert.ok(kinds.has(kind), `no ${kind} event for root: ${[...kinds].join(', ')}`);
     if (terminalRan) assert.ok(kinds.has('declined'), 'answering n on the terminal was not audited as declined');
     for (const e of root.filter((e) => e.event === 'confirmed' || e.event === 'done')) assert.equal(e.confirmer, OS_USER, `${e.event} has no confirmer`);
     for (const e of root.filter((e) => e.event !== 'dry_run')) assert.equal(e.severity, 'high');
@@ -365,10 +342,10 @@ describe('crdb-tls audit', () => {
   });
 
   test('--limit 2 returns the 2 newest events, and --tool only that tool\'s', () => {
-    const two = (JSON.parse(runCliOk(['audit', '--json', '--limit', '2']).stdout) as { events: AuditEvent[] }).events;
+    const two = (JSON.parse(runCliOk(['audit', '--json', '--limit', '2']).stdout) as { events: AuditRecord[] }).events;
     assert.equal(two.length, 2);
     assert.deepEqual(two.map((e) => e.id), events.slice(0, 2).map((e) => e.id));
-    const nodeOnly = (JSON.parse(runCliOk(['audit', '--json', '--limit', '1000', '--tool', 'create_node_cert']).stdout) as { events: AuditEvent[] }).events;
+    const nodeOnly = (JSON.parse(runCliOk(['audit', '--json', '--limit', '1000', '--tool', 'create_node_cert']).stdout) as { events: AuditRecord[] }).events;
     assert.ok(nodeOnly.length > 0);
     assert.ok(nodeOnly.every((e) => e.tool === 'create_node_cert'));
     assert.deepEqual(nodeOnly.map((e) => e.id), events.filter((e) => e.tool === 'create_node_cert').map((e) => e.id));

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import type { AuditRecord } from '../support/audit.js';
 import { CLI_BUNDLE, cliEnv, runCliOk } from '../support/cli.js';
 
 const READ_TOOLS = ['list_certs', 'inspect_certificate', 'audit_log'];
@@ -33,18 +34,6 @@ interface Envelope {
   assessment?: Assessment;
   confirmation?: Confirmation;
   reason?: string;
-}
-interface AuditEvent {
-  id: string;
-  at: string;
-  event: string;
-  tool: string;
-  requester: string;
-  confirmer: string | null;
-  severity: string | null;
-  confirmation_id: string | null;
-  input_hash: string;
-  detail: Record<string, unknown> & { input?: Record<string, unknown>; reason?: string };
 }
 
 interface CallRecord { isError: boolean; text: string; structured: unknown }
@@ -153,10 +142,10 @@ const rootCert = { user: 'root', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 const adminCert = { user: 'admin', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 const aliceCert = { user: 'alice', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 
-async function auditOf(server: Server, args: Record<string, unknown> = { limit: 1000 }): Promise<AuditEvent[]> {
+async function auditOf(server: Server, args: Record<string, unknown> = { limit: 1000 }): Promise<AuditRecord[]> {
   const record = await server.call('audit_log', args);
   assert.equal(record.isError, false, `audit_log failed: ${record.text}`);
-  return (record.structured as { events: AuditEvent[] }).events;
+  return (record.structured as { events: AuditRecord[] }).events;
 }
 
 /** audit.jsonl in the state dir: one JSON object a line, and never a private key. */

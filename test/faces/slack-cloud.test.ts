@@ -14,8 +14,6 @@ const API_KEY = 'CCDB1_slackFaceSecret_3Jf8Kd1Lq6Wz9Xc2Vb5Nm4';
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
 
-interface AuditEvent { event: string; tool: string; requester: string; confirmer: string | null; confirmation_id: string | null; severity: string | null }
-
 describe('the Cloud Client CA from Slack', () => {
   let cloud: CloudApiStandin;
   let h: SlackHarness;
@@ -65,7 +63,7 @@ describe('the Cloud Client CA from Slack', () => {
     assert.match(JSON.stringify(done.params.blocks), /confirmed by <@U0BOB>/);
     assert.deepEqual(cloud.writes().map((r) => r.method), ['DELETE']);
     assert.equal(cloud.clientCa(id).status, 'NOT_SET');
-    const events = ((await h.runtime.runner.store.recentAudit(1000)) as unknown as AuditEvent[]).filter((e) => e.confirmation_id === asked.id && e.event === 'done');
+    const events = (await h.runtime.runner.store.recentAudit(1000)).filter((e) => e.confirmation_id === asked.id && e.event === 'done');
     assert.equal(events.length, 1);
     assert.equal(events[0]!.requester, `slack:${ALICE}`);
     assert.equal(events[0]!.confirmer, `slack:${BOB}`);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { AuditEvent } from '../../src/store/types.js';
 import { runCliOk } from '../support/cli.js';
 import { openssl } from '../support/openssl.js';
 import { startSlackHarness, type SlackHarness } from '../support/slack-app.js';
@@ -20,7 +21,6 @@ const DAVE = 'U0DAVE'; // confirms through the S0ONCALL user group
 const MALLORY = 'U0MALLORY'; // may ask for app only, may not confirm
 
 interface Button { action_id: string; value: string; style?: string; confirm?: { style?: string; title: { text: string }; text: { text: string } } }
-interface AuditEvent { event: string; tool: string; requester: string; confirmer: string | null; confirmation_id: string | null; severity: string | null; input_hash: string; detail: Record<string, unknown> }
 
 const skip = describeSkip('openssl');
 
@@ -42,7 +42,7 @@ describe('the confirmation gate in Slack', { skip }, () => {
   }
 
   async function audit(): Promise<AuditEvent[]> {
-    return (await h.runtime.runner.store.recentAudit(1000)).reverse() as unknown as AuditEvent[];
+    return (await h.runtime.runner.store.recentAudit(1000)).reverse();
   }
 
   /** Asks for a certificate; returns the confirmation message and its buttons once it is shown. */

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { catalog } from '../../tools/catalog.js';
@@ -14,20 +13,12 @@ import { runCliOk } from '../support/cli.js';
 import { CHANNEL, SIGNING_SECRET, startSlackHarness, type SlackHarness } from '../support/slack-app.js';
 import { post, signed, slashCommandBody } from '../support/slack-signing.js';
 import type { RecordedCall } from '../support/slack-standin.js';
+import { closedPort } from '../support/tls-faults.js';
 
 const ALICE = 'U0ALICE';
 const PKIX = 'org.postgresql.util.PSQLException: SSL error: sun.security.validator.ValidatorException: PKIX path building failed: sun.security.provider.certpath.SunCertPathBuilderException: unable to find valid certification path to requested target';
 /** A libpq host name error for a server on this machine: a probe it leads to stays on the loopback. */
 const hostnameError = (port: number) => `psql: error: connection to server at "127.0.0.1", port ${port} failed: server certificate for "node1.internal" does not match host name "localhost"`;
-
-/** A loopback port nothing listens on (a probe there is refused at once). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 type Block = { type: string; text?: { text: string }; elements?: Array<{ text?: string | { text: string }; action_id?: string; value?: string }> };
 

@@ -9,9 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCliOk } from '../support/cli.js';
 import { openssl } from '../support/openssl.js';
-import { startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
+import { startPostgresForStore, type TlsPostgres } from '../support/postgres.js';
 import { BOT_TOKEN, startSlackHarness, type SlackHarness } from '../support/slack-app.js';
 import { SlackStandin, type RecordedCall } from '../support/slack-standin.js';
 import { describeSkip } from '../support/system-tools.js';
@@ -19,8 +18,6 @@ import { describeSkip } from '../support/system-tools.js';
 const ALICE = 'U0ALICE';
 const BOB = 'U0BOB';
 const CAROL = 'U0CAROL';
-
-interface AuditEvent { event: string; requester: string; confirmer: string | null; confirmation_id: string | null; detail: Record<string, unknown> }
 
 describe('Slack replicas sharing the PostgreSQL store', { skip: describeSkip('openssl') }, () => {
   let work: string;
@@ -32,18 +29,13 @@ describe('Slack replicas sharing the PostgreSQL store', { skip: describeSkip('op
 
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-slack-replicas-'));
-    fs.mkdirSync(path.join(work, 'safe'), { mode: 0o700 });
-    const cli = (...args: string[]) => runCliOk(['cert', ...args, '--certs-dir', 'certs', '--ca-key', 'safe/ca.key', '--yes'], { cwd: work });
-    cli('create-ca');
-    cli('create-node', 'localhost', '127.0.0.1');
-    cli('create-client', 'root');
+    const store = await startPostgresForStore(work);
+    server = store.server;
     const certs = path.join(work, 'certs');
-    server = await startTlsPostgres({ serverCert: path.join(certs, 'node.crt'), serverKey: path.join(certs, 'node.key'), ca: path.join(certs, 'ca.crt') });
-    const url = `postgresql://root@localhost:${server.port}/postgres?sslmode=verify-full&sslrootcert=${certs}/ca.crt&sslcert=${certs}/client.root.crt&sslkey=${certs}/client.root.key`;
     issueDir = path.join(work, 'slack-issue');
     standin = await SlackStandin.start({ botToken: BOT_TOKEN });
     const env = {
-      CRDB_TLS_DATABASE_URL: url,
+      CRDB_TLS_DATABASE_URL: store.url,
       CRDB_TLS_SLACK_CONFIRMERS: `${ALICE},${BOB},${CAROL}`,
       CRDB_TLS_SLACK_ISSUERS: `${ALICE}:root`,
       CRDB_TLS_SLACK_CA_KEY: path.join(work, 'safe', 'ca.key'),
@@ -78,7 +70,7 @@ describe('Slack replicas sharing the PostgreSQL store', { skip: describeSkip('op
     return { id, ts: String(message.params.ts), key };
   }
 
-  const audit = async (id: string) => ((await b.runtime.runner.store.recentAudit(1000)) as unknown as AuditEvent[]).filter((e) => e.confirmation_id === id);
+  const audit = async (id: string) => (await b.runtime.runner.store.recentAudit(1000)).filter((e) => e.confirmation_id === id);
   const doneUpdates = (ts: string, since: number): RecordedCall[] => standin.calls.slice(since).filter((c) => c.method === 'chat.update' && c.params.ts === ts && /Done/.test(JSON.stringify(c.params)));
 
   test('a Confirm that reaches the other replica runs the exact call there', async () => {
@@ -118,7 +110,7 @@ describe('Slack replicas sharing the PostgreSQL store', { skip: describeSkip('op
     const since = standin.calls.length;
     await b.click({ user: ALICE, actionId: 'crdb_tls_confirm', value: asked.id, messageTs: asked.ts });
     await standin.waitFor(() => standin.calls.slice(since).find((c) => c.method === 'chat.postEphemeral' && /Four-eyes/.test(String(c.params.text))), 10_000, 'the refusal');
-    const refusal = (await a.runtime.runner.store.recentAudit(1000) as unknown as AuditEvent[]).find((e) => e.confirmation_id === asked.id && e.event === 'refused');
+    const refusal = (await a.runtime.runner.store.recentAudit(1000)).find((e) => e.confirmation_id === asked.id && e.event === 'refused');
     assert.equal(refusal?.confirmer, `slack:${ALICE}`);
     await a.click({ user: CAROL, actionId: 'crdb_tls_confirm', value: asked.id, messageTs: asked.ts });
     await standin.waitFor(() => doneUpdates(asked.ts, since)[0], 20_000, 'done by Carol on replica A');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, runCliOk } from '../support/cli.js';
+import { assertCliRefused, runCli, runCliOk } from '../support/cli.js';
 import { certPublicKey, extensionsOf, fingerprintOf, keyIdOf, openssl, opensslResult, pemBlocks, subjectOf } from '../support/openssl.js';
 import { describeSkip } from '../support/system-tools.js';
 
@@ -21,14 +21,6 @@ function verify(caFile: string, certFile: string) {
 function assertVerifies(caFile: string, certFile: string): void {
   const result = verify(caFile, certFile);
   assert.equal(result.status, 0, `openssl verify -CAfile ${caFile} ${certFile}: ${result.stdout}${result.stderr}`);
-}
-
-function assertRefused(result: { status: number; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(result.status, 0, 'the command must fail');
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
-  assert.match(lines[0]!, /^crdb-tls: /);
-  assert.match(lines[0]!, pattern);
 }
 
 describe('rotating the CA with create-ca --overwrite keeps old and new certificates trusted', { skip: describeSkip('openssl') }, () => {
@@ -58,7 +50,7 @@ describe('rotating the CA with create-ca --overwrite keeps old and new certifica
   test('create-ca --overwrite while the old key is still at --ca-key is refused without --allow-ca-key-reuse, and nothing changes', () => {
     const [caBefore, keyBefore] = [read('certs/ca.crt'), read('safe/ca.key')];
     const result = run('cert', 'create-ca', '--overwrite', ...signing);
-    assertRefused(result, /exists, but key reuse is disabled/);
+    assertCliRefused(result, /exists, but key reuse is disabled/);
     assert.deepEqual(read('certs/ca.crt'), caBefore);
     assert.deepEqual(read('safe/ca.key'), keyBefore);
   });
@@ -67,7 +59,7 @@ describe('rotating the CA with create-ca --overwrite keeps old and new certifica
     fs.renameSync(at('safe/ca.key'), at('safe/ca.old.key'));
     const caBefore = read('certs/ca.crt');
     const result = run('cert', 'create-ca', ...signing);
-    assertRefused(result, /ca\.crt/);
+    assertCliRefused(result, /ca\.crt/);
     assert.deepEqual(read('certs/ca.crt'), caBefore);
     assert.equal(fs.existsSync(at('safe/ca.key')), false, 'a refused create-ca writes no key');
   });
@@ -121,7 +113,7 @@ describe('rotating the CA with create-ca --overwrite keeps old and new certifica
     test('signing with the old key is refused once the new CA is first in ca.crt', () => {
       const before = read('certs/ca.crt');
       const result = run('cert', 'create-client', 'carl', '--certs-dir', 'certs', '--ca-key', 'safe/ca.old.key');
-      assertRefused(result, /ca\.old\.key/);
+      assertCliRefused(result, /ca\.old\.key/);
       assert.equal(fs.existsSync(at('certs/client.carl.crt')), false);
       assert.equal(fs.existsSync(at('certs/client.carl.key')), false);
       assert.deepEqual(read('certs/ca.crt'), before);

@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/core/config.js';
 import { ToolError } from '../../src/core/errors.js';
 import { CloudApiStandin } from '../support/cloud-api-standin.js';
 import { clusterId, makeCa } from '../support/cloud-pki.js';
+import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
 const KEY = 'CCDB1_standinSecretKey_4f7a9c2e1b8d6035';
 const CC_VERSION = '2024-09-16'; // info.version of the spec (reference §4.2)
@@ -43,16 +44,6 @@ const client = (options: Partial<ConstructorParameters<typeof CloudApiClient>[0]
   new CloudApiClient({ server: standin.url, apiKey: new ApiKey(KEY), retry: { baseDelayMs: 10 }, ...options });
 
 const requestsFor = (id: string) => standin.requests.filter((r) => r.path.includes(id));
-
-async function rejection(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('requests as the Cloud API expects them', () => {
   test('an /api/v1 request carries the service-account key as a Bearer token and Cc-Version 2024-09-16', async () => {
@@ -101,7 +92,7 @@ describe('reads are retried on transient failures', () => {
   test('a read that keeps failing with 500 gives up after 4 tries and says the Cloud API failed', async () => {
     const id = advancedCluster();
     standin.fault({ path: `/api/v1/clusters/${id}`, status: 500, times: 10, body: { code: 13, message: 'internal error', details: [] } });
-    const error = await rejection(readClusterPlan(client(), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client(), id));
     assert.equal(error.code, 'unavailable');
     assert.match(error.message, /failed GET \/api\/v1\/clusters\/\S+ with 500/);
     assert.match(error.message, /internal error/);
@@ -119,13 +110,13 @@ describe('reads are retried on transient failures', () => {
   test('a read that never answers in time fails saying the Cloud API did not answer in time', async () => {
     const id = advancedCluster();
     standin.fault({ path: `/api/v1/clusters/${id}`, status: 200, times: 10, delayMs: 600, afterApply: true });
-    const error = await rejection(readClusterPlan(client({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 10 } }), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client({ timeoutMs: 100, retry: { attempts: 2, baseDelayMs: 10 } }), id));
     assert.equal(error.code, 'unavailable');
     assert.match(error.message, /did not answer GET .* in time/);
   });
 
   test('an unreachable server is reported as such, with COCKROACH_SERVER in the hint', async () => {
-    const error = await rejection(readClusterPlan(client({ server: 'http://127.0.0.1:9', retry: { attempts: 2, baseDelayMs: 1 } }), clusterId()));
+    const error = await toolErrorRejectedBy(readClusterPlan(client({ server: 'http://127.0.0.1:9', retry: { attempts: 2, baseDelayMs: 1 } }), clusterId()));
     assert.equal(error.code, 'unavailable');
     assert.match(error.message, /cannot reach the Cloud API at http:\/\/127\.0\.0\.1:9/);
     assert.match(error.hint ?? '', /COCKROACH_SERVER/);
@@ -135,7 +126,7 @@ describe('reads are retried on transient failures', () => {
 describe('refusals become messages a person can act on', () => {
   test('401: the key is wrong or expired, and the hint says how to get a new one', async () => {
     const id = advancedCluster();
-    const error = await rejection(readClusterPlan(client({ apiKey: new ApiKey('not-the-key') }), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client({ apiKey: new ApiKey('not-the-key') }), id));
     assert.equal(error.code, 'permission_denied');
     assert.match(error.message, /\(401\): the key is wrong, expired or revoked/);
     assert.match(error.hint ?? '', /COCKROACH_API_KEY/);
@@ -145,7 +136,7 @@ describe('refusals become messages a person can act on', () => {
   test('403: the service account lacks Cluster Admin or Cluster Operator on the cluster', async () => {
     const id = advancedCluster();
     standin.fault({ path: id, status: 403, times: 1, body: { code: 7, message: 'permission denied', details: [] } });
-    const error = await rejection(readClusterPlan(client(), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client(), id));
     assert.equal(error.code, 'permission_denied');
     assert.match(error.message, /\(403\)/);
     assert.match(error.message, /Cluster Admin or Cluster Operator role on cluster/);
@@ -153,7 +144,7 @@ describe('refusals become messages a person can act on', () => {
   });
 
   test('404: no such cluster, and a routing ID is recognised as not being a cluster ID', async () => {
-    const error = await rejection(readClusterPlan(client(), 'funky-skunk-123'));
+    const error = await toolErrorRejectedBy(readClusterPlan(client(), 'funky-skunk-123'));
     assert.equal(error.code, 'not_found');
     assert.match(error.message, /no cluster funky-skunk-123 is visible to this API key \(404\)/);
     assert.match(error.hint ?? '', /routing ID/);
@@ -162,7 +153,7 @@ describe('refusals become messages a person can act on', () => {
   test('400: the API\'s own message is shown', async () => {
     const id = advancedCluster();
     standin.fault({ path: id, status: 400, times: 1, body: { code: 3, message: 'invalid Cc-Version', details: [] } });
-    const error = await rejection(readClusterPlan(client(), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client(), id));
     assert.equal(error.code, 'invalid_input');
     assert.match(error.message, /\(400\): invalid Cc-Version$/);
   });
@@ -170,7 +161,7 @@ describe('refusals become messages a person can act on', () => {
   test('an error body that echoes the API key is shown with the key redacted', async () => {
     const id = advancedCluster();
     standin.fault({ path: id, status: 400, times: 1, body: { code: 3, message: `bad token ${KEY} for this org`, details: [] } });
-    const error = await rejection(readClusterPlan(client(), id));
+    const error = await toolErrorRejectedBy(readClusterPlan(client(), id));
     assert.ok(!error.message.includes(KEY), 'the key is in the error message');
     assert.match(error.message, /bad token \[redacted API key\] for this org/);
   });

@@ -22,6 +22,7 @@ import { ToolError } from '../../src/core/errors.js';
 import { parseCertificates } from '../../src/pki/certificate.js';
 import { CloudApiStandin, type ClusterSetup, type Plan } from '../support/cloud-api-standin.js';
 import { bundle, clientCert, clusterId, expiredCa, makeCa, sha256Fingerprint, type TestCa } from '../support/cloud-pki.js';
+import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
 const KEY = 'CCDB1_clientCaTestKey_9d3e7f21a0c4b856';
 let standin: CloudApiStandin;
@@ -54,16 +55,6 @@ function setOptions(id: string, pem: string, extra: { verify?: ClientCertToVerif
     verify: extra.verify ?? [],
     wait: { timeoutMs: extra.timeoutMs ?? 10_000, firstCheckMs: 20, maxIntervalMs: 50, ...(extra.progress ? { progress: extra.progress } : {}) },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
 }
 
 describe('get', () => {
@@ -153,7 +144,7 @@ describe('set: POST the first time, PATCH after, severity from the effect', () =
   test('a change the Cloud reports FAILED ends in an operation_failed error', async () => {
     const id = cluster({ clientCa: { status: 'IS_SET', pem: caA.pem } });
     standin.failNextChange = true;
-    const error = await rejection(setClientCa(api(), setOptions(id, bundle(caA, caB))));
+    const error = await toolErrorRejectedBy(setClientCa(api(), setOptions(id, bundle(caA, caB))));
     assert.equal(error.code, 'operation_failed');
     assert.match(error.message, /reported FAILED/);
     assert.match(error.hint ?? '', /may still trust its previous Client CA/);
@@ -161,7 +152,7 @@ describe('set: POST the first time, PATCH after, severity from the effect', () =
 
   test('a change that stays PENDING past the timeout fails, saying it may still complete', async () => {
     const id = cluster({ pendingPolls: 10_000 });
-    const error = await rejection(setClientCa(api(), setOptions(id, caA.pem, { timeoutMs: 300 })));
+    const error = await toolErrorRejectedBy(setClientCa(api(), setOptions(id, caA.pem, { timeoutMs: 300 })));
     assert.equal(error.code, 'unavailable');
     assert.match(error.message, /had not settled at IS_SET after 0 s \(status now: PENDING\)/);
     assert.match(error.hint ?? '', /may still complete/);
@@ -169,7 +160,7 @@ describe('set: POST the first time, PATCH after, severity from the effect', () =
 
   test('while a change is PENDING a new one is refused and nothing is sent', async () => {
     const id = cluster({ clientCa: { status: 'PENDING', pem: '' } });
-    const error = await rejection(assessSetClientCa(api(), setOptions(id, caA.pem)));
+    const error = await toolErrorRejectedBy(assessSetClientCa(api(), setOptions(id, caA.pem)));
     assert.equal(error.code, 'refused');
     assert.match(error.message, /still in progress \(PENDING\)/);
     assert.deepEqual(writesFor(id), []);
@@ -257,7 +248,7 @@ describe('Basic and Standard clusters have no Client CA', () => {
     test(`on a ${plan} cluster get, set and remove are refused before any Client CA request`, async () => {
       const id = cluster({ plan });
       for (const attempt of [getClientCa(api(), id), assessSetClientCa(api(), setOptions(id, caA.pem)), assessRemoveClientCa(api(), { clusterId: id, wait: { timeoutMs: 1_000 } })]) {
-        const error = await rejection(attempt);
+        const error = await toolErrorRejectedBy(attempt);
         assert.equal(error.code, 'refused');
         assert.match(error.message, new RegExp(`is a ${plan} cluster: a Client CA .* is only available on CockroachDB Cloud Advanced`));
       }
@@ -267,7 +258,7 @@ describe('Basic and Standard clusters have no Client CA', () => {
 
   test('with no plan field, config.serverless marks a cluster without Client CA and config.dedicated one with it (Terraform\'s check)', async () => {
     const serverless = cluster({ plan: null, config: 'serverless' });
-    const error = await rejection(getClientCa(api(), serverless));
+    const error = await toolErrorRejectedBy(getClientCa(api(), serverless));
     assert.equal(error.code, 'refused');
     assert.deepEqual(requestsFor(serverless).filter((r) => r.path.endsWith('/client-ca-cert')), []);
     const dedicated = cluster({ plan: null, config: 'dedicated' });
@@ -276,7 +267,7 @@ describe('Basic and Standard clusters have no Client CA', () => {
 
   test('when the API itself refuses a Client CA write for the plan, the refusal says so', async () => {
     const id = cluster({ plan: null, refuseClientCa: 'client CA certificates are only supported on dedicated clusters' });
-    const error = await rejection(setClientCa(api(), setOptions(id, caA.pem)));
+    const error = await toolErrorRejectedBy(setClientCa(api(), setOptions(id, caA.pem)));
     assert.equal(error.code, 'refused');
     assert.match(error.message, /only available on CockroachDB Cloud Advanced/);
     assert.match(error.message, /the Cloud API said: client CA certificates are only supported on dedicated clusters/);
@@ -317,7 +308,7 @@ describe('writes are never resent blindly', () => {
   test('a write refused with 400 is not retried', async () => {
     const id = cluster({ clientCa: { status: 'IS_SET', pem: caA.pem } });
     standin.fault({ method: 'PATCH', path: id, status: 400, times: 1, body: { code: 3, message: 'x509_pem_cert: certificate 2 is malformed', details: [] } });
-    const error = await rejection(setClientCa(api(), setOptions(id, bundle(caA, caB))));
+    const error = await toolErrorRejectedBy(setClientCa(api(), setOptions(id, bundle(caA, caB))));
     assert.equal(error.code, 'invalid_input');
     assert.match(error.message, /certificate 2 is malformed/);
     assert.deepEqual(writesFor(id).map((w) => w.method), ['PATCH']);

@@ -11,11 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import { CloudApiClient } from '../../src/cloud/api-client.js';
 import { assessDownloadCa, defaultTrustFile, downloadCa, type DownloadCaOptions } from '../../src/cloud/cluster-ca.js';
 import { ApiKey } from '../../src/cloud/credentials.js';
-import { ToolError } from '../../src/core/errors.js';
 import { CloudApiStandin, type Plan } from '../support/cloud-api-standin.js';
 import { clientCert, clusterId, expiredCa, makeCa, sha256Fingerprint, type TestCa } from '../support/cloud-pki.js';
 import { opensslResult } from '../support/openssl.js';
 import { requireSystemTool } from '../support/system-tools.js';
+import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
 const KEY = 'CCDB1_downloadTestKey_1a2b3c4d5e6f7081';
 let standin: CloudApiStandin;
@@ -51,16 +51,6 @@ function cluster(plan: Plan = 'ADVANCED', ca = makeCa('Cluster CA')): { id: stri
 const publicApi = () => new CloudApiClient({ server: standin.url, retry: { baseDelayMs: 10 } });
 const keyedApi = (key = KEY) => new CloudApiClient({ server: standin.url, apiKey: new ApiKey(key), retry: { baseDelayMs: 10 } });
 const options = (id: string, extra: Partial<DownloadCaOptions> = {}): DownloadCaOptions => ({ clusterId: id, file: rootCrt(), replace: false, isDefaultFile: true, ...extra });
-
-async function rejection(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the call to fail');
-}
 
 describe('where libpq looks', () => {
   test('the default trust file is ~/.postgresql/root.crt on Linux and macOS and %APPDATA%\\postgresql\\root.crt on Windows', () => {
@@ -178,7 +168,7 @@ describe('what is refused', () => {
     newHome();
     const id = clusterId();
     standin.addCluster({ id, plan: 'ADVANCED', caPem: clientCert(otherCa, 'node').pem });
-    const error = await rejection(downloadCa(publicApi(), undefined, options(id)));
+    const error = await toolErrorRejectedBy(downloadCa(publicApi(), undefined, options(id)));
     assert.equal(error.code, 'invalid_certificate');
     assert.match(error.message, /not a CA/);
     assert.ok(!fs.existsSync(rootCrt()));
@@ -189,7 +179,7 @@ describe('what is refused', () => {
     const { id } = cluster();
     fs.mkdirSync(path.dirname(rootCrt()));
     fs.writeFileSync(rootCrt(), otherCa.cert.der);
-    const error = await rejection(downloadCa(publicApi(), undefined, options(id)));
+    const error = await toolErrorRejectedBy(downloadCa(publicApi(), undefined, options(id)));
     assert.match(error.message, /holds no PEM certificates/);
     assert.deepEqual(fs.readFileSync(rootCrt()), otherCa.cert.der);
   });
@@ -197,7 +187,7 @@ describe('what is refused', () => {
   test('an unknown cluster is a 404 with the cluster id in the message', async () => {
     newHome();
     const id = clusterId();
-    const error = await rejection(downloadCa(publicApi(), undefined, options(id)));
+    const error = await toolErrorRejectedBy(downloadCa(publicApi(), undefined, options(id)));
     assert.equal(error.code, 'not_found');
     assert.ok(error.message.includes(id));
   });

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, runCliOk } from '../support/cli.js';
+import { assertCliRefused, runCli, runCliOk } from '../support/cli.js';
 import {
   certModulus,
   certPublicKey,
@@ -92,15 +92,6 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk(dir);
   return out;
-}
-
-/** A refusal is one `crdb-tls: ` line on stderr and a non-zero exit. */
-function assertRefused(result: { status: number; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(result.status, 0, 'the command must fail');
-  const lines = result.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
-  assert.match(lines[0]!, /^crdb-tls: /);
-  assert.match(lines[0]!, pattern);
 }
 
 describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI reads it', { skip: describeSkip('openssl') }, () => {
@@ -249,7 +240,7 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     test('a user name that is not a valid SQL user is refused as bad usage and writes nothing', () => {
       const before = snapshot(tmp);
       const result = runCli(['cert', 'create-client', 'bad user!', ...signing], { cwd: tmp });
-      assertRefused(result, /invalid/);
+      assertCliRefused(result, /invalid/);
       assert.equal(result.status, 2, 'an invalid user name is bad usage (exit 2)');
       assert.deepEqual(snapshot(tmp), before);
     });
@@ -327,7 +318,7 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     test('a CSR whose CN is not a valid SQL user name ("bad user!") is refused and nothing is written', () => {
       const before = snapshot(tmp);
       const result = runCli(['cert', 'create-client', '--csr', 'carol/bad.csr', '--out', 'carol/bad.crt', ...signing], { cwd: tmp });
-      assertRefused(result, /bad user!/);
+      assertCliRefused(result, /bad user!/);
       assert.equal(fs.existsSync(at('carol/bad.crt')), false);
       assert.deepEqual(snapshot(tmp), before);
     });
@@ -363,7 +354,7 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     test('with ca-client.crt present, signing a client certificate with the cluster CA key is refused and writes nothing', () => {
       const before = snapshot(tmp);
       const result = runCli(['cert', 'create-client', 'frank', '--certs-dir', 'split', '--ca-key', 'safe/ca.key'], { cwd: tmp });
-      assertRefused(result, /ca-client\.crt/);
+      assertCliRefused(result, /ca-client\.crt/);
       assert.deepEqual(snapshot(tmp), before);
     });
   });
@@ -402,7 +393,7 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     test('a client certificate that would outlive the CA (--lifetime 200h) is refused, names the CA lifetime, and writes nothing', () => {
       const before = snapshot(tmp);
       const result = runCli(['cert', 'create-client', 'hank', '--lifetime', '200h', ...small], { cwd: tmp });
-      assertRefused(result, /CA lifetime/);
+      assertCliRefused(result, /CA lifetime/);
       assert.deepEqual(snapshot(tmp), before);
       assert.equal(fs.existsSync(at('small/client.hank.crt')), false);
       assert.equal(fs.existsSync(at('small/client.hank.key')), false);

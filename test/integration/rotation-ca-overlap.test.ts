@@ -11,10 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { runCli, runCliOk, type CliResult } from '../support/cli.js';
 import { fingerprintOf, opensslResult, pemBlocks, subjectOf } from '../support/openssl.js';
-import { createRoles, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
+import { createRoles, currentUserByCertificate, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
 import { describeSkip } from '../support/system-tools.js';
 
 interface Step { number: number; kind: string; mode: string; title: string; tool: { name: string; input: Record<string, unknown> } | null; blast_radius: { stops_trusted: string[] } }
@@ -35,20 +34,7 @@ describe('a CA rotation by overlap never locks a client or the server out', { sk
   const checked: string[] = [];
 
   async function login(user: string, certFile: string, keyFile: string): Promise<void> {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: server.port,
-      user,
-      database: 'postgres',
-      ssl: { ca: fs.readFileSync(at('certs/ca.crt')), cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), rejectUnauthorized: true },
-      connectionTimeoutMillis: 10_000,
-    });
-    await client.connect();
-    try {
-      assert.equal((await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u, user);
-    } finally {
-      await client.end();
-    }
+    assert.equal(await currentUserByCertificate(server, { user, ca: at('certs/ca.crt'), cert: certFile, key: keyFile }), user);
   }
 
   const verifies = (caFile: string, certFile: string) => opensslResult(['verify', '-CAfile', caFile, certFile]);

@@ -11,10 +11,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { runCli, runCliOk, type CliResult } from '../support/cli.js';
 import { fingerprintOf, openssl, opensslResult, pemBlocks, validityOf } from '../support/openssl.js';
-import { startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
+import { currentUserByCertificate, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
 import { describeSkip } from '../support/system-tools.js';
 
 const DAY_MS = 86_400_000;
@@ -50,22 +49,7 @@ describe('rotating a node certificate end to end against a PostgreSQL server tha
     return fingerprintOf({ pem: leaf });
   }
 
-  async function loginAs(user: string, certFile: string, keyFile: string): Promise<string> {
-    const client = new pg.Client({
-      host: '127.0.0.1',
-      port: server.port,
-      user,
-      database: 'postgres',
-      ssl: { ca: fs.readFileSync(at('certs/ca.crt')), cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile), rejectUnauthorized: true },
-      connectionTimeoutMillis: 10_000,
-    });
-    await client.connect();
-    try {
-      return (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u;
-    } finally {
-      await client.end();
-    }
-  }
+  const loginAs = (user: string, certFile: string, keyFile: string) => currentUserByCertificate(server, { user, ca: at('certs/ca.crt'), cert: certFile, key: keyFile });
 
   before(async () => {
     tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-rotation-e2e-')));

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { PostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
 import { cliEnv, runCliOk } from '../support/cli.js';
-import { startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
+import { startPostgresForStore, type TlsPostgres } from '../support/postgres.js';
 import { makeCa, writeBundle, writeCaKey, writeLeaf } from '../support/rotation-pki.js';
 
 describe('rotation plans in PostgreSQL', () => {
@@ -24,13 +24,7 @@ describe('rotation plans in PostgreSQL', () => {
 
   before(async () => {
     work = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-plan-store-')));
-    fs.mkdirSync(at('safe'));
-    const signing = ['--certs-dir', 'db', '--ca-key', 'safe/db-ca.key', '--yes'];
-    runCliOk(['cert', 'create-ca', ...signing], { cwd: work });
-    runCliOk(['cert', 'create-node', 'localhost', '127.0.0.1', ...signing], { cwd: work });
-    runCliOk(['cert', 'create-client', 'root', ...signing], { cwd: work });
-    server = await startTlsPostgres({ serverCert: at('db/node.crt'), serverKey: at('db/node.key'), ca: at('db/ca.crt') });
-    url = `postgresql://root@localhost:${server.port}/postgres?sslmode=verify-full&sslrootcert=${at('db/ca.crt')}&sslcert=${at('db/client.root.crt')}&sslkey=${at('db/client.root.key')}`;
+    ({ server, url } = await startPostgresForStore(work, { certsDir: 'db', caKey: 'safe/db-ca.key' }));
     // The certs dir being rotated: a node certificate due in 10 days.
     const ca = makeCa(3650);
     writeBundle(at('certs/ca.crt'), ca);

@@ -16,8 +16,7 @@ import { defineTool, type ToolContext } from '../../src/core/tool.js';
 import type { GatePolicy } from '../../src/gate/policy.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
-import { runCliOk } from '../support/cli.js';
-import { startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
+import { startPostgresForStore, type TlsPostgres } from '../support/postgres.js';
 
 const POLICY: GatePolicy = { threshold: 'medium', readOnly: false, confirmationTtlMs: 600_000 };
 let work: string;
@@ -53,14 +52,7 @@ function context(store: Store, requester: string): ToolContext {
 describe('confirmations and audit in PostgreSQL shared by several replicas', () => {
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-store-'));
-    fs.mkdirSync(path.join(work, 'safe'));
-    const cli = (...args: string[]) => runCliOk(['cert', ...args, '--certs-dir', 'certs', '--ca-key', 'safe/ca.key', '--yes'], { cwd: work });
-    cli('create-ca');
-    cli('create-node', 'localhost', '127.0.0.1');
-    cli('create-client', 'root');
-    const certs = path.join(work, 'certs');
-    server = await startTlsPostgres({ serverCert: path.join(certs, 'node.crt'), serverKey: path.join(certs, 'node.key'), ca: path.join(certs, 'ca.crt') });
-    url = `postgresql://root@localhost:${server.port}/postgres?sslmode=verify-full&sslrootcert=${certs}/ca.crt&sslcert=${certs}/client.root.crt&sslkey=${certs}/client.root.key`;
+    ({ server, url } = await startPostgresForStore(work));
   });
 
   after(async () => {

@@ -1,5 +1,6 @@
 // Runs the real CLI bundle (dist/crdb-tls.mjs, what `npm run build` ships) in a child process,
 // so tests see exactly what a person at a shell sees: exit code, stdout, stderr and the files.
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -79,4 +80,13 @@ export function runCliOk(args: string[], opts: CliOptions = {}): CliResult {
     throw new Error(`crdb-tls ${args.join(' ')} exited ${result.status}\nstderr: ${result.stderr}\nstdout: ${result.stdout}`);
   }
   return result;
+}
+
+/** A refusal is one `crdb-tls: ` line on stderr and a non-zero exit. */
+export function assertCliRefused(result: CliResult, pattern: RegExp): void {
+  assert.notEqual(result.status, 0, 'the command must fail');
+  const lines = result.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
+  assert.match(lines[0]!, /^crdb-tls: /);
+  assert.match(lines[0]!, pattern);
 }

@@ -2,11 +2,12 @@
 // node's pgwire port (DESIGN.md §7, §8). Each call gets its own temp data dir and a free port.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { runCliOk } from './cli.js';
+import { closedPort } from './tls-faults.js';
 
 export type PostgresSource = 'PG_BIN' | 'system' | 'embedded';
 
@@ -133,17 +134,6 @@ function executableBinDir(binDir: string, ids: Ids | undefined): string {
   return copy;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 const tail = (text: string, lines = 30): string => text.trimEnd().split('\n').slice(-lines).join('\n');
 const readLog = (file: string): string => { try { return fs.readFileSync(file, 'utf8'); } catch { return ''; } };
 const sleepSync = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); };
@@ -204,7 +194,7 @@ export async function startTlsPostgres(opts: StartTlsPostgresOptions): Promise<T
     throw err;
   }
 
-  const port = await freePort();
+  const port = await closedPort(); // nothing listens there yet: the server binds it
   fs.appendFileSync(path.join(dataDir, 'postgresql.conf'), [
     '',
     `port = ${port}`,
@@ -276,4 +266,43 @@ export async function createRoles(server: TlsPostgres, roles: string[]): Promise
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Logs in over TCP as `user` with a client certificate, verifying the server against `ca`, and
+ * returns current_user. The files are read afresh for each login: pg makes `key` non-enumerable
+ * on the ssl object it is given.
+ */
+export async function currentUserByCertificate(server: TlsPostgres, login: { user: string; ca: string; cert: string; key: string }): Promise<string> {
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user: login.user,
+    database: 'postgres',
+    ssl: { ca: fs.readFileSync(login.ca), cert: fs.readFileSync(login.cert), key: fs.readFileSync(login.key), rejectUnauthorized: true },
+    connectionTimeoutMillis: 10_000,
+  });
+  await client.connect();
+  try {
+    return (await client.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * A TLS PostgreSQL standing in for the CockroachDB cluster that holds the shared store: CA, node
+ * and root client certificates made by the real CLI in `<dir>/<certsDir>` (the CA key at
+ * `<dir>/<caKey>`), and the verify-full URL that logs in as root with its client certificate.
+ */
+export async function startPostgresForStore(dir: string, { certsDir = 'certs', caKey = 'safe/ca.key' } = {}): Promise<{ server: TlsPostgres; url: string }> {
+  fs.mkdirSync(path.join(dir, path.dirname(caKey)), { recursive: true, mode: 0o700 });
+  const cert = (...args: string[]) => runCliOk(['cert', ...args, '--certs-dir', certsDir, '--ca-key', caKey, '--yes'], { cwd: dir });
+  cert('create-ca');
+  cert('create-node', 'localhost', '127.0.0.1');
+  cert('create-client', 'root');
+  const certs = path.join(dir, certsDir);
+  const server = await startTlsPostgres({ serverCert: path.join(certs, 'node.crt'), serverKey: path.join(certs, 'node.key'), ca: path.join(certs, 'ca.crt') });
+  const url = `postgresql://root@localhost:${server.port}/postgres?sslmode=verify-full&sslrootcert=${certs}/ca.crt&sslcert=${certs}/client.root.crt&sslkey=${certs}/client.root.key`;
+  return { server, url };
 }

@@ -1,26 +1,14 @@
 // Real-client tests need psql and openssl (DESIGN.md §7). Locally a missing tool skips loudly;
 // in CI it fails, because .ci/run installs both and a skipped test there would hide a gap.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { findOnPath } from '../../src/core/executables.js';
 
 export type SystemTool = 'psql' | 'openssl';
 
 const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl' };
 
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.resolve(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // not in this PATH entry
-    }
-  }
-  return undefined;
-}
+/** The absolute path of the executable `name` on PATH, or undefined. */
+export const onPath = (name: string): string | undefined => findOnPath(name) ?? undefined;
 
 /** Why to skip, or false when the tool is there; throws in CI. Usable as `{ skip: describeSkip('psql') }`. */
 export function describeSkip(name: SystemTool): string | false {

@@ -15,7 +15,8 @@ import { ToolError } from '../../src/core/errors.js';
 import { createRuntime, type Runtime } from '../../src/core/runtime.js';
 import type { ToolContext } from '../../src/core/tool.js';
 import { findTool } from '../../tools/catalog.js';
-import { RESERVED, clientCertificate, keyFragments, keyMaterial, makeCa, seededRandom, type Ca, type KeyMaterial } from '../support/changefeed-pki.js';
+import { RESERVED, clientCertificate, keyFragments, keyMaterial, makeCa, type Ca, type KeyMaterial } from '../support/changefeed-pki.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const PASSWORD = 'Tr0ub4dor+&3#x;y%zz';
 let tmp = '';

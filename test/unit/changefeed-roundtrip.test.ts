@@ -15,10 +15,11 @@ import { encodeChangefeedUri, type EncodeRequest } from '../../src/changefeed/en
 import { decodeGoStdBase64 } from '../../src/changefeed/go-base64.js';
 import { parseGoQuery, percentEncode } from '../../src/changefeed/go-url.js';
 import {
-  KEY_KINDS, clientCertificate, keyMaterial, makeCa, nodeKeyType, randomSecret, referenceBase64, referencePem, referenceQuery, seededRandom,
+  KEY_KINDS, clientCertificate, keyMaterial, makeCa, nodeKeyType, randomSecret, referenceBase64, referencePem, referenceQuery,
   sqlIntoLiteral, sqlOptionLiteral, type KeyKind,
 } from '../support/changefeed-pki.js';
 import { openssl } from '../support/openssl.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { requireSystemTool } from '../support/system-tools.js';
 
 const SEED = Number(process.env.CHANGEFEED_SEED ?? 20_260_527);

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ToolError } from '../../src/core/errors.js';
 import { buildCreateChangefeed, parseChangefeedStatement, quoteSqlString, quoteTableName } from '../../src/changefeed/statement.js';
-import { randomSecret, seededRandom } from '../support/changefeed-pki.js';
+import { randomSecret } from '../support/changefeed-pki.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 describe('quoting', () => {
   test('plain names stay bare (case-folded like SQL), keywords and odd names are double-quoted, quoted parts are kept', () => {

@@ -7,21 +7,10 @@ import { PhraseMatcher } from '../../src/diagnose/matcher.js';
 import { normalizeErrorText } from '../../src/diagnose/normalize.js';
 import { ALL_SIGNALS } from '../../src/diagnose/rules/index.js';
 import { Diagnosis, MAX_ERROR_TEXT_BYTES } from '../../src/diagnose/schema.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 const MiB = MAX_ERROR_TEXT_BYTES;
 const fill = (unit: string, size = MiB) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
-
-/** A small deterministic PRNG (mulberry32): the same "random" cases on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Inputs built to hurt: near-misses of long phrases (a backtracking matcher restarts on each),
 // escape storms (the normaliser), anchors whose terminator never comes (the extractors), a URL
@@ -77,7 +66,7 @@ describe('the phrase matcher', () => {
   test('finds exactly what a naive search finds, overlapping and case-folded, on random text', () => {
     const phrases = ['abc', 'bca', 'cab', 'abcab', 'b', 'aa', 'x509: ', 'eof'];
     const matcher = new PhraseMatcher(phrases.map((text) => ({ text })));
-    const random = prng(7);
+    const random = seededRandom(7);
     for (let round = 0; round < 200; round++) {
       const length = Math.floor(random() * 300);
       const text = Array.from({ length }, () => 'abcABx509: eofEOF'[Math.floor(random() * 17)]).join('');
@@ -122,7 +111,7 @@ describe('random pastes never break the answer', () => {
     'connection to server at "', 'dial tcp ', 'Host: ', 'postgresql://u:p@', '\\n', '\\"', '"', "'", '@', '?', '=', '&', ':', ' ', '\n', 'é', '\u001b[31m', '\\u0041',
   ];
   test('1,000 random mixtures of phrases and junk: schema-valid, evidence quoted from the input, confidence 0 when unknown', () => {
-    const random = prng(2026);
+    const random = seededRandom(2026);
     for (let round = 0; round < 1000; round++) {
       const parts = Array.from({ length: 1 + Math.floor(random() * 12) }, () => fragments[Math.floor(random() * fragments.length)]!);
       const text = parts.join(random() < 0.5 ? '' : ' ');

@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { ToolError } from '../../src/core/errors.js';
 import { writeFilesAtomically } from '../../src/pki/files.js';
+import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
 let dir: string;
 
@@ -22,15 +22,7 @@ afterEach(() => {
 const leftovers = (d: string) => fs.readdirSync(d).filter((name) => /\.(tmp|bak)$/.test(name));
 const mode = (file: string) => fs.statSync(file).mode & 0o7777;
 
-async function rejection(promise: Promise<unknown>): Promise<ToolError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('the write succeeded but should have failed');
-}
+const failedWrite = (write: Promise<unknown>) => toolErrorRejectedBy(write, 'the write succeeded but should have failed');
 
 describe('writing a key and its certificate all-or-nothing', () => {
   test('a new key and certificate are written with their own modes (0600 key, 0644 cert) whatever the umask', async () => {
@@ -55,7 +47,7 @@ describe('writing a key and its certificate all-or-nothing', () => {
   test("when the second file's directory is missing, the first file is not left behind and no temp file remains", async () => {
     const key = path.join(dir, 'node.key');
     const cert = path.join(dir, 'missing', 'node.crt');
-    await rejection(writeFilesAtomically([
+    await failedWrite(writeFilesAtomically([
       { path: key, contents: 'KEY', mode: 0o600, overwrite: false },
       { path: cert, contents: 'CERT', mode: 0o644, overwrite: false },
     ]));
@@ -67,7 +59,7 @@ describe('writing a key and its certificate all-or-nothing', () => {
     const cert = path.join(dir, 'node.crt');
     fs.mkdirSync(cert);
     for (const overwrite of [false, true]) {
-      const error = await rejection(writeFilesAtomically([
+      const error = await failedWrite(writeFilesAtomically([
         { path: key, contents: 'KEY', mode: 0o600, overwrite },
         { path: cert, contents: 'CERT', mode: 0o644, overwrite },
       ]));
@@ -81,7 +73,7 @@ describe('writing a key and its certificate all-or-nothing', () => {
     const key = path.join(dir, 'node.key');
     fs.writeFileSync(key, 'OLD KEY', { mode: 0o600 });
     const cert = path.join(dir, 'missing', 'node.crt');
-    await rejection(writeFilesAtomically([
+    await failedWrite(writeFilesAtomically([
       { path: key, contents: 'NEW KEY', mode: 0o600, overwrite: true },
       { path: cert, contents: 'NEW CERT', mode: 0o644, overwrite: true },
     ]));
@@ -94,7 +86,7 @@ describe('writing a key and its certificate all-or-nothing', () => {
     const key = path.join(dir, 'client.alice.key');
     const cert = path.join(dir, 'client.alice.crt');
     fs.writeFileSync(cert, 'OLD CERT', { mode: 0o644 });
-    const error = await rejection(writeFilesAtomically([
+    const error = await failedWrite(writeFilesAtomically([
       { path: key, contents: 'NEW KEY', mode: 0o600, overwrite: false },
       { path: cert, contents: 'NEW CERT', mode: 0o644, overwrite: false },
     ]));

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ToolError } from '../../src/core/errors.js';
 import { AllowedPaths } from '../../src/core/paths.js';
+import { toolErrorThrownBy } from '../support/tool-errors.js';
 
 let base: string;
 let root: string;
@@ -23,15 +24,7 @@ before(() => {
 });
 after(() => fs.rmSync(base, { recursive: true, force: true }));
 
-function refusal(paths: AllowedPaths, userPath: string): ToolError {
-  try {
-    paths.resolve(userPath, 'certs dir');
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail(`${userPath} was allowed but lies outside the roots`);
-}
+const refusal = (paths: AllowedPaths, userPath: string) => toolErrorThrownBy(() => paths.resolve(userPath, 'certs dir'), `${userPath} was allowed but lies outside the roots`);
 
 describe('paths allowed to the tools', () => {
   test('an existing file inside a root is allowed, as its absolute path', () => {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { ToolError } from '../../src/core/errors.js';
 import { issueCaCertificate } from '../../src/pki/issue.js';
 import { generateRsaKey, privateKeyPem } from '../../src/pki/keys.js';
 import { certificateDers } from '../../src/pki/pem.js';
+import { toolErrorThrownBy } from '../support/tool-errors.js';
 
 const DAY = 86_400_000;
 
@@ -30,15 +30,7 @@ function assertDers(actual: Buffer[], expected: Buffer[]) {
   });
 }
 
-function refusalOf(input: Buffer | string, source: string): ToolError {
-  try {
-    certificateDers(input, source);
-  } catch (error) {
-    assert.ok(error instanceof ToolError, `expected a ToolError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('input was accepted as a certificate');
-}
+const refusalOf = (input: Buffer | string, source: string) => toolErrorThrownBy(() => certificateDers(input, source), 'input was accepted as a certificate');
 
 describe('reading certificates from PEM, DER and base64', () => {
   test('a bundle of two PEM blocks gives both certificates in file order', () => {

@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import tls from 'node:tls';
+import { findOnPath } from '../../core/executables.js';
 import { SSL_REQUEST } from '../pgwire.js';
 import { TeeSocket, TlsRecordReader } from '../tls-records.js';
 import type { ProbeReport } from './report.js';
@@ -135,19 +134,4 @@ export function parseOpensslCaNames(output: string): OpensslNames {
   }
   const protocol = /^\s*Protocol\s*:\s*(\S+)/m.exec(output)?.[1] ?? /New, (TLSv[\d.]+),/.exec(output)?.[1] ?? null;
   return { names, requested, protocol };
-}
-
-/** Like `which`: the first executable file of that name on PATH. */
-function findOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const file = path.join(dir, name);
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      if (fs.statSync(file).isFile()) return file;
-    } catch {
-      // not here
-    }
-  }
-  return null;
 }
