@@ -327,7 +327,7 @@ export function parseCommand(text: string): ParsedCommand {
   }
   try {
     const args = parseArgs(sub, trimmed.slice(sub.verb.length));
-    const input = sub.input ? sub.input(args) : passThrough(sub, args);
+    const input = sub.input ? sub.input(args) : passThrough(args);
     return { kind: 'run', subcommand: sub, input };
   } catch (error) {
     if (error instanceof UsageError) return { kind: 'usage', subcommand: sub, message: `${error.message}\nUsage: \`/crdb-tls ${sub.usage}\`` };
@@ -335,7 +335,7 @@ export function parseCommand(text: string): ParsedCommand {
   }
 }
 
-function passThrough(sub: Subcommand, args: Args): Record<string, unknown> {
+function passThrough(args: Args): Record<string, unknown> {
   if (args.words.length) throw new UsageError(`unexpected ${JSON.stringify(args.words[0])}`);
   return args.flags;
 }

@@ -3,7 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { ToolError } from '../../core/errors.js';
 import { parseConnectionString } from '../../diagnose/index.js';
 import { passwordOf } from '../../net/login.js';
-import { daysOf, errorItem, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';
+import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';
 
 /**
  * A cluster's own view of its certificates: the security.certificate.* gauges of
