@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { CloudApiClient } from '../src/cloud/api-client.js';
 import { validateCaBundle, type CaBundle } from '../src/cloud/ca-bundle.js';
@@ -7,6 +6,7 @@ import { cloudSettings, requireApiKey } from '../src/cloud/credentials.js';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/core/tool.js';
 import { parseCertificates } from '../src/pki/certificate.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 
 /** Input fields and plumbing the Cloud tools share. */
 export const clusterIdField = z
@@ -35,7 +35,7 @@ export function optionalCloudApi(ctx: ToolContext): CloudApiClient | undefined {
 async function readAllowed(file: string, what: string, ctx: ToolContext): Promise<{ path: string; contents: Buffer }> {
   const resolved = ctx.paths.resolve(file, what);
   try {
-    return { path: resolved, contents: await fs.readFile(resolved) };
+    return { path: resolved, contents: await readBoundedFile(resolved, what) };
   } catch (error) {
     throw fileSystemError(error, resolved, `read ${what}`);
   }

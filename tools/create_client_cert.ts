@@ -1,10 +1,10 @@
-import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { assessCreateClient, assessSignCsr, createClientCert, signClientCsr } from '../src/pki/create-leaf.js';
 import { LEAF_LIFETIME, caKeyField, certsDirField, keySizeField, lifetimeField, lifetimeMs, overwriteField, resolveCaKey, resolveCertsDir } from './inputs.js';
 import { LeafOutput, summarizeLeaf } from './leaf-output.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 
 const Input = z.object({
   user: z.string().optional().describe('SQL user name (case-folded like CockroachDB: Alice → alice). Not needed with csr'),
@@ -26,7 +26,7 @@ async function p12Password(input: Input, ctx: ToolContext): Promise<string | und
   if (!input.also_generate_pkcs12) return undefined;
   if (input.p12_password_file) {
     const file = ctx.paths.resolve(input.p12_password_file, 'p12 password file');
-    const text = await fs.readFile(file, 'utf8').catch((error) => { throw fileSystemError(error, file, 'read'); });
+    const text = (await readBoundedFile(file, 'p12 password file').catch((error) => { throw fileSystemError(error, file, 'read'); })).toString('utf8');
     const password = text.split(/\r?\n/)[0] ?? '';
     if (!password) throw new ToolError('invalid_input', `p12 password file ${file} is empty`, 'Put the password on its first line.');
     return password;

@@ -1,10 +1,10 @@
-import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { EncodedChangefeedUri, encodeChangefeedUri } from '../src/changefeed/encode.js';
 import { redactSinkUri } from '../src/changefeed/redact.js';
 import { renderEncoded } from '../src/changefeed/report-text.js';
 import { fileSystemError } from '../src/core/errors.js';
 import { defineTool } from '../src/core/tool.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 
 const MAX_TEXT = 1_048_576;
 const material = (what: string) => z.string().min(1).max(MAX_TEXT).optional().describe(`${what}: PEM text or a file path (PEM or DER; DER is converted to PEM)`);
@@ -44,7 +44,7 @@ export default defineTool({
     const readFile = async (userPath: string, what: string) => {
       const file = ctx.paths.resolve(userPath, what);
       try {
-        return await fs.readFile(file);
+        return await readBoundedFile(file, what);
       } catch (error) {
         throw fileSystemError(error, file, 'read');
       }

@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { Inspection, inspectCertificates } from '../src/pki/inspect.js';
 import { renderInspection } from '../src/pki/listing-text.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 
 const MAX_INPUT_BYTES = 1_048_576;
 
@@ -13,7 +13,7 @@ async function readMaterial(value: string, what: string, ctx: ToolContext): Prom
   if (value.includes('-----BEGIN') || (value.length > 200 && /^[A-Za-z0-9+/=\s_-]+$/.test(value))) return { contents: value, source: `${what} (pasted)` };
   const file = ctx.paths.resolve(value, what);
   try {
-    return { contents: await fs.readFile(file), source: file };
+    return { contents: await readBoundedFile(file, what), source: file };
   } catch (error) {
     throw fileSystemError(error, file, 'read');
   }

@@ -3,8 +3,8 @@ import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientId } from '../src/diagnose/index.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, probeServer, renderProbe, type Material } from '../src/net/probe.js';
+import { MAX_MATERIAL_BYTES } from '../src/core/read-file.js';
 
-const MAX_MATERIAL_BYTES = 1_048_576;
 
 /**
  * PEM text is used as given; anything else is a path, resolved inside the allowed roots. A file

@@ -10,6 +10,7 @@ import { pemBlocks } from '../pki/pem.js';
 import type { CloudApiClient } from './api-client.js';
 import { describeCa, fingerprintsOf, validateCaBundle, type CaBundle } from './ca-bundle.js';
 import { readClusterPlan, type ClusterPlan } from './cluster-plan.js';
+import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * Where libpq looks for trusted CAs when sslrootcert is not given: ~/.postgresql/root.crt, or
@@ -42,7 +43,7 @@ interface TrustFile {
 async function readTrustFile(file: string): Promise<TrustFile> {
   let contents: Buffer;
   try {
-    contents = await fs.readFile(file);
+    contents = await readBoundedFile(file, 'CA file');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: file, contents: undefined, certificates: [] };
     throw fileSystemError(error, file, 'read');

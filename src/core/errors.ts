@@ -43,8 +43,9 @@ export class ToolError extends Error {
   }
 }
 
-/** Maps an OS error on `path` to a ToolError with a hint; anything else is left to the caller. */
+/** Maps an OS error on `path` to a ToolError with a hint; a ToolError (e.g. from readBoundedFile) passes through as it is. */
 export function fileSystemError(error: unknown, path: string, action: string): ToolError {
+  if (error instanceof ToolError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   switch (code) {
     case 'ENOENT':

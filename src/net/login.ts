@@ -8,6 +8,7 @@ import { ToolError } from '../core/errors.js';
 import { ClientId, DiagnosisCode, diagnose, parseConnectionString } from '../diagnose/index.js';
 import { Cause, FixStep } from '../diagnose/fixes/context.js';
 import { wellFormed } from '../core/unicode.js';
+import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * test_connection: a real login with node-postgres (`pg`, loaded only when a login runs, so the MCP
@@ -221,8 +222,9 @@ class SettingsError extends Error {}
 /** Reads a TLS file as libpq would, failing with libpq's words (which diagnose_error knows). */
 async function readTlsFile(file: string, role: 'ca' | 'cert' | 'key'): Promise<Buffer> {
   try {
-    return await fs.readFile(file);
+    return await readBoundedFile(file, role === 'ca' ? 'root certificate file' : role === 'cert' ? 'certificate file' : 'private key file');
   } catch (error) {
+    if (error instanceof ToolError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (role === 'ca') {
       throw new SettingsError(code === 'ENOENT' ? `root certificate file "${file}" does not exist\nEither provide the file or change sslmode to disable server certificate verification.` : `could not read root certificate file "${file}": ${(error as Error).message}`);

@@ -5,23 +5,17 @@ import { ToolError, fileSystemError } from '../core/errors.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey } from './keys.js';
+import { readBoundedFile } from '../core/read-file.js';
 
 export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
   try {
-    await refuseNonFile(filePath, what);
-    return await fs.readFile(filePath);
+    return await readBoundedFile(filePath, what);
   } catch (error) {
     if (error instanceof ToolError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ToolError('not_found', `${what} ${filePath} does not exist`, `Check the path of the ${what}.`);
     throw fileSystemError(error, filePath, `read ${what}`);
   }
-}
-
-/** A FIFO named ca.crt would block the read forever; a directory named so is no certificate either. */
-async function refuseNonFile(filePath: string, what: string): Promise<void> {
-  const stat = await fs.stat(filePath);
-  if (!stat.isFile()) throw new ToolError('invalid_input', `${what} ${filePath} is not a regular file`, `Check the path of the ${what}.`);
 }
 
 export async function exists(filePath: string): Promise<boolean> {
@@ -101,14 +95,13 @@ export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWat
 
 /** Cancellation (the MCP request's signal): nothing is written by a listing, so stopping is safe. */
 export function throwIfCancelled(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new ToolError('refused', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
+  if (signal?.aborted) throw new ToolError('cancelled', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
 }
 
 async function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date): Promise<CertsDirEntry> {
   const entry: CertsDirEntry = { fileName, kind, certificates: [] };
   try {
-    await refuseNonFile(path.join(dir, fileName), 'certificate file');
-    const contents = await fs.readFile(path.join(dir, fileName));
+    const contents = await readBoundedFile(path.join(dir, fileName), 'certificate file');
     if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
     entry.certificates = parseCertificates(contents, fileName, now);
   } catch (error) {
@@ -122,7 +115,7 @@ async function loadKeyFile(keyPath: string, fileName: string): Promise<NonNullab
   try {
     const stat = await fs.stat(keyPath);
     if (!stat.isFile()) return { fileName, error: `key file ${fileName} is not a regular file` };
-    const object = readPrivateKey(await fs.readFile(keyPath), fileName);
+    const object = readPrivateKey(await readBoundedFile(keyPath, 'key file'), fileName);
     return { fileName, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, object };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { fileName, error: `could not stat key file ${fileName}` };

@@ -21,6 +21,7 @@ import type { Store } from '../store/types.js';
 import { backupFiles, fileSha256, restoreFiles } from './backup.js';
 import { loadPlan, stateOf, viewOf } from './saved.js';
 import { StepKind, StepMode, StepStatus, type BackupRecord, type PlanStep, type PlanView, type StepAction } from './steps.js';
+import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * Carrying out one local step of a saved plan, and undoing it. Every file a step replaces is backed
@@ -155,9 +156,10 @@ const exists = (file: string) => fs.lstat(file).then(() => true, () => false);
 async function readCerts(file: string, what: string): Promise<{ bytes: Buffer; certs: ParsedCertificate[] } | undefined> {
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await readBoundedFile(file, what);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof ToolError) throw error;
     throw new ToolError('permission_denied', `cannot read the ${what} ${file}: ${(error as Error).message}`);
   }
   return { bytes, certs: parseCertificates(bytes, file) };

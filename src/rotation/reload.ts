@@ -6,6 +6,7 @@ import { ToolError } from '../core/errors.js';
 import { probeServer, type Material, type ProbeReport } from '../net/probe.js';
 import { parseCertificates } from '../pki/certificate.js';
 import type { Impact } from '../pki/impact.js';
+import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * reload_node_certs: SIGHUP to a node process on this machine, then probes until the node serves
@@ -106,8 +107,9 @@ async function expectedFingerprint(file: string | undefined): Promise<string | n
   if (!file) return null;
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await readBoundedFile(file, 'expected certificate');
   } catch (error) {
+    if (error instanceof ToolError) throw error;
     throw new ToolError('not_found', `cannot read the expected certificate ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   return parseCertificates(bytes, file)[0]!.info.sha256_fingerprint;

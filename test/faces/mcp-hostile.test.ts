@@ -4,7 +4,7 @@
 // with an id gets an answer with that id; the rest is survived; afterwards the server still lists
 // its tools, and everything it wrote to stdout was JSON-RPC (stdout is the protocol's alone).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -173,6 +173,45 @@ describe('crdb-tls mcp over stdio keeps serving after every bad call', () => {
     assert.ok(surrogate.result || surrogate.error, 'answered');
     if (surrogate.result?.isError) assert.doesNotMatch(assertRefused(surrogate, 'lone surrogate'), /internal error/);
     await assertStillServing('hostile characters');
+  });
+
+  test('files named as certificates that are huge, FIFOs or /dev/zero are refused at once, never read whole or waited on', async () => {
+    const work = path.join(base, 'work');
+    const dir = path.join(work, 'hostile-certs');
+    fs.mkdirSync(dir);
+    // Sparse: 64 MiB by size, nothing on disk.
+    for (const file of [path.join(dir, 'ca.crt'), path.join(work, 'huge.crt')]) {
+      fs.writeFileSync(file, '');
+      fs.truncateSync(file, 64 * 1024 * 1024);
+    }
+    execFileSync('mkfifo', [path.join(dir, 'client.root.crt'), path.join(work, 'fifo.crt')]);
+    fs.symlinkSync('/dev/zero', path.join(dir, 'client.root.key'));
+    fs.symlinkSync('/dev/zero', path.join(work, 'zero.crt'));
+
+    const refusals: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['inspect_certificate', { certificate: 'huge.crt' }, /larger than 4,194,304 bytes; it was not read/],
+      ['inspect_certificate', { certificate: 'fifo.crt' }, /not a regular file/],
+      ['inspect_certificate', { certificate: 'zero.crt' }, /not a regular file|outside/],
+      ['encode_changefeed_uri', { sink: 'kafka://broker:9093', ca: 'huge.crt' }, /larger than 4,194,304 bytes/],
+      ['encode_changefeed_uri', { sink: 'kafka://broker:9093', ca: 'fifo.crt' }, /not a regular file/],
+    ];
+    for (const [name, args, expected] of refusals) {
+      const text = assertRefused(await request('tools/call', { name, arguments: args }), `${name} ${JSON.stringify(args)}`);
+      assert.match(text, expected, `${name} ${JSON.stringify(args)}`);
+      assert.doesNotMatch(text, /internal error/);
+    }
+    // Inventories go on past a bad file: each is an error row, the rest is read.
+    const listed = await request('tools/call', { name: 'list_certs', arguments: { certs_dir: 'hostile-certs' } });
+    const listedText = JSON.stringify(listed.result);
+    assert.match(listedText, /larger than 4,194,304 bytes/, listedText.slice(0, 500));
+    assert.match(listedText, /not a regular file/);
+    assert.match(assertRefused(await request('tools/call', { name: 'check_expiry', arguments: { files: ['fifo.crt'] } }), 'check_expiry of a FIFO'), /not a regular file/);
+    const checked = await request('tools/call', { name: 'check_expiry', arguments: { certs_dirs: ['hostile-certs'], files: ['huge.crt'] } });
+    const checkedText = JSON.stringify(checked.result);
+    assert.match(checkedText, /"result":"error"/, checkedText.slice(0, 500));
+    assert.match(checkedText, /larger than 4,194,304 bytes/);
+    assert.match(checkedText, /not a regular file/);
+    await assertStillServing('huge files, FIFOs and /dev/zero');
   });
 
   test('every line the server wrote to stdout is a JSON-RPC message, and it is still running', () => {

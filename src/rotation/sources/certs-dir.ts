@@ -6,6 +6,7 @@ import { parseCertificateDer, type ParsedCertificate } from '../../pki/certifica
 import { classifyCertFile, isCaUsage, type CertFileKind } from '../../pki/certnames.js';
 import { certificateDers } from '../../pki/pem.js';
 import { certificateItem, errorItem, type InventoryEntry, type SourceKind, type SourceResult, type Thresholds } from '../items.js';
+import { readBoundedFile } from '../../core/read-file.js';
 
 /**
  * Certificates in files: every `*.crt` of a certs dir (the files CockroachDB's loader scans,
@@ -38,7 +39,7 @@ export async function readCertificateFile(filePath: string, source: SourceKind, 
   const base = (what: string, usage: string | null, position: number | null) => ({ source, location, what, usage, path: filePath, position });
   let contents: Buffer;
   try {
-    contents = await fs.readFile(filePath);
+    contents = await readBoundedFile(filePath, 'certificate file');
   } catch (error) {
     const failure = fileSystemError(error, filePath, 'read');
     return [{ item: errorItem(base(name, kind?.usage ?? null, null), failure.message) }];

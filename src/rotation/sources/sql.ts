@@ -1,9 +1,9 @@
-import fs from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import { ToolError } from '../../core/errors.js';
 import { parseConnectionString } from '../../diagnose/index.js';
 import { passwordOf } from '../../net/login.js';
 import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';
+import { readBoundedFile } from '../../core/read-file.js';
 
 /**
  * A cluster's own view of its certificates: the security.certificate.* gauges of
@@ -45,8 +45,9 @@ async function readTls(file: string | undefined, what: string, options: SqlSourc
   if (!file) return undefined;
   const resolved = options.resolvePath(file, what);
   try {
-    return await fs.readFile(resolved);
+    return await readBoundedFile(resolved, what);
   } catch (error) {
+    if (error instanceof ToolError) throw error;
     throw new ToolError('not_found', `cannot read the ${what} ${resolved} named in the SQL URL: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Check sslrootcert / sslcert / sslkey in the URL.');
   }
 }

@@ -1,0 +1,38 @@
+import fs from 'node:fs/promises';
+import { ToolError } from './errors.js';
+
+/**
+ * Certificates, keys, CSRs and password files are kilobytes; a system trust store is about 200 KB.
+ * Anything larger named as one is a mistake (a log, a disk image, /dev/zero behind a symlink) and
+ * is refused before it fills memory.
+ */
+export const MAX_MATERIAL_BYTES = 4 * 1024 * 1024;
+
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Reads a file a person named: only a regular file (a FIFO would block the read forever), at most
+ * `limit` bytes, counted as read (a file may grow after its size was looked at). OS errors are
+ * thrown as they are, for the caller to word; the two refusals are ToolErrors.
+ */
+export async function readBoundedFile(file: string, what: string, limit = MAX_MATERIAL_BYTES): Promise<Buffer> {
+  const tooLarge = () => new ToolError('input_too_large', `the ${what} ${file} is larger than ${limit.toLocaleString('en-US')} bytes; it was not read`, `Name the ${what} file itself: certificates and keys are a few kilobytes.`);
+  const stat = await fs.stat(file);
+  if (!stat.isFile()) throw new ToolError('invalid_input', `the ${what} ${file} is not a regular file`, `Name the ${what} file itself.`);
+  if (stat.size > limit) throw tooLarge();
+  const handle = await fs.open(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      total += bytesRead;
+      if (total > limit) throw tooLarge();
+      chunks.push(chunk.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,59 @@
+// readBoundedFile, how every file a person names as a certificate, key, CSR or password is read:
+// the bytes exactly, or a structured refusal before memory fills (a huge file, a file that reports
+// size 0 and streams more, like those in /proc) or before a read blocks forever (a FIFO).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { MAX_MATERIAL_BYTES, readBoundedFile } from '../../src/core/read-file.js';
+import { toolErrorRejectedBy } from '../support/tool-errors.js';
+
+let dir = '';
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-read-file-'));
+});
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('reading a file named as material', () => {
+  test('returns exactly the bytes of a file up to the limit, across many read chunks', async () => {
+    const file = path.join(dir, 'bundle.crt');
+    const bytes = crypto.randomBytes(300_000);
+    fs.writeFileSync(file, bytes);
+    assert.ok((await readBoundedFile(file, 'CA file')).equals(bytes));
+    const exact = path.join(dir, 'exact.crt');
+    fs.writeFileSync(exact, bytes.subarray(0, 1000));
+    assert.ok((await readBoundedFile(exact, 'CA file', 1000)).equals(bytes.subarray(0, 1000)), 'a file of exactly the limit is read');
+  });
+
+  test('a file larger than the limit is refused as input_too_large, naming the file and the limit', async () => {
+    const file = path.join(dir, 'disk.img');
+    fs.writeFileSync(file, '');
+    fs.truncateSync(file, MAX_MATERIAL_BYTES + 1);
+    const error = await toolErrorRejectedBy(readBoundedFile(file, 'CA file'));
+    assert.equal(error.code, 'input_too_large');
+    assert.match(error.message, new RegExp(`the CA file ${file} is larger than 4,194,304 bytes; it was not read`));
+  });
+
+  test('a file whose size says 0 but which streams more than the limit is refused once the limit is passed', async () => {
+    assert.equal(fs.statSync('/proc/self/maps').size, 0, 'procfs reports size 0');
+    const error = await toolErrorRejectedBy(readBoundedFile('/proc/self/maps', 'certificate', 64));
+    assert.equal(error.code, 'input_too_large');
+  });
+
+  test('a FIFO, a directory and a device are refused without being opened', async () => {
+    const fifo = path.join(dir, 'ca.crt');
+    execFileSync('mkfifo', [fifo]);
+    for (const file of [fifo, dir, '/dev/zero']) {
+      const error = await toolErrorRejectedBy(readBoundedFile(file, 'CA file'));
+      assert.equal(error.code, 'invalid_input', file);
+      assert.match(error.message, /is not a regular file/);
+    }
+  });
+
+  test('OS errors are left to the caller to word', async () => {
+    await assert.rejects(readBoundedFile(path.join(dir, 'missing.crt'), 'CA file'), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
+  });
+});
