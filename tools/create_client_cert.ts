@@ -26,7 +26,7 @@ async function p12Password(input: Input, ctx: ToolContext): Promise<string | und
   if (!input.also_generate_pkcs12) return undefined;
   if (input.p12_password_file) {
     const file = ctx.paths.resolve(input.p12_password_file, 'p12 password file');
-    const text = (await readBoundedFile(file, 'p12 password file').catch((error) => { throw fileSystemError(error, file, 'read'); })).toString('utf8');
+    const text = (await readBoundedFile(file, 'p12 password file', { allowPipe: true }).catch((error) => { throw fileSystemError(error, file, 'read'); })).toString('utf8');
     const password = text.split(/\r?\n/)[0] ?? '';
     if (!password) throw new ToolError('invalid_input', `p12 password file ${file} is empty`, 'Put the password on its first line.');
     return password;

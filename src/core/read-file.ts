@@ -10,15 +10,25 @@ export const MAX_MATERIAL_BYTES = 4 * 1024 * 1024;
 
 const CHUNK_BYTES = 64 * 1024;
 
+export interface ReadLimits {
+  /** Default MAX_MATERIAL_BYTES. */
+  limit?: number;
+  /**
+   * Also read a pipe (`--p12-password-file <(pass show db)` at a shell). Only for a path the
+   * person named: MCP and Slack always have roots, and AllowedPaths refuses pipes there.
+   */
+  allowPipe?: boolean;
+}
+
 /**
- * Reads a file a person named: only a regular file (a FIFO would block the read forever), at most
- * `limit` bytes, counted as read (a file may grow after its size was looked at). OS errors are
- * thrown as they are, for the caller to word; the two refusals are ToolErrors.
+ * Reads a file a person named: only a regular file (a FIFO would block the read forever, a device
+ * never ends), at most `limit` bytes, counted as read (a file may grow after its size was looked
+ * at). OS errors are thrown as they are, for the caller to word; the two refusals are ToolErrors.
  */
-export async function readBoundedFile(file: string, what: string, limit = MAX_MATERIAL_BYTES): Promise<Buffer> {
-  const tooLarge = () => new ToolError('input_too_large', `the ${what} ${file} is larger than ${limit.toLocaleString('en-US')} bytes; it was not read`, `Name the ${what} file itself: certificates and keys are a few kilobytes.`);
+export async function readBoundedFile(file: string, what: string, { limit = MAX_MATERIAL_BYTES, allowPipe = false }: ReadLimits = {}): Promise<Buffer> {
+  const tooLarge = () => new ToolError('input_too_large', `the ${what} ${file} is larger than ${limit.toLocaleString('en-US')} bytes; it was not read`, `Name the ${what} itself: certificates and keys are a few kilobytes.`);
   const stat = await fs.stat(file);
-  if (!stat.isFile()) throw new ToolError('invalid_input', `the ${what} ${file} is not a regular file`, `Name the ${what} file itself.`);
+  if (!stat.isFile() && !(allowPipe && stat.isFIFO())) throw new ToolError('invalid_input', `the ${what} ${file} is not a regular file`, `Name the ${what} itself.`);
   if (stat.size > limit) throw tooLarge();
   const handle = await fs.open(file, 'r');
   try {

@@ -2,12 +2,13 @@
 // `cockroach cert` writes (shared/reference/cockroach-tls.md §1.1–§1.3): subjects, extensions,
 // validity, key formats, file modes, CSR signing and the refusal of leaves that outlive their CA.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertCliRefused, runCli, runCliOk } from '../support/cli.js';
+import { assertCliRefused, CLI_BUNDLE, cliEnv, runCli, runCliOk } from '../support/cli.js';
 import {
   certModulus,
   certPublicKey,
@@ -287,6 +288,13 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     test('the PKCS#12 file does not open with a wrong password', () => {
       const result = opensslResult(['pkcs12', '-in', at('certs/client.dave.p12'), '-passin', 'pass:not the password', '-nokeys']);
       assert.notEqual(result.status, 0);
+    });
+
+    test('the PKCS#12 password can come through a pipe: --p12-password-file <(...) in bash', () => {
+      const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI_BUNDLE)} cert create-client erin --also-generate-pkcs12 --p12-password-file <(printf 'piped secret\\n') ${signing.join(' ')}`;
+      execFileSync('bash', ['-c', command], { cwd: tmp, env: cliEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+      const result = opensslResult(['pkcs12', '-in', at('certs/client.erin.p12'), '-passin', 'pass:piped secret', '-nokeys']);
+      assert.equal(result.status, 0, result.stderr);
     });
   });
 

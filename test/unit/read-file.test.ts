@@ -25,7 +25,7 @@ describe('reading a file named as material', () => {
     assert.ok((await readBoundedFile(file, 'CA file')).equals(bytes));
     const exact = path.join(dir, 'exact.crt');
     fs.writeFileSync(exact, bytes.subarray(0, 1000));
-    assert.ok((await readBoundedFile(exact, 'CA file', 1000)).equals(bytes.subarray(0, 1000)), 'a file of exactly the limit is read');
+    assert.ok((await readBoundedFile(exact, 'CA file', { limit: 1000 })).equals(bytes.subarray(0, 1000)), 'a file of exactly the limit is read');
   });
 
   test('a file larger than the limit is refused as input_too_large, naming the file and the limit', async () => {
@@ -39,7 +39,7 @@ describe('reading a file named as material', () => {
 
   test('a file whose size says 0 but which streams more than the limit is refused once the limit is passed', async () => {
     assert.equal(fs.statSync('/proc/self/maps').size, 0, 'procfs reports size 0');
-    const error = await toolErrorRejectedBy(readBoundedFile('/proc/self/maps', 'certificate', 64));
+    const error = await toolErrorRejectedBy(readBoundedFile('/proc/self/maps', 'certificate', { limit: 64 }));
     assert.equal(error.code, 'input_too_large');
   });
 
@@ -51,6 +51,18 @@ describe('reading a file named as material', () => {
       assert.equal(error.code, 'invalid_input', file);
       assert.match(error.message, /is not a regular file/);
     }
+  });
+
+  test('a pipe is read, bounded, only when the caller allows it (a password given as <(...) at a shell)', async () => {
+    const fifo = path.join(dir, 'password.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const writer = fs.promises.writeFile(fifo, 'correct horse\n');
+    assert.equal((await readBoundedFile(fifo, 'p12 password file', { allowPipe: true })).toString(), 'correct horse\n');
+    await writer;
+    const flood = fs.promises.writeFile(fifo, Buffer.alloc(10_000, 'x')).catch(() => undefined);
+    const error = await toolErrorRejectedBy(readBoundedFile(fifo, 'p12 password file', { allowPipe: true, limit: 1_000 }));
+    assert.equal(error.code, 'input_too_large');
+    await flood;
   });
 
   test('OS errors are left to the caller to word', async () => {
