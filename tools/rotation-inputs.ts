@@ -78,6 +78,7 @@ export async function inventoryRequest(input: SourceInput, sources: ResolvedSour
   return {
     certsDirs: sources.certsDirs,
     files: sources.files,
+    insideRoots: (real) => ctx.paths.contains(real),
     hosts: sources.hosts,
     ...(probeCa && probeCa.readError === undefined ? { probeCa } : {}),
     probeTimeoutMs: input.timeout_ms,

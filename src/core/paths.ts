@@ -26,12 +26,20 @@ export class AllowedPaths {
     const absolute = path.resolve(expandHome(userPath));
     if (!this.realRoots) return absolute;
     const real = realpathOfNearest(absolute);
-    const inside = this.realRoots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
-    if (!inside) {
+    if (!this.contains(real)) {
       throw new ToolError('outside_roots', `${what} ${userPath} is outside the allowed directories`, `Allowed: ${this.realRoots.join(', ')}. Set CRDB_TLS_ROOTS to widen them.`);
     }
     refuseSpecialFile(real, what, userPath);
     return absolute;
+  }
+
+  /**
+   * Whether a real (symlink-free) path lies inside the roots; always true without roots. For files
+   * found inside an allowed directory, which may be symlinks to anywhere.
+   */
+  contains(realPath: string): boolean {
+    if (!this.realRoots) return true;
+    return this.realRoots.some((root) => realPath === root || realPath.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
   }
 }
 

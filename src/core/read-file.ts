@@ -18,6 +18,11 @@ export interface ReadLimits {
    * person named: MCP and Slack always have roots, and AllowedPaths refuses pipes there.
    */
   allowPipe?: boolean;
+  /**
+   * For a file found inside an allowed directory rather than named: it may be a symlink to
+   * anywhere, so its real path must pass this check (AllowedPaths.contains) before it is read.
+   */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 /**
@@ -25,7 +30,11 @@ export interface ReadLimits {
  * never ends), at most `limit` bytes, counted as read (a file may grow after its size was looked
  * at). OS errors are thrown as they are, for the caller to word; the two refusals are ToolErrors.
  */
-export async function readBoundedFile(file: string, what: string, { limit = MAX_MATERIAL_BYTES, allowPipe = false }: ReadLimits = {}): Promise<Buffer> {
+export async function readBoundedFile(file: string, what: string, { limit = MAX_MATERIAL_BYTES, allowPipe = false, insideRoots }: ReadLimits = {}): Promise<Buffer> {
+  if (insideRoots) {
+    const real = await fs.realpath(file);
+    if (!insideRoots(real)) throw new ToolError('outside_roots', `the ${what} ${file} links to ${real}, outside the allowed directories; it was not read`, 'Copy the file into the directory, or set CRDB_TLS_ROOTS to include where it lives.');
+  }
   const tooLarge = () => new ToolError('input_too_large', `the ${what} ${file} is larger than ${limit.toLocaleString('en-US')} bytes; it was not read`, `Name the ${what} itself: certificates and keys are a few kilobytes.`);
   const stat = await fs.stat(file);
   if (!stat.isFile() && !(allowPipe && stat.isFIFO())) throw new ToolError('invalid_input', `the ${what} ${file} is not a regular file`, `Name the ${what} itself.`);

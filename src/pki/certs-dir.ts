@@ -64,6 +64,8 @@ export interface LoadWatch {
   signal?: AbortSignal | undefined;
   /** Called after each certificate file is read and parsed. */
   onLoaded?: ((done: number, total: number) => void) | undefined;
+  /** The roots check for the files found in the dir (symlinks may point anywhere). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<CertsDirEntry[]> {
@@ -86,7 +88,7 @@ export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWat
   return Promise.all(
     kinds.map(async ({ fileName, kind }) => {
       throwIfCancelled(watch.signal);
-      const entry = await loadEntry(dir, fileName, kind, now);
+      const entry = await loadEntry(dir, fileName, kind, now, watch.insideRoots);
       watch.onLoaded?.(++done, kinds.length);
       return entry;
     }),
@@ -98,24 +100,24 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ToolError('cancelled', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
 }
 
-async function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date): Promise<CertsDirEntry> {
+async function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date, insideRoots: LoadWatch['insideRoots']): Promise<CertsDirEntry> {
   const entry: CertsDirEntry = { fileName, kind, certificates: [] };
   try {
-    const contents = await readBoundedFile(path.join(dir, fileName), 'certificate file');
+    const contents = await readBoundedFile(path.join(dir, fileName), 'certificate file', { insideRoots });
     if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
     entry.certificates = parseCertificates(contents, fileName, now);
   } catch (error) {
     entry.error = error instanceof ToolError ? error.message : (error as Error).message;
   }
-  if (kind.keyFile) entry.key = await loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile);
+  if (kind.keyFile) entry.key = await loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile, insideRoots);
   return entry;
 }
 
-async function loadKeyFile(keyPath: string, fileName: string): Promise<NonNullable<CertsDirEntry['key']>> {
+async function loadKeyFile(keyPath: string, fileName: string, insideRoots: LoadWatch['insideRoots']): Promise<NonNullable<CertsDirEntry['key']>> {
   try {
     const stat = await fs.stat(keyPath);
     if (!stat.isFile()) return { fileName, error: `key file ${fileName} is not a regular file` };
-    const object = readPrivateKey(await readBoundedFile(keyPath, 'key file'), fileName);
+    const object = readPrivateKey(await readBoundedFile(keyPath, 'key file', { insideRoots }), fileName);
     return { fileName, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, object };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { fileName, error: `could not stat key file ${fileName}` };

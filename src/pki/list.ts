@@ -53,7 +53,7 @@ const goDate = (iso: string) => iso.slice(0, 10).replaceAll('-', '/');
 /** `cockroach cert list` (reference §1.6) with days left, every certificate of a bundle, and lint findings. */
 export async function listCerts(
   certsDir: string,
-  options: { failWithinDays?: number; thresholds?: LintThresholds; now?: Date; signal?: AbortSignal | undefined; progress?: ((message: string, fraction?: number) => void) | undefined } = {},
+  options: { failWithinDays?: number; thresholds?: LintThresholds; now?: Date; signal?: AbortSignal | undefined; progress?: ((message: string, fraction?: number) => void) | undefined; insideRoots?: ((realPath: string) => boolean) | undefined } = {},
 ): Promise<CertListing> {
   const now = options.now ?? new Date();
   const thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
@@ -63,7 +63,7 @@ export async function listCerts(
         if (total >= 50 && (done === total || done % Math.ceil(total / 10) === 0)) options.progress!(`read ${done} of ${total} certificate files`, (0.8 * done) / total);
       }
     : undefined;
-  const entries = await loadCertsDir(certsDir, now, { signal: options.signal, onLoaded });
+  const entries = await loadCertsDir(certsDir, now, { signal: options.signal, onLoaded, insideRoots: options.insideRoots });
   throwIfCancelled(options.signal);
   const caPool = entries.filter((e) => isCaUsage(e.kind.usage)).flatMap((e) => e.certificates);
   const rows = entries.map((entry): CertRow => {

@@ -14,6 +14,8 @@ export interface InventoryRequest {
   certsDirs: string[];
   /** Certificate files outside a certs dir (a PostgreSQL data dir's server.crt, a trust file). */
   files: string[];
+  /** The roots check for the files found in the certs dirs (symlinks may point anywhere). */
+  insideRoots?: (realPath: string) => boolean;
   hosts: HostTarget[];
   /** The CA the probes verify nodes against (the inventory reads the chain either way). */
   probeCa?: Material;
@@ -38,7 +40,7 @@ export interface InventoryResult {
 export async function takeInventory(request: InventoryRequest): Promise<InventoryResult> {
   const { now, thresholds, signal, progress } = request;
   const results: SourceResult[] = [];
-  const dirs = await Promise.all(request.certsDirs.map((dir) => inventoryCertsDir(dir, now, thresholds)));
+  const dirs = await Promise.all(request.certsDirs.map((dir) => inventoryCertsDir(dir, now, thresholds, request.insideRoots)));
   results.push(...dirs);
   results.push(...(await Promise.all(request.files.map((file) => inventoryFile(file, now, thresholds)))));
   signal?.throwIfAborted();

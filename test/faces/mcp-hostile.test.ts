@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { createCa } from '../../src/pki/create-ca.js';
 import { catalog } from '../../tools/catalog.js';
 import { CLI_BUNDLE } from '../support/cli.js';
 
@@ -212,6 +213,38 @@ describe('crdb-tls mcp over stdio keeps serving after every bad call', () => {
     assert.match(checkedText, /larger than 4,194,304 bytes/);
     assert.match(checkedText, /not a regular file/);
     await assertStillServing('huge files, FIFOs and /dev/zero');
+  });
+
+  test('files in an allowed certs dir that are symlinks out of the roots are not read; symlinks inside (Kubernetes ..data) are', async () => {
+    const work = path.join(base, 'work');
+    const outside = path.join(base, 'outside');
+    fs.mkdirSync(outside, { mode: 0o700 });
+    await createCa({ kind: 'ca', certsDir: outside, caKeyPath: path.join(outside, 'ca.key'), keySize: 2048, lifetimeMs: 87_840 * 3_600_000, overwrite: false, allowKeyReuse: false });
+    const linked = path.join(work, 'linked-certs');
+    fs.mkdirSync(linked);
+    fs.symlinkSync(path.join(outside, 'ca.crt'), path.join(linked, 'ca.crt'));
+    fs.copyFileSync(path.join(outside, 'ca.crt'), path.join(linked, 'client.root.crt'));
+    fs.symlinkSync(path.join(outside, 'ca.key'), path.join(linked, 'client.root.key'));
+    // A Kubernetes secret volume: every file is a symlink into ..data, inside the same dir.
+    const k8s = path.join(work, 'k8s-certs');
+    fs.mkdirSync(path.join(k8s, '..2026_11_27'), { recursive: true });
+    fs.copyFileSync(path.join(outside, 'ca.crt'), path.join(k8s, '..2026_11_27', 'ca.crt'));
+    fs.symlinkSync('..2026_11_27', path.join(k8s, '..data'));
+    fs.symlinkSync('..data/ca.crt', path.join(k8s, 'ca.crt'));
+
+    const outsideText = new RegExp(`links to ${outside.replaceAll('/', '\\/')}\\/ca\\.(crt|key), outside the allowed directories; it was not read`);
+    const listed = JSON.stringify((await request('tools/call', { name: 'list_certs', arguments: { certs_dir: 'linked-certs' } })).result);
+    assert.match(listed, outsideText, listed.slice(0, 600));
+    assert.ok(listed.includes('ca.key, outside the allowed directories'), 'the key symlinked out of the roots was not read');
+    const k8sListed = JSON.stringify((await request('tools/call', { name: 'list_certs', arguments: { certs_dir: 'k8s-certs' } })).result);
+    assert.match(k8sListed, /CN=Cockroach CA/, k8sListed.slice(0, 600));
+    assert.doesNotMatch(k8sListed, /outside the allowed directories/);
+
+    const checked = JSON.stringify((await request('tools/call', { name: 'check_expiry', arguments: { certs_dirs: ['linked-certs', 'k8s-certs'] } })).result);
+    assert.match(checked, outsideText, checked.slice(0, 600));
+    assert.match(checked, /"result":"error"/);
+    assert.match(checked, /k8s-certs\/ca\.crt[^}]*"status":"ok"/, 'the certificate behind the Kubernetes-style symlink is read');
+    await assertStillServing('symlinks out of the roots');
   });
 
   test('every line the server wrote to stdout is a JSON-RPC message, and it is still running', () => {

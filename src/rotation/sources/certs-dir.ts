@@ -32,14 +32,14 @@ function describe(name: string, kind: CertFileKind | undefined, index: number, c
 }
 
 /** Reads one certificate file into items; never throws for a bad file (that is an error item). */
-export async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds): Promise<InventoryEntry[]> {
+export async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<InventoryEntry[]> {
   const name = path.basename(filePath);
   const dir = path.dirname(filePath);
   const kind = classifyCertFile(name);
   const base = (what: string, usage: string | null, position: number | null) => ({ source, location, what, usage, path: filePath, position });
   let contents: Buffer;
   try {
-    contents = await readBoundedFile(filePath, 'certificate file');
+    contents = await readBoundedFile(filePath, 'certificate file', { insideRoots });
   } catch (error) {
     const failure = fileSystemError(error, filePath, 'read');
     return [{ item: errorItem(base(name, kind?.usage ?? null, null), failure.message) }];
@@ -64,7 +64,7 @@ export async function readCertificateFile(filePath: string, source: SourceKind, 
   });
 }
 
-export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thresholds): Promise<SourceResult> {
+export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<SourceResult> {
   let names: string[];
   try {
     names = (await fs.readdir(dir)).filter((name) => name.endsWith('.crt')).sort();
@@ -74,7 +74,7 @@ export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thre
     return { entries: [], report: { source: 'certs_dir', location: dir, items: 0, error: message, notes: [] } };
   }
   // Read concurrently: with a thousand files, waiting on each read in turn dominates (bench/inventory.ts).
-  const perFile = await Promise.all(names.map((name) => readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds)));
+  const perFile = await Promise.all(names.map((name) => readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds, insideRoots)));
   const entries = perFile.flat();
   const notes: string[] = [];
   const skipped = names.filter((name) => !classifyCertFile(name));
