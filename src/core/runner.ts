@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import * as z from 'zod';
 import { Gate, inputHash } from '../gate/gate.js';
 import type { GatePolicy } from '../gate/policy.js';
@@ -29,9 +30,27 @@ function bounded(error: StructuredError): StructuredError {
   return error.hint === undefined ? { code: error.code, message: cut(error.message) } : { code: error.code, message: cut(error.message), hint: cut(error.hint) };
 }
 
-/** What of an input goes into the audit trail: everything but fields that may hold secrets. */
+/**
+ * A long text (a pasted certificate bundle, a CSR) is kept in the audit trail as its start, its
+ * length and its SHA-256: enough to tell which one it was, without each gated call writing
+ * megabytes several times over (requested, confirmed, done).
+ */
+const MAX_AUDITED_TEXT = 2_048;
+const AUDITED_TEXT_START = 200;
+function auditableValue(value: unknown): unknown {
+  if (typeof value === 'string') {
+    if (value.length <= MAX_AUDITED_TEXT) return value;
+    const sha256 = crypto.createHash('sha256').update(value).digest('hex');
+    return `${value.slice(0, AUDITED_TEXT_START)}… [${value.length} characters, SHA-256 ${sha256}]`;
+  }
+  if (Array.isArray(value)) return value.map(auditableValue);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, auditableValue(v)]));
+  return value;
+}
+
+/** What of an input goes into the audit trail: everything but fields that may hold secrets, long texts cut. */
 function auditableInput(input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).filter(([key]) => !SECRET_FIELD.test(key)));
+  return Object.fromEntries(Object.entries(input).filter(([key]) => !SECRET_FIELD.test(key)).map(([key, value]) => [key, auditableValue(value)]));
 }
 
 /**

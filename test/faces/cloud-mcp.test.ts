@@ -6,6 +6,7 @@
 // file is <tmp>/home/.postgresql/root.crt. The client declares no elicitation, so medium and
 // high changes answer confirmation_required and run only when called again with the id.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -193,6 +194,20 @@ describe('CockroachDB Cloud through the MCP face', () => {
     assert.deepEqual(done.result?.dropped.map((c) => c.sha256_fingerprint), [caOld.fingerprint]);
     assert.deepEqual(writesFor(advanced).map((w) => w.method), ['POST', 'PATCH', 'PATCH']);
     assert.equal(standin.clientCa(advanced).status, 'IS_SET');
+  });
+
+  test('a bundle given as long PEM text is kept in the audit trail as its start, length and SHA-256, not whole', async () => {
+    const pem = bundle(caOld, caNew, makeCa('Audit Length CA'), makeCa('Audit Length CA 2'));
+    assert.ok(pem.length > 2_048, `the bundle is ${pem.length} characters`);
+    const record = await server.call('set_client_ca', { cluster_id: advanced, pem, dry_run: true });
+    assert.equal((record.structured as Envelope).status, 'dry_run', record.text);
+    const lines = fs.readFileSync(path.join(server.state, 'audit.jsonl'), 'utf8').trim().split('\n');
+    const event = JSON.parse(lines.at(-1)!) as { event: string; detail: { input: { pem: string } } };
+    assert.equal(event.event, 'dry_run');
+    const sha256 = crypto.createHash('sha256').update(pem).digest('hex');
+    assert.ok(event.detail.input.pem.startsWith(pem.slice(0, 200)), event.detail.input.pem.slice(0, 300));
+    assert.ok(event.detail.input.pem.endsWith(`… [${pem.length} characters, SHA-256 ${sha256}]`), event.detail.input.pem.slice(-120));
+    assert.ok(!lines.at(-1)!.includes(JSON.stringify(pem).slice(1, -1)), 'the whole bundle is not in the audit line');
   });
 
   test('a confirmation is refused when the Client CA changed after it was given, and nothing is sent', async () => {
