@@ -92,7 +92,10 @@ export function certCommands(tool: Lookup, runtime: () => Promise<Runtime>, setE
     .argument('<file>', 'PEM or DER certificate (or bundle)')
     .option('--ca <file>', 'CA certificate(s) to verify the chain against')
     .option('--json', 'print the structured result as JSON')
-    .action((file: string, options: Options) => run('inspect_certificate', defined({ certificate: file, ca: options.ca }), options))
+    .addHelpText('after', '\nExit codes: 0 shown (and, with --ca, the chain verifies); 1 the chain does not verify against --ca, or the file holds no certificate; 2 bad usage.')
+    // Like `openssl verify`, a chain that does not verify is a failure a script can test for.
+    .action((file: string, options: Options) =>
+      run('inspect_certificate', defined({ certificate: file, ca: options.ca }), options, (output) => ((output.chain as { verified?: boolean } | null)?.verified === false ? EXIT_FAILED : EXIT_OK)))
     );
 
   return cert;

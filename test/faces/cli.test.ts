@@ -497,13 +497,15 @@ describe('cert inspect', () => {
     assert.equal(json.certificates[0]?.common_name, 'node');
   });
 
-  test('against another CA the chain is not verified, with the reason; the inspection itself succeeds (exit 0)', () => {
+  test('against another CA the chain is not verified, with the reason, and the exit code is 1 (as openssl verify fails)', () => {
     const args = ['cert', 'inspect', path.join(pristine.certs, 'node.crt'), '--ca', otherCa];
     const text = runCli(args);
-    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.status, 1, text.stderr);
     assert.match(text.stdout, /NOT verified/);
     assert.match(text.stdout, /unable to get local issuer certificate/);
-    const json = JSON.parse(runCliOk([...args, '--json']).stdout) as InspectionJson;
+    const asJson = runCli([...args, '--json']);
+    assert.equal(asJson.status, 1);
+    const json = JSON.parse(asJson.stdout) as InspectionJson;
     assert.equal(json.chain?.verified, false);
     assert.match(json.chain?.error ?? '', /unable to get local issuer certificate/);
   });
