@@ -56,6 +56,8 @@ export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): 
         const canElicit = server.server.getClientCapabilities()?.elicitation !== undefined;
         const progressToken = extra._meta?.progressToken;
         let steps = 0;
+        // Sent in order and all before the result: a client drops progress that arrives after it.
+        let progressSent: Promise<unknown> = Promise.resolve();
         const ctx: ToolContext = {
           config: runtime.config,
           paths: runtime.paths,
@@ -66,10 +68,16 @@ export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): 
           ...(canElicit ? { askPerson: elicitationPrompt(server) } : {}),
           // notifications/progress only when the client asked for it; `progress` must grow with each one.
           ...(progressToken !== undefined
-            ? { progress: (message: string) => void extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: ++steps, message } }).catch(() => undefined) }
+            ? {
+                progress: (message: string) => {
+                  const params = { progressToken, progress: ++steps, message };
+                  progressSent = progressSent.then(() => extra.sendNotification({ method: 'notifications/progress', params })).catch(() => undefined);
+                },
+              }
             : {}),
         };
         const outcome = await runtime.runner.run(tool, args, ctx);
+        await progressSent;
         if (!outcome.ok) {
           const { code, message, hint } = outcome.error;
           return { isError: true, content: [{ type: 'text', text: `Error (${code}): ${message}${hint ? `\nHint: ${hint}` : ''}` }] };

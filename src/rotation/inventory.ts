@@ -40,7 +40,7 @@ export interface InventoryResult {
 export async function takeInventory(request: InventoryRequest): Promise<InventoryResult> {
   const { now, thresholds, signal, progress } = request;
   const results: SourceResult[] = [];
-  const dirs = await Promise.all(request.certsDirs.map((dir) => inventoryCertsDir(dir, now, thresholds, request.insideRoots)));
+  const dirs = await Promise.all(request.certsDirs.map((dir) => inventoryCertsDir(dir, now, thresholds, { insideRoots: request.insideRoots, progress })));
   results.push(...dirs);
   results.push(...(await Promise.all(request.files.map((file) => inventoryFile(file, now, thresholds)))));
   signal?.throwIfAborted();

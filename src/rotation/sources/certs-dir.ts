@@ -64,7 +64,16 @@ export async function readCertificateFile(filePath: string, source: SourceKind, 
   });
 }
 
-export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<SourceResult> {
+export interface CertsDirReadOptions {
+  /** The roots check for the files found in the dir (symlinks may point anywhere). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
+  progress?: ((message: string, fraction?: number) => void) | undefined;
+}
+
+/** A big dir takes seconds (bench/inventory.ts): progress every tenth of its files, from 50 files on. */
+const PROGRESS_FROM_FILES = 50;
+
+export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thresholds, { insideRoots, progress }: CertsDirReadOptions = {}): Promise<SourceResult> {
   let names: string[];
   try {
     names = (await fs.readdir(dir)).filter((name) => name.endsWith('.crt')).sort();
@@ -74,7 +83,13 @@ export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thre
     return { entries: [], report: { source: 'certs_dir', location: dir, items: 0, error: message, notes: [] } };
   }
   // Read concurrently: with a thousand files, waiting on each read in turn dominates (bench/inventory.ts).
-  const perFile = await Promise.all(names.map((name) => readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds, insideRoots)));
+  let done = 0;
+  const perFile = await Promise.all(names.map(async (name) => {
+    const entries = await readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds, insideRoots);
+    done++;
+    if (names.length >= PROGRESS_FROM_FILES && (done === names.length || done % Math.ceil(names.length / 10) === 0)) progress?.(`${dir}: read ${done} of ${names.length} certificate files`, done / names.length);
+    return entries;
+  }));
   const entries = perFile.flat();
   const notes: string[] = [];
   const skipped = names.filter((name) => !classifyCertFile(name));
