@@ -3,6 +3,7 @@ import { ToolError } from '../core/errors.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
+import { readStdin } from './stdin.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -31,6 +32,9 @@ const option = (value: string, previous: Record<string, string> = {}) => {
 const repeated = (value: string, previous: string[] = []) => [...previous, value];
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
+
+/** decode_changefeed_uri's input limit (1 MiB); one byte more is read so a larger paste is refused by the tool. */
+const MAX_DECODE_INPUT_BYTES = 1_048_576;
 
 /** `crdb-tls changefeed-uri encode|decode`: changefeed sink URIs with TLS material. */
 export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command {
@@ -69,9 +73,19 @@ export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>
 
   group.addCommand(new Command('decode')
     .description('explain a sink URI or a whole CREATE CHANGEFEED statement: parameters, certificates, key, and every mistake with its fix; exits 1 when there is an error')
-    .argument('<uri>', 'the sink URI or the statement (quote it for the shell)')
+    .argument('[uri]', 'the sink URI or the statement (quote it for the shell), or - to read it from stdin; with no argument and a pipe, stdin is read')
     .option('--json', 'print the structured result as JSON')
-    .action(async (uri: string, options: Options) => {
+    .addHelpText('after', '\nA URI with a key or password in it lands in shell history and in ps on the command line; pipe it in instead:\n  pbpaste | crdb-tls changefeed-uri decode -')
+    .action(async (argument: string | undefined, options: Options, command: Command) => {
+      let uri: string;
+      if (argument !== undefined && argument !== '-') uri = argument;
+      else if (argument === '-' || !process.stdin.isTTY) {
+        // Only the newline that ends the paste is dropped: breaks inside the URI are what decode looks for.
+        uri = (await readStdin(MAX_DECODE_INPUT_BYTES)).replace(/[\r\n]+$/, '');
+      } else {
+        command.error('decode needs the URI or statement: give it as an argument (quoted), or pipe it in: ... | crdb-tls changefeed-uri decode -', { exitCode: 2, code: 'crdb-tls.missingUri' });
+      }
+      if (uri.trim() === '') command.error('decode got an empty URI (stdin was empty): give it as an argument or pipe it in', { exitCode: 2, code: 'crdb-tls.emptyUri' });
       setExit(await invokeTool(tool('decode_changefeed_uri'), { uri }, await runtime(), { json: Boolean(options.json), exitCodeOf: (output) => (output.ok === true ? EXIT_OK : EXIT_FAILED) }));
     }));
 

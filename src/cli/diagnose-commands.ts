@@ -5,6 +5,7 @@ import { CLIENT_IDS } from '../diagnose/clients.js';
 import { SettingsClient } from '../diagnose/connection-settings.js';
 import { MAX_ERROR_TEXT_BYTES } from '../diagnose/schema.js';
 import { invokeTool } from './invoke.js';
+import { readStdin } from './stdin.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -15,22 +16,6 @@ const port = (value: string) => {
   if (!/^\d{1,5}$/.test(value) || Number(value) < 1 || Number(value) > 65535) throw new InvalidArgumentError('expected a port number (1-65535).');
   return Number(value);
 };
-
-/**
- * Reads stdin up to one byte MORE than the limit and stops there: a larger paste then reaches the
- * tool as "over the limit" (input_too_large) without the CLI ever holding more than ~1 MiB.
- */
-async function readStdin(limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of process.stdin) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    chunks.push(buffer);
-    total += buffer.length;
-    if (total > limit) break;
-  }
-  return Buffer.concat(chunks).subarray(0, limit + 1).toString('utf8');
-}
 
 /** `crdb-tls diagnose` and `crdb-tls connection-string`: the diagnosis verbs. */
 export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command[] {

@@ -156,6 +156,23 @@ describe('crdb-tls changefeed-uri decode', () => {
   test('text that is neither a URI nor a statement is bad usage (exit 2)', () => {
     assertUsageError(cli(['decode', 'not a uri at all']), 'decode of plain text');
   });
+
+  test('the URI can be piped in (with -, or with no argument), so that it stays out of shell history and ps', () => {
+    const byArgument = cli(['decode', goodUri, '--json']);
+    assert.equal(byArgument.status, 0, byArgument.stderr);
+    for (const args of [['decode', '-', '--json'], ['decode', '--json']]) {
+      const piped = runCli(['changefeed-uri', ...args], { cwd: tmp, env: env(), input: `${goodUri}\n` });
+      assert.equal(piped.status, 0, `${args.join(' ')}: ${piped.stderr}`);
+      assert.deepEqual(JSON.parse(piped.stdout), JSON.parse(byArgument.stdout), `${args.join(' ')} decodes the piped URI as the argument`);
+      assertNoSecrets(piped, args.join(' '));
+    }
+    // A break inside the URI is still there to be found; only the final newline is dropped.
+    const wrapped = `${goodUri.slice(0, 200)}\n${goodUri.slice(200)}\n`;
+    const broken = runCli(['changefeed-uri', 'decode', '-', '--json'], { cwd: tmp, env: env(), input: wrapped });
+    assert.equal(broken.status, 1, broken.stderr);
+    assert.ok((JSON.parse(broken.stdout) as { problems: Array<{ code: string }> }).problems.length > 0);
+    assertUsageError(runCli(['changefeed-uri', 'decode', '-'], { cwd: tmp, env: env(), input: '' }), 'decode of an empty stdin');
+  });
 });
 
 test('neither verb waits for stdin: both finish with stdin left open', async () => {
