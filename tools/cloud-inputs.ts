@@ -4,9 +4,9 @@ import { validateCaBundle, type CaBundle } from '../src/cloud/ca-bundle.js';
 import type { ClientCertToVerify } from '../src/cloud/client-ca.js';
 import { cloudSettings, requireApiKey } from '../src/cloud/credentials.js';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 import type { ToolContext } from '../src/core/tool.js';
 import { parseCertificates } from '../src/pki/certificate.js';
-import { readBoundedFile } from '../src/core/read-file.js';
 
 /** Input fields and plumbing the Cloud tools share. */
 export const clusterIdField = z

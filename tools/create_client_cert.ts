@@ -1,10 +1,10 @@
 import * as z from 'zod';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { assessCreateClient, assessSignCsr, createClientCert, signClientCsr } from '../src/pki/create-leaf.js';
 import { LEAF_LIFETIME, caKeyField, certsDirField, keySizeField, lifetimeField, lifetimeMs, overwriteField, resolveCaKey, resolveCertsDir } from './inputs.js';
 import { LeafOutput, summarizeLeaf } from './leaf-output.js';
-import { readBoundedFile } from '../src/core/read-file.js';
 
 const Input = z.object({
   user: z.string().optional().describe('SQL user name (case-folded like CockroachDB: Alice → alice). Not needed with csr'),

@@ -3,8 +3,8 @@ import { EncodedChangefeedUri, encodeChangefeedUri } from '../src/changefeed/enc
 import { redactSinkUri } from '../src/changefeed/redact.js';
 import { renderEncoded } from '../src/changefeed/report-text.js';
 import { fileSystemError } from '../src/core/errors.js';
-import { defineTool } from '../src/core/tool.js';
 import { readBoundedFile } from '../src/core/read-file.js';
+import { defineTool } from '../src/core/tool.js';
 
 const MAX_TEXT = 1_048_576;
 const material = (what: string) => z.string().min(1).max(MAX_TEXT).optional().describe(`${what}: PEM text or a file path (PEM or DER; DER is converted to PEM)`);

@@ -1,9 +1,9 @@
 import * as z from 'zod';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
+import { readBoundedFile } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { Inspection, inspectCertificates } from '../src/pki/inspect.js';
 import { renderInspection } from '../src/pki/listing-text.js';
-import { readBoundedFile } from '../src/core/read-file.js';
 
 const MAX_INPUT_BYTES = 1_048_576;
 

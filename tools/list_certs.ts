@@ -23,7 +23,7 @@ export default defineTool({
   output: CertListing,
   run: async (input, ctx) => {
     const failWithinDays = input.fail_within === undefined ? undefined : parseDuration(input.fail_within, 'fail_within') / DAY_MS;
-    return listCerts(resolveCertsDir(input.certs_dir, ctx), { ...(failWithinDays === undefined ? {} : { failWithinDays }), signal: ctx.signal, progress: ctx.progress, insideRoots: (real) => ctx.paths.contains(real) });
+    return listCerts(resolveCertsDir(input.certs_dir, ctx), { ...(failWithinDays === undefined ? {} : { failWithinDays }), signal: ctx.signal, progress: ctx.progress, insideRoots: ctx.paths.insideRootsCheck });
   },
   summary: renderListingTable,
 });

@@ -1,10 +1,12 @@
 import fs from 'node:fs/promises';
 import * as z from 'zod';
+import { MAX_MATERIAL_BYTES } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientId } from '../src/diagnose/index.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, probeServer, renderProbe, type Material } from '../src/net/probe.js';
-import { MAX_MATERIAL_BYTES } from '../src/core/read-file.js';
 
+/** PEM pasted into a call, like every other text input (a file may be larger: MAX_MATERIAL_BYTES). */
+const MAX_PASTED_PEM = 1_048_576;
 
 /**
  * PEM text is used as given; anything else is a path, resolved inside the allowed roots. A file
@@ -13,7 +15,7 @@ import { MAX_MATERIAL_BYTES } from '../src/core/read-file.js';
  */
 export async function readMaterial(value: string | undefined, what: string, ctx: ToolContext): Promise<Material | undefined> {
   if (value === undefined) return undefined;
-  if (value.includes('-----BEGIN')) return { path: null, contents: Buffer.from(value.slice(0, MAX_MATERIAL_BYTES)) };
+  if (value.includes('-----BEGIN')) return { path: null, contents: Buffer.from(value.slice(0, MAX_PASTED_PEM)) };
   const file = ctx.paths.resolve(value, what);
   try {
     const stat = await fs.stat(file);
@@ -44,9 +46,9 @@ export default defineTool({
   input: z.object({
     host: hostField,
     port: portField,
-    ca: z.string().min(1).max(MAX_MATERIAL_BYTES).optional().describe('CA certificate(s) to verify the server against: a file path or PEM text (default: Node\'s bundled public CAs)'),
-    cert: z.string().min(1).max(MAX_MATERIAL_BYTES).optional().describe('Client certificate to present (path or PEM); needs key'),
-    key: z.string().min(1).max(MAX_MATERIAL_BYTES).optional().describe('Client private key (path, or PEM); never echoed'),
+    ca: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('CA certificate(s) to verify the server against: a file path or PEM text (default: Node\'s bundled public CAs)'),
+    cert: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('Client certificate to present (path or PEM); needs key'),
+    key: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('Client private key (path, or PEM); never echoed'),
     servername: z.string().min(1).max(255).optional().describe('SNI and the name checked against the certificate, when it differs from host (e.g. a Cloud host reached through an IP)'),
     user: z.string().min(1).max(63).optional().describe('SQL user of the test login (default: the client certificate\'s CN, else root)'),
     database: z.string().min(1).max(63).optional().describe('Database of the test login (default defaultdb)'),

@@ -78,7 +78,7 @@ export async function inventoryRequest(input: SourceInput, sources: ResolvedSour
   return {
     certsDirs: sources.certsDirs,
     files: sources.files,
-    insideRoots: (real) => ctx.paths.contains(real),
+    insideRoots: ctx.paths.insideRootsCheck,
     hosts: sources.hosts,
     ...(probeCa && probeCa.readError === undefined ? { probeCa } : {}),
     probeTimeoutMs: input.timeout_ms,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
+import { readBoundedFile } from '../core/read-file.js';
 import { parseCertificateDer, type CertificateInfo, type ParsedCertificate } from '../pki/certificate.js';
 import { CERT_MODE, fileState, writeFilesAtomically } from '../pki/files.js';
 import type { Impact } from '../pki/impact.js';
@@ -10,7 +11,6 @@ import { pemBlocks } from '../pki/pem.js';
 import type { CloudApiClient } from './api-client.js';
 import { describeCa, fingerprintsOf, validateCaBundle, type CaBundle } from './ca-bundle.js';
 import { readClusterPlan, type ClusterPlan } from './cluster-plan.js';
-import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * Where libpq looks for trusted CAs when sslrootcert is not given: ~/.postgresql/root.crt, or

@@ -34,9 +34,14 @@ export class AllowedPaths {
   }
 
   /**
-   * Whether a real (symlink-free) path lies inside the roots; always true without roots. For files
-   * found inside an allowed directory, which may be symlinks to anywhere.
+   * For files found inside an allowed directory, which may be symlinks to anywhere: the check of
+   * their real path, or undefined without roots (nothing to check, no realpath call per file).
    */
+  get insideRootsCheck(): ((realPath: string) => boolean) | undefined {
+    return this.realRoots ? (realPath) => this.contains(realPath) : undefined;
+  }
+
+  /** Whether a real (symlink-free) path lies inside the roots; always true without roots. */
   contains(realPath: string): boolean {
     if (!this.realRoots) return true;
     return this.realRoots.some((root) => realPath === root || realPath.startsWith(root.endsWith(path.sep) ? root : root + path.sep));

@@ -5,10 +5,10 @@ import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
+import { readBoundedFile } from '../core/read-file.js';
 import { ClientId, DiagnosisCode, diagnose, parseConnectionString } from '../diagnose/index.js';
 import { Cause, FixStep } from '../diagnose/fixes/context.js';
 import { wellFormed } from '../core/unicode.js';
-import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * test_connection: a real login with node-postgres (`pg`, loaded only when a login runs, so the MCP

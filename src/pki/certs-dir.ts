@@ -2,10 +2,10 @@ import type crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
+import { readBoundedFile } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey } from './keys.js';
-import { readBoundedFile } from '../core/read-file.js';
 
 export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
   try {

@@ -5,6 +5,7 @@ import * as z from 'zod';
 import type { CloudApiClient } from '../cloud/api-client.js';
 import { readClientCa } from '../cloud/client-ca.js';
 import { ToolError } from '../core/errors.js';
+import { readBoundedFile } from '../core/read-file.js';
 import { probeServer } from '../net/probe.js';
 import { parseCertificates, type ParsedCertificate } from '../pki/certificate.js';
 import { CA_CERT, CLIENT_CA_CERT } from '../pki/certnames.js';
@@ -21,7 +22,6 @@ import type { Store } from '../store/types.js';
 import { backupFiles, fileSha256, restoreFiles } from './backup.js';
 import { loadPlan, stateOf, viewOf } from './saved.js';
 import { StepKind, StepMode, StepStatus, type BackupRecord, type PlanStep, type PlanView, type StepAction } from './steps.js';
-import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * Carrying out one local step of a saved plan, and undoing it. Every file a step replaces is backed

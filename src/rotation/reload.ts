@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
+import { readBoundedFile } from '../core/read-file.js';
 import { probeServer, type Material, type ProbeReport } from '../net/probe.js';
 import { parseCertificates } from '../pki/certificate.js';
 import type { Impact } from '../pki/impact.js';
-import { readBoundedFile } from '../core/read-file.js';
 
 /**
  * reload_node_certs: SIGHUP to a node process on this machine, then probes until the node serves

@@ -2,11 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../../core/errors.js';
+import { readBoundedFile } from '../../core/read-file.js';
 import { parseCertificateDer, type ParsedCertificate } from '../../pki/certificate.js';
 import { classifyCertFile, isCaUsage, type CertFileKind } from '../../pki/certnames.js';
 import { certificateDers } from '../../pki/pem.js';
 import { certificateItem, errorItem, type InventoryEntry, type SourceKind, type SourceResult, type Thresholds } from '../items.js';
-import { readBoundedFile } from '../../core/read-file.js';
 
 /**
  * Certificates in files: every `*.crt` of a certs dir (the files CockroachDB's loader scans,

@@ -1,9 +1,9 @@
 import type { ConnectionOptions } from 'node:tls';
 import { ToolError } from '../../core/errors.js';
+import { readBoundedFile } from '../../core/read-file.js';
 import { parseConnectionString } from '../../diagnose/index.js';
 import { passwordOf } from '../../net/login.js';
 import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';
-import { readBoundedFile } from '../../core/read-file.js';
 
 /**
  * A cluster's own view of its certificates: the security.certificate.* gauges of
