@@ -41,15 +41,22 @@ export async function readBoundedFile(file: string, what: string, { limit = MAX_
   if (stat.size > limit) throw tooLarge();
   const handle = await fs.open(file, 'r');
   try {
+    // A regular file is read in one call of its size plus one byte (a thousand certificates are
+    // read at once by an inventory: 64 KiB each would be 64 MB of garbage). Pipes and procfs files
+    // (size 0) are read in chunks until they end.
+    const sized = stat.isFile() && stat.size > 0;
+    let want = sized ? stat.size + 1 : CHUNK_BYTES;
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-      const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null);
-      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      const chunk = Buffer.allocUnsafe(want);
+      const { bytesRead } = await handle.read(chunk, 0, want, null);
       total += bytesRead;
       if (total > limit) throw tooLarge();
-      chunks.push(chunk.subarray(0, bytesRead));
+      if (bytesRead > 0) chunks.push(chunk.subarray(0, bytesRead));
+      // A regular file that gives less than asked for is at its end; the others end with 0.
+      if (bytesRead === 0 || (sized && bytesRead < want)) return Buffer.concat(chunks, total);
+      want = CHUNK_BYTES;
     }
   } finally {
     await handle.close();
