@@ -176,18 +176,23 @@ export class Confirmations {
     return inputHash(p.tool, input);
   }
 
-  /** A refusal of this click: told to the clicker alone, kept in the audit trail; the confirmation stays usable. */
-  private async refuse(click: Click, p: SlackPendingPayload, reason: string): Promise<void> {
+  /** What a click did to a pending request, in the audit trail: the requester, and the clicker as confirmer. */
+  private async auditClick(event: 'refused' | 'declined', click: Click, p: SlackPendingPayload, detail: Record<string, unknown>): Promise<void> {
     await this.face.runtime.runner.store.appendAudit({
-      event: 'refused',
+      event,
       tool: p.tool,
       requester: requesterOf(p.requester),
       confirmer: requesterOf(click.user),
       severity: p.severity,
       confirmation_id: click.confirmationId,
       input_hash: this.hashOf(p),
-      detail: { stage: 'slack_policy', reason, channel: click.channel },
+      detail,
     });
+  }
+
+  /** A refusal of this click: told to the clicker alone, kept in the audit trail; the confirmation stays usable. */
+  private async refuse(click: Click, p: SlackPendingPayload, reason: string): Promise<void> {
+    await this.auditClick('refused', click, p, { stage: 'slack_policy', reason, channel: click.channel });
     await this.whisper(click, `⛔ ${reason} Nothing was done; the request still waits for someone allowed.`);
   }
 
@@ -251,16 +256,7 @@ export class Confirmations {
       await this.whisper(click, 'Nothing to cancel: this request was already confirmed, cancelled or has expired.');
       return;
     }
-    await store.appendAudit({
-      event: 'declined',
-      tool: p.tool,
-      requester: requesterOf(p.requester),
-      confirmer: requesterOf(click.user),
-      severity: p.severity,
-      confirmation_id: click.confirmationId,
-      input_hash: this.hashOf(p),
-      detail: { stage: 'slack_cancel', reason: `cancelled in Slack by ${click.user}` },
-    });
+    await this.auditClick('declined', click, p, { stage: 'slack_cancel', reason: `cancelled in Slack by ${click.user}` });
     if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
     await reply.finish(renderConfirmationEnd(p.view, { kind: 'cancelled', by: click.user }));
