@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { DecodedChangefeedUri, decodeChangefeedUri } from '../src/changefeed/decode.js';
 import { renderDecoded } from '../src/changefeed/report-text.js';
+import { MAX_PASTED_TEXT } from '../src/core/read-file.js';
 import { defineTool } from '../src/core/tool.js';
 
 // Effects 'none': it reads only the text it is given (no files, no network).
@@ -18,7 +19,7 @@ export default defineTool({
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   effects: 'none',
   input: z.object({
-    uri: z.string().min(1).max(1_048_576).describe('A sink URI, or a whole CREATE CHANGEFEED / CREATE EXTERNAL CONNECTION statement'),
+    uri: z.string().min(1).max(MAX_PASTED_TEXT).describe('A sink URI, or a whole CREATE CHANGEFEED / CREATE EXTERNAL CONNECTION statement'),
   }),
   output: DecodedChangefeedUri,
   run: async ({ uri }, ctx) => {

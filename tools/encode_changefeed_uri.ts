@@ -3,11 +3,10 @@ import { EncodedChangefeedUri, encodeChangefeedUri } from '../src/changefeed/enc
 import { redactSinkUri } from '../src/changefeed/redact.js';
 import { renderEncoded } from '../src/changefeed/report-text.js';
 import { fileSystemError } from '../src/core/errors.js';
-import { readBoundedFile } from '../src/core/read-file.js';
+import { MAX_PASTED_TEXT, readBoundedFile } from '../src/core/read-file.js';
 import { defineTool } from '../src/core/tool.js';
 
-const MAX_TEXT = 1_048_576;
-const material = (what: string) => z.string().min(1).max(MAX_TEXT).optional().describe(`${what}: PEM text or a file path (PEM or DER; DER is converted to PEM)`);
+const material = (what: string) => z.string().min(1).max(MAX_PASTED_TEXT).optional().describe(`${what}: PEM text or a file path (PEM or DER; DER is converted to PEM)`);
 
 // Effects 'reads-files', not 'none': the certificate and key inputs may be file paths, read
 // (inside CRDB_TLS_ROOTS) like inspect_certificate reads them. Nothing is written or sent.

@@ -1,15 +1,14 @@
 import * as z from 'zod';
 import { ToolError, fileSystemError } from '../src/core/errors.js';
-import { readBoundedFile } from '../src/core/read-file.js';
+import { MAX_PASTED_TEXT, readBoundedFile } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { Inspection, inspectCertificates } from '../src/pki/inspect.js';
 import { renderInspection } from '../src/pki/listing-text.js';
 
-const MAX_INPUT_BYTES = 1_048_576;
 
 /** A PEM/DER/base64 value is text; anything else is taken as a path. */
 async function readMaterial(value: string, what: string, ctx: ToolContext): Promise<{ contents: Buffer | string; source: string }> {
-  if (value.length > MAX_INPUT_BYTES) throw new ToolError('invalid_input', `${what} is larger than 1 MB`, 'Give the certificate itself, not a whole archive.');
+  if (value.length > MAX_PASTED_TEXT) throw new ToolError('invalid_input', `${what} is larger than 1 MB`, 'Give the certificate itself, not a whole archive.');
   if (value.includes('-----BEGIN') || (value.length > 200 && /^[A-Za-z0-9+/=\s_-]+$/.test(value))) return { contents: value, source: `${what} (pasted)` };
   const file = ctx.paths.resolve(value, what);
   try {

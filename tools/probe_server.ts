@@ -1,12 +1,9 @@
 import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { MAX_MATERIAL_BYTES } from '../src/core/read-file.js';
+import { MAX_PASTED_TEXT, readBoundedFile } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientId } from '../src/diagnose/index.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, probeServer, renderProbe, type Material } from '../src/net/probe.js';
-
-/** PEM pasted into a call, like every other text input (a file may be larger: MAX_MATERIAL_BYTES). */
-const MAX_PASTED_PEM = 1_048_576;
 
 /**
  * PEM text is used as given; anything else is a path, resolved inside the allowed roots. A file
@@ -15,16 +12,18 @@ const MAX_PASTED_PEM = 1_048_576;
  */
 export async function readMaterial(value: string | undefined, what: string, ctx: ToolContext): Promise<Material | undefined> {
   if (value === undefined) return undefined;
-  if (value.includes('-----BEGIN')) return { path: null, contents: Buffer.from(value.slice(0, MAX_PASTED_PEM)) };
+  if (value.includes('-----BEGIN')) return { path: null, contents: Buffer.from(value.slice(0, MAX_PASTED_TEXT)) };
   const file = ctx.paths.resolve(value, what);
   try {
+    const contents = await readBoundedFile(file, what);
+    // The mode and owner are what the probe's key-permission finding looks at.
     const stat = await fs.stat(file);
-    if (!stat.isFile()) return { path: file, readError: 'not a regular file' };
-    if (stat.size > MAX_MATERIAL_BYTES) return { path: file, readError: `larger than ${MAX_MATERIAL_BYTES} bytes` };
-    return { path: file, contents: await fs.readFile(file), mode: stat.mode, uid: stat.uid };
+    return { path: file, contents, mode: stat.mode, uid: stat.uid };
   } catch (error) {
+    // The finding names the file already; say only what was wrong with it.
     const code = (error as NodeJS.ErrnoException).code;
-    return { path: file, readError: code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : (error as Error).message };
+    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'input_too_large' ? 'larger than a certificate or key can be, not read' : code === 'invalid_input' ? 'not a regular file' : (error as Error).message;
+    return { path: file, readError: reason };
   }
 }
 
@@ -46,9 +45,9 @@ export default defineTool({
   input: z.object({
     host: hostField,
     port: portField,
-    ca: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('CA certificate(s) to verify the server against: a file path or PEM text (default: Node\'s bundled public CAs)'),
-    cert: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('Client certificate to present (path or PEM); needs key'),
-    key: z.string().min(1).max(MAX_PASTED_PEM).optional().describe('Client private key (path, or PEM); never echoed'),
+    ca: z.string().min(1).max(MAX_PASTED_TEXT).optional().describe('CA certificate(s) to verify the server against: a file path or PEM text (default: Node\'s bundled public CAs)'),
+    cert: z.string().min(1).max(MAX_PASTED_TEXT).optional().describe('Client certificate to present (path or PEM); needs key'),
+    key: z.string().min(1).max(MAX_PASTED_TEXT).optional().describe('Client private key (path, or PEM); never echoed'),
     servername: z.string().min(1).max(255).optional().describe('SNI and the name checked against the certificate, when it differs from host (e.g. a Cloud host reached through an IP)'),
     user: z.string().min(1).max(63).optional().describe('SQL user of the test login (default: the client certificate\'s CN, else root)'),
     database: z.string().min(1).max(63).optional().describe('Database of the test login (default defaultdb)'),

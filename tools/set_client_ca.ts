@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { MAX_PASTED_TEXT } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientCaStatus, assessSetClientCa, setClientCa, type SetClientCaOptions } from '../src/cloud/client-ca.js';
 import { CertificateInfo } from '../src/pki/certificate.js';
@@ -7,7 +8,7 @@ import { bundleFromInput, clientCertsFromInput, cloudApi, clusterIdField, timeou
 const Input = z.object({
   cluster_id: clusterIdField,
   cert_file: z.string().min(1).optional().describe('PEM file with the CA certificate(s) to trust for client certificates (e.g. certs/ca-client.crt); or give pem'),
-  pem: z.string().min(1).max(1_048_576).optional().describe('The CA certificate(s) as PEM text, instead of cert_file'),
+  pem: z.string().min(1).max(MAX_PASTED_TEXT).optional().describe('The CA certificate(s) as PEM text, instead of cert_file'),
   verify_client_certs: z.array(z.string().min(1)).max(50).optional().describe('Client certificate files that must keep working: a warning names each one the new bundle would not verify'),
   timeout_seconds: timeoutSecondsField,
 });

@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ToolError } from '../core/errors.js';
+import { MAX_PASTED_TEXT } from '../core/read-file.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
@@ -32,9 +33,6 @@ const option = (value: string, previous: Record<string, string> = {}) => {
 const repeated = (value: string, previous: string[] = []) => [...previous, value];
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
-
-/** decode_changefeed_uri's input limit (1 MiB); one byte more is read so a larger paste is refused by the tool. */
-const MAX_DECODE_INPUT_BYTES = 1_048_576;
 
 /** `crdb-tls changefeed-uri encode|decode`: changefeed sink URIs with TLS material. */
 export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command {
@@ -81,7 +79,7 @@ export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>
       if (argument !== undefined && argument !== '-') uri = argument;
       else if (argument === '-' || !process.stdin.isTTY) {
         // Only the newline that ends the paste is dropped: breaks inside the URI are what decode looks for.
-        uri = (await readStdin(MAX_DECODE_INPUT_BYTES)).replace(/[\r\n]+$/, '');
+        uri = (await readStdin(MAX_PASTED_TEXT)).replace(/[\r\n]+$/, '');
       } else {
         command.error('decode needs the URI or statement: give it as an argument (quoted), or pipe it in: ... | crdb-tls changefeed-uri decode -', { exitCode: 2, code: 'crdb-tls.missingUri' });
       }

@@ -8,6 +8,9 @@ import { ToolError } from './errors.js';
  */
 export const MAX_MATERIAL_BYTES = 4 * 1024 * 1024;
 
+/** Text handed over in a call (pasted PEM, a URI, a statement): the same bound for every tool. */
+export const MAX_PASTED_TEXT = 1_048_576;
+
 const CHUNK_BYTES = 64 * 1024;
 
 export interface ReadLimits {
