@@ -9,11 +9,11 @@ import type { TimelineModel, TimelineRow } from './timeline.js';
  * shape and a word in the right column — so it survives a monochrome print. Text stays text.
  */
 
-const WIDTH = 1100;
+const WIDTH = 1160;
 const LABEL_X = 16;
 const PLOT_X0 = 450;
-const PLOT_X1 = 920;
-const RIGHT_X = 934;
+const PLOT_X1 = 930;
+const RIGHT_X = 950;
 const ROW_H = 20;
 const GROUP_H = 28;
 const ISSUER_H = 20;
@@ -119,7 +119,7 @@ export function renderTimelineSvg(model: TimelineModel, options: TimelineSvgOpti
     `<rect class="window" data-window="fail" x="${px(0)}" y="${windowY}" width="${Math.max(0, px(fail) - px(0))}" height="${windowH}" fill="url(#fail-hatch)"/>`,
     `<rect class="window" data-window="warn" x="${px(fail)}" y="${windowY}" width="${Math.max(0, px(warn) - px(fail))}" height="${windowH}" fill="url(#warn-hatch)"/>`,
   ];
-  const today = `<g class="today"><line x1="${px(0)}" x2="${px(0)}" y1="${TOP - 30}" y2="${height - 30}" stroke="#000" stroke-width="2"/><text x="${px(0)}" y="${height - 14}" font-size="11" text-anchor="middle" font-weight="bold">today ${xmlText(model.now.slice(0, 10))}</text></g>`;
+  const today = `<g class="today"><line x1="${px(0)}" x2="${px(0)}" y1="${TOP - 8}" y2="${height - 30}" stroke="#000" stroke-width="2"/><text x="${px(0)}" y="${height - 14}" font-size="11" text-anchor="middle" font-weight="bold">today ${xmlText(model.now.slice(0, 10))}</text></g>`;
 
   const c = model.counts;
   const summary = `${rows.length} certificates: ${c.expired} expired, ${c.fail} fail (under ${fail} days), ${c.warn} warn (under ${warn} days), ${c.ok} ok, ${c.error} unreadable.`;

@@ -55,10 +55,11 @@ const SOURCE_WORD: Record<InventoryItem['source'], string> = {
   cloud_client_ca: 'Cloud Client CA of cluster',
 };
 
+/** "client.alice.crt (client certificate for alice)": the file, then what it is, said once. */
 const rowLabel = (item: InventoryItem) => {
   const file = item.path?.split('/').pop();
-  if (file && item.what.startsWith(file)) return `${item.what}${item.usage ? ` (${item.usage})` : ''}`;
-  return `${file ? `${file}: ` : ''}${item.what}${item.usage ? ` (${item.usage})` : ''}`;
+  const what = item.usage && !item.what.toLowerCase().includes(item.usage.toLowerCase()) ? `${item.what} (${item.usage})` : item.what;
+  return !file || what.startsWith(file) ? what : `${file} (${what})`;
 };
 
 const rowDetail = (item: InventoryItem) =>
