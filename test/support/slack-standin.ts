@@ -115,6 +115,8 @@ export class SlackStandin {
   readonly calls: RecordedCall[] = [];
   /** Bytes posted to upload URLs, by file id. */
   readonly uploads = new Map<string, string>();
+  /** The same bytes as they came (an uploaded PNG is not text), by file id. */
+  readonly uploadBytes = new Map<string, Buffer>();
   private readonly server: http.Server;
   private readonly messages = new Map<string, Json>();
   private tsCounter = 0;
@@ -227,6 +229,7 @@ export class SlackStandin {
     if (url.pathname.startsWith('/upload/')) {
       const id = url.pathname.slice('/upload/'.length);
       this.uploads.set(id, raw.toString('utf8'));
+      this.uploadBytes.set(id, raw);
       this.record('upload', { file_id: id, bytes: raw.length }, req.headers.authorization?.replace(/^Bearer /, ''));
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${raw.length}`);
       return;
