@@ -45,10 +45,10 @@ const names = (list: readonly string[]) => (list.length ? list.join(', ') : 'not
  * OpenSSL's X509_check_ca (RFC 5280 leaves anchors to local policy).
  */
 export function signingProblem(cert: ParsedCertificate, as: 'intermediate' | 'anchor' = 'intermediate'): string | null {
+  const anchorByKeyUsage = as === 'anchor' && !cert.hasBasicConstraints && cert.keyCertSign;
+  if (!cert.info.is_ca && !anchorByKeyUsage) return cert.hasBasicConstraints ? 'it has basicConstraints CA:FALSE' : 'it has no basicConstraints CA:TRUE';
   if (cert.hasKeyUsage && !cert.keyCertSign) return `its keyUsage (${names(cert.keyUsage)}) lacks keyCertSign`;
-  if (cert.info.is_ca) return null;
-  if (as === 'anchor' && !cert.hasBasicConstraints && cert.keyCertSign) return null;
-  return cert.hasBasicConstraints ? 'it has basicConstraints CA:FALSE' : 'it has no basicConstraints CA:TRUE';
+  return null;
 }
 
 /** Why `cert` may not be used for `purpose` at `position` in a chain (0: the leaf), or null. */
