@@ -122,7 +122,7 @@ function actionPaths(action: StepAction): string[] {
     case 'copy_bundle':
       return [action.from, ...action.to];
     case 'issue_node':
-      return [action.ca_cert, action.ca_key, action.cert, action.key];
+      return [action.ca_cert, action.ca_key, action.cert, action.key, ...action.copies.flatMap((c) => [c.cert, c.key])];
     case 'issue_client':
       return [action.ca_cert, action.ca_key, action.cert, action.key, ...(action.pkcs8 ? [action.pkcs8] : [])];
     case 'remove_ca':
@@ -221,7 +221,9 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
       checkLifetimeAgainstCa(ca.certificate, lifetimeMs, now);
       const isNode = action.kind === 'issue_node';
       const names = isNode ? splitHosts(action.hosts) : undefined;
-      const paths = [action.cert, action.key, ...(action.kind === 'issue_client' && action.pkcs8 ? [action.pkcs8] : [])];
+      // A node identity served from several places gets one key and certificate, written to each (steps.ts copies).
+      const copies = action.kind === 'issue_node' ? action.copies : [];
+      const paths = [action.cert, action.key, ...copies.flatMap((c) => [c.cert, c.key]), ...(action.kind === 'issue_client' && action.pkcs8 ? [action.pkcs8] : [])];
       const present = await Promise.all(paths.map(exists));
       const replacing = paths.filter((_, i) => present[i]);
       const who = isNode ? `node certificate for ${action.hosts.join(', ')}` : `client certificate for SQL user ${action.user}`;
@@ -240,10 +242,10 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
           const issued = isNode
             ? issueCertificate({ profile: 'node', commonName: 'node', subjectPublicKey: spkiDer(key), dnsNames: names!.dnsNames, ipAddresses: names!.ipAddresses, lifetimeMs }, ca)
             : issueCertificate({ profile: 'client', commonName: (action as { user: string }).user, subjectPublicKey: spkiDer(key), uris: (action as { tenant_uris: string[] }).tenant_uris, lifetimeMs }, ca);
-          const files: PlannedFile[] = [
-            { path: action.key, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: true },
-            { path: action.cert, contents: issued.pem, mode: CERT_MODE, overwrite: true },
-          ];
+          const files: PlannedFile[] = [action, ...copies].flatMap((place): PlannedFile[] => [
+            { path: place.key, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: true },
+            { path: place.cert, contents: issued.pem, mode: CERT_MODE, overwrite: true },
+          ]);
           if (action.kind === 'issue_client' && action.pkcs8) files.push({ path: action.pkcs8, contents: privateKeyPkcs8Der(key), mode: KEY_MODE, overwrite: true });
           await writeFilesAtomically(files);
         },

@@ -32,6 +32,31 @@ export interface LeafFile {
   explicit: boolean;
 }
 
+/**
+ * The files that serve one node identity: the same certificate (and so the same key) in several
+ * places, e.g. certs/node.crt and a PostgreSQL data dir's server.crt copied from it. A rotation
+ * makes ONE new key and certificate for it and writes it to every place; two keys would leave the
+ * copies disagreeing, and the reload check would expect a file the server does not read.
+ */
+export interface NodeIdentity {
+  /** The file a certs dir holds (what `cockroach cert create-node` writes), else the first named. */
+  primary: LeafFile;
+  /** Every other file holding the same certificate. */
+  copies: LeafFile[];
+}
+
+export function nodeIdentities(leaves: LeafFile[]): NodeIdentity[] {
+  const groups = new Map<string, LeafFile[]>();
+  for (const leaf of leaves) {
+    const fp = leaf.cert.info.sha256_fingerprint;
+    groups.set(fp, [...(groups.get(fp) ?? []), leaf]);
+  }
+  return [...groups.values()].map((group) => {
+    const primary = group.find((l) => !l.explicit) ?? group[0]!;
+    return { primary, copies: group.filter((l) => l !== primary) };
+  });
+}
+
 export interface LocalModel {
   files: Map<string, CertFile>;
   caBundles: CertFile[];

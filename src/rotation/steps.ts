@@ -47,6 +47,7 @@ export const StepAction = z.discriminatedUnion('kind', [
     ca_key: z.string(),
     cert: z.string(),
     key: z.string(),
+    copies: z.array(z.object({ cert: z.string(), key: z.string() })).default([]).describe('Other places serving the same node identity (e.g. a PostgreSQL data dir\'s server.crt/server.key): the same new key and certificate are written there too'),
     hosts: z.array(z.string()).min(1),
     key_size: keySize,
     lifetime_hours: hours,
