@@ -19,7 +19,7 @@ export type StepMode = z.infer<typeof StepMode>;
 export const StepStatus = z.enum(['pending', 'applying', 'done', 'failed', 'rolling_back', 'rolled_back']);
 export type StepStatus = z.infer<typeof StepStatus>;
 
-export const StepKind = z.enum(['new_ca', 'distribute_trust', 'reload', 'reissue_node', 'reissue_client', 'move_clients', 'remove_ca', 'upload_client_ca', 'manual_reissue', 'verify']);
+export const StepKind = z.enum(['new_ca', 'distribute_trust', 'reload', 'reissue_node', 'reissue_client', 'move_clients', 'remove_ca', 'upload_client_ca', 'manual_reissue', 'rebuild_pkcs12', 'verify']);
 export type StepKind = z.infer<typeof StepKind>;
 
 export const HostRef = z.object({ host: z.string(), port: z.number().int() });
@@ -60,6 +60,7 @@ export const StepAction = z.discriminatedUnion('kind', [
     cert: z.string(),
     key: z.string(),
     pkcs8: z.string().nullable().describe('client.USER.key.pk8 to rewrite too (DER), when it exists'),
+    pkcs8_pem: z.string().nullable().default(null).describe('client.USER.key.pem to rewrite too (PKCS#8 PEM, pgJDBC >= 42.7.9), when it exists'),
     tenant_uris: z.array(z.string()),
     key_size: keySize,
     lifetime_hours: hours,
@@ -170,6 +171,4 @@ export class StepList {
   }
 }
 
-const SAFE_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/;
-/** A path or word as a POSIX shell reads it back unchanged. */
-export const sh = (word: string) => (SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+export { sh } from '../pki/shell-word.js';

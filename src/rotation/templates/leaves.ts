@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { NODE_CERT, clientCertName } from '../../pki/certnames.js';
+import { regenerateCommand } from '../../pki/derived.js';
 import type { CertFile, LeafFile, NodeIdentity } from '../model.js';
 import { reloadTexts } from '../server-kind.js';
 import { sh, type PlanStep } from '../steps.js';
@@ -66,6 +67,38 @@ export function reissueNodeStep(env: PlanEnv, identity: NodeIdentity, signer: Si
 }
 
 export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, why: string): PlanStep {
+  const step = reissueClientFiles(env, leaf, signer, why);
+  if (leaf.pkcs12) rebuildPkcs12Step(env, leaf, signer, step.number);
+  return step;
+}
+
+/**
+ * A .p12 is protected by a password crdb-tls never holds, so a person makes it again from the new
+ * certificate and key; marking the step done checks that the .p12 now holds the new certificate.
+ */
+function rebuildPkcs12Step(env: PlanEnv, leaf: LeafFile, signer: Signer, reissueStep: number): PlanStep {
+  const { req } = env;
+  const p12 = leaf.pkcs12!;
+  const command = regenerateCommand({ path: p12, kind: 'pkcs12' }, leaf.file.path, leaf.keyPath, signer.bundle.path, leaf.user!);
+  return env.list.add((n) => ({
+    kind: 'rebuild_pkcs12',
+    title: `Make ${p12} again from the new certificate and key of step ${reissueStep}`,
+    mode: 'manual',
+    severity: 'high',
+    why: `${p12} is a copy of ${leaf.file.path} and its key for DBeaver, Java keystores and .NET. Step ${reissueStep} replaced them; the .p12 still holds ${describeCert(leaf.cert)}, whose users are locked out once the CA that signed it is removed. It is protected by a password crdb-tls never holds: openssl asks for the export password (give the old one to keep applications' settings). The chain is built from ${signer.bundle.path}: the certificate and the CA that signed it.`,
+    commands: [command, markDone(req, n)],
+    equivalent: [],
+    changes: [`replace ${p12}`],
+    verify: [`openssl pkcs12 -in ${sh(p12)} -nokeys | openssl x509 -noout -fingerprint -sha256 (the fingerprint of ${leaf.file.path})`, `crdb-tls cert list --certs-dir ${sh(leaf.file.dir)} (no derived_file_mismatch for ${path.basename(p12)})`],
+    rollback: ['Put the previous .p12 back from your own copy (roll back the reissue step first to get the matching certificate and key).'],
+    blast_radius: { stops_trusted: [], summary: `Nothing stops being trusted; users of ${path.basename(p12)} switch to the new certificate when they get the new file.` },
+    action: null,
+    tool: null,
+    files: [{ path: p12, sha256_at_plan: null }],
+  }));
+}
+
+function reissueClientFiles(env: PlanEnv, leaf: LeafFile, signer: Signer, why: string): PlanStep {
   const { req } = env;
   const user = leaf.user!;
   const lifetime = leafLifetime(req, signer.newCa ? undefined : signer.bundle.certs[0]);
@@ -77,13 +110,13 @@ export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, 
   const equivalent = standardDir
     ? [`cockroach cert create-client ${sh(user)} ${certsDirFlag(leaf.file.dir)} --ca-key=${(signer.key ? sh(signer.key) : '<ca.key>')} --overwrite --lifetime=${lifetime.hours}h${leaf.pkcs8 ? ' --also-generate-pkcs8-key' : ''}${tenantIds.length ? ` --tenant-scope=${tenantIds.join(',')}` : ''}`]
     : [];
-  const files = [leaf.file.path, leaf.keyPath, ...(leaf.pkcs8 ? [leaf.pkcs8] : [])];
+  const files = [leaf.file.path, leaf.keyPath, ...(leaf.pkcs8 ? [leaf.pkcs8] : []), ...(leaf.pkcs8Pem ? [leaf.pkcs8Pem] : [])];
   return env.list.add((n) => ({
     kind: 'reissue_client',
     title: `Reissue the client certificate for SQL user ${user} (${leaf.file.path})`,
     mode: local ? 'local' : 'manual',
     severity: 'high',
-    why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${leaf.pkcs12 ? ` ${leaf.pkcs12} is NOT rewritten (it needs its password): recreate it after this step with crdb-tls cert create-client ${user} --also-generate-pkcs12 ... --overwrite, or delete it.` : ''}`,
+    why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${leaf.pkcs12 ? ` ${leaf.pkcs12} is made again by the next step (it needs its password).` : ''}`,
     commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-client ${sh(user)} --certs-dir ${sh(leaf.file.dir)} --ca-key <ca.key> --overwrite`]), markDone(req, n)],
     equivalent,
     changes: [`replace ${files.join(', ')} (new key, CN=${user}${tenants.length ? `, ${tenants.join(', ')}` : ''}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode are kept`],
@@ -96,7 +129,7 @@ export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, 
         : `Nothing stops being trusted. Applications keep using the old certificate ${describeCert(leaf.cert)} (valid until ${leaf.cert.info.not_after.slice(0, 10)}) until they get the new files.`,
     },
     action: local
-      ? { kind: 'issue_client', ca_cert: signer.bundle.path, ca_key: signer.key!, user, cert: leaf.file.path, key: leaf.keyPath, pkcs8: leaf.pkcs8, tenant_uris: tenants, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
+      ? { kind: 'issue_client', ca_cert: signer.bundle.path, ca_key: signer.key!, user, cert: leaf.file.path, key: leaf.keyPath, pkcs8: leaf.pkcs8, pkcs8_pem: leaf.pkcs8Pem, tenant_uris: tenants, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
       : null,
     tool: null,
     files: [{ path: leaf.file.path, sha256_at_plan: leaf.file.sha256 }, ...files.slice(1).map((p) => ({ path: p, sha256_at_plan: null }))],
@@ -193,7 +226,7 @@ export function moveClientsStep(env: PlanEnv, leaves: LeafFile[], caPath: string
     severity: 'low',
     why: `Clients never reload certificates on their own (reference §2.1): every application using these certificates must get the new files and reconnect.${extra}`,
     commands: [
-      ...leaves.map((l) => `copy ${l.file.path} and ${l.keyPath}${l.pkcs8 ? ` and ${l.pkcs8}` : ''} to every application that logs in as ${l.user}, then restart or reconnect it`),
+      ...leaves.map((l) => `copy ${[l.file.path, l.keyPath, l.pkcs8, l.pkcs8Pem, l.pkcs12].filter((f): f is string => f !== null).join(', ')} to every application that logs in as ${l.user}, then restart or reconnect it`),
       markDone(req, n),
     ],
     equivalent: [],
