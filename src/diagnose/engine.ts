@@ -109,7 +109,10 @@ const SINK_TLS_CODES: DiagnosisCode[] = ['untrusted_server_ca', 'hostname_mismat
 function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>): Set<DiagnosisCode> {
   const { scores, evidence } = scored;
   const absorbed = new Set<DiagnosisCode>();
-  if (client.family === 'changefeed') {
+  // A changefeed whose only evidence is that it reached no broker has a reachability problem, not
+  // a TLS one: connection_dropped stays on top and changefeed_sink_tls stays an alternative.
+  const tlsEvidence = SINK_TLS_CODES.some((code) => code !== 'connection_dropped' && (scores.get(code) ?? 0) > 0);
+  if (client.family === 'changefeed' && (tlsEvidence || (scores.get('changefeed_sink_tls') ?? 0) > (scores.get('connection_dropped') ?? 0))) {
     const best = Math.max(0, ...SINK_TLS_CODES.map((code) => scores.get(code) ?? 0));
     if (best > 0) {
       const underlying = SINK_TLS_CODES.filter((code) => (scores.get(code) ?? 0) > 0);

@@ -7,7 +7,7 @@ import { signal, type Signal, type Weights } from './types.js';
 const serverLog = (line: string) => line.includes('could not accept ssl connection') || line.includes('client certificate verification failed');
 
 /** "certificate verify failed" only says that verification failed; psql prints it for an unknown CA AND for an expired server certificate (toolchain §3). */
-const VERIFY_FAILED: Weights = { untrusted_server_ca: 0.62, server_cert_expired: 0.35, cert_not_yet_valid: 0.12 };
+const VERIFY_FAILED: Weights = { untrusted_server_ca: 0.62, server_cert_expired: 0.35, cert_not_yet_valid: 0.22 };
 const refineVerifyFailed = (line: string): Weights | undefined => (serverLog(line) ? { client_cert_untrusted: 0.6, client_cert_expired: 0.3 } : undefined);
 
 export const TRUST_SIGNALS: Signal[] = [
