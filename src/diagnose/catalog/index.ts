@@ -40,6 +40,8 @@ export interface CatalogMessage {
   /** A prefix around another message (pgx's ConnectError, PDO's SQLSTATE[08006] [7]): no signal of its own. */
   wrapper?: boolean;
   boundary?: boolean;
+  /** Signal id when a guide tailors its advice to this message (default catalog.<catalog>.<index>). */
+  id?: string;
   /** A real instance of the message (holes filled as a client prints them); the test diagnoses it. */
   example?: string;
 }
@@ -89,7 +91,7 @@ export function catalogSignals(known: ReadonlySet<string>): Signal[] {
       for (const code of entry.codes) if (!(DIAGNOSIS_CODES as readonly string[]).includes(code)) throw new Error(`catalog ${file.catalog}: unknown code ${code}`);
       seen.push(phrase);
       signals.push({
-        id: `catalog.${file.catalog}.${index}`,
+        id: entry.id ?? `catalog.${file.catalog}.${index}`,
         phrase,
         weights: weightsOf(entry.codes),
         source: `${file.source.repo.split(' ')[0]} ${entry.file}`,
