@@ -17,5 +17,5 @@ export default defineTool({
   output: Diagnosis,
   // The commands it prints honour COCKROACH_CERTS_DIR / COCKROACH_CA_KEY where crdb-tls runs.
   run: async (input, ctx) => diagnose(input, { certsDir: ctx.config.defaultCertsDir ?? null, caKey: ctx.config.defaultCaKey ?? null }),
-  summary: renderDiagnosis,
+  summary: (output) => renderDiagnosis(output),
 });
