@@ -38,7 +38,7 @@ function testConnectionUrl(a: Args): string {
 }
 
 const COMMANDS: Record<string, (a: Args) => string> = {
-  probe_server: (a) => `crdb-tls probe ${hostPort(a)}${flag('ca', a.ca)}${flag('cert', a.cert)}${flag('key', a.key)}`,
+  probe_server: (a) => `crdb-tls probe ${hostPort(a)}${flag('servername', a.servername)}${flag('ca', a.ca)}${flag('cert', a.cert)}${flag('key', a.key)}`,
   test_connection: (a) => `crdb-tls test-connection ${testConnectionUrl(a)}`,
   connection_string: (a) => `crdb-tls connection-string${flag('client', a.client)}${flag('host', a.host)}${flag('port', a.port)}${flag('user', a.user)}${flag('ca', a.ca)}${flag('cert', a.cert)}${flag('key', a.key)}${flag('cluster', a.cluster)}`,
   inspect_certificate: (a) => `crdb-tls cert inspect ${word(a.certificate)}${flag('ca', a.ca)}`,

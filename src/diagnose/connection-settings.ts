@@ -340,6 +340,25 @@ function buildNode(r: Resolved): Built {
   };
 }
 
+/**
+ * Prisma 7 has two TLS stacks: the client runs queries through a driver adapter (node-postgres,
+ * PEM files, verify-full by default), while prisma migrate still uses the Rust schema engine with
+ * the URL above (sslmode=disable|prefer|require, sslaccept, sslcert = CA, sslidentity = PKCS#12).
+ */
+function prisma7Adapter(r: Resolved): string {
+  const ssl = [`ca: fs.readFileSync(${literal(r.ca)}, 'utf8')`, ...(r.cert && r.key ? [`cert: fs.readFileSync(${literal(r.cert)}, 'utf8')`, `key: fs.readFileSync(${literal(r.key)}, 'utf8')`] : [])];
+  const servername = isIpLiteral(r.host) ? '' : `, servername: ${literal(r.host)}`;
+  return [
+    "import fs from 'node:fs';",
+    "import { PrismaPg } from '@prisma/adapter-pg';",
+    "import { PrismaClient } from './generated/prisma/client';",
+    '',
+    '// No ssl* parameters in this URL: node-postgres would replace the ssl object with them.',
+    `const adapter = new PrismaPg({ connectionString: ${literal(`postgresql://${r.user}@${hostForUrl(r.host)}:${r.port}/${r.database}${r.cluster ? `?options=--cluster%3D${q(r.cluster)}` : ''}`)}, ssl: { ${ssl.join(', ')}${servername} } });`,
+    'export const prisma = new PrismaClient({ adapter });',
+  ].join('\n');
+}
+
 function buildPrisma(r: Resolved): Built {
   const identity = r.cert ? pkcs12PathFor(r.cert) : null;
   const params = ['sslmode=require', 'sslaccept=strict', `sslcert=${q(r.ca)}`];
@@ -353,6 +372,7 @@ function buildPrisma(r: Resolved): Built {
     settings: [
       { label: '.env', language: 'env', text: `DATABASE_URL=${literal(url)}` },
       { label: 'schema.prisma', language: 'prisma', text: 'datasource db {\n  provider = "cockroachdb"\n  url      = env("DATABASE_URL")\n}' },
+      { label: 'Prisma 7 client: queries go through node-postgres (@prisma/adapter-pg), which reads PEM files and ignores sslaccept/sslidentity', language: 'ts', text: prisma7Adapter(r) },
     ],
     prerequisites,
     // prisma/docs content/200-orm/050-overview/500-databases/300-postgresql.mdx (arguments table, "Configuring an SSL connection").
@@ -361,7 +381,7 @@ function buildPrisma(r: Resolved): Built {
     notes: [
       ...(identity ? [] : ['Password login: Prisma takes the password only from the URL — insert it percent-encoded after the user (postgresql://USER:PASSWORD@...), from your secret store.']),
       'Certificate paths are resolved relative to the prisma/ folder (the one holding schema.prisma).',
-      'With a driver adapter (@prisma/adapter-pg) node-postgres makes the connection: use the node-pg settings instead.',
+      'Prisma 7 has two stacks: the client queries through the driver adapter (node-postgres: the ts snippet, PEM files, full verification), while prisma migrate / db push still connect with the Rust engine and the DATABASE_URL above (only sslmode=disable|prefer|require, sslaccept, sslcert = the CA, sslidentity = PKCS#12). A URL with sslrootcert/sslkey works for one and fails for the other: migrate then sends no client certificate and reports P1010 "User was denied access".',
       'Prisma historically ignored sslrootcert / verify-full for Postgres (prisma/prisma#10833): do not rely on libpq names here.',
     ],
     key: identity,

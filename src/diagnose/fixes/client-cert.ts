@@ -83,7 +83,8 @@ function requiredCauses(ctx: FixContext): CauseDraft[] {
   } else if (isJava(ctx)) {
     causes.push({ cause: 'pgJDBC could not read the key (the PKCS#1 PEM key cockroach cert writes, or a DER key named .key on 42.7.9-42.7.12) and silently sent no certificate.', likelihood: 'high', confirm: '`file` on the sslkey file says PEM / ASCII text and its first line is BEGIN RSA PRIVATE KEY.', command: sh`file ${keyWord(ctx)}` });
   } else if (ctx.family === 'prisma') {
-    causes.push({ cause: 'No sslidentity (PKCS#12 with certificate and key) in the Prisma URL.', likelihood: 'high', confirm: 'The DATABASE_URL has no sslidentity parameter.' });
+    causes.push({ cause: 'prisma migrate (the Rust engine) got a URL with sslcert/sslkey in libpq\'s meaning: it reads sslcert as the CA, ignores sslkey and sslrootcert, and sends a client certificate only from sslidentity (PKCS#12). Prisma 7 queries (node-postgres adapter) may work with the same settings while migrate fails with P1010.', likelihood: 'high', confirm: 'The failing command is prisma migrate / db push, and its URL has no sslidentity.' });
+    causes.push({ cause: 'The Prisma 7 client\'s adapter (PrismaPg) was given no ssl.cert / ssl.key, or a URL with ssl* parameters that replaced its ssl object.', likelihood: 'medium', confirm: 'The PrismaPg options have ssl with ca, cert and key, and its connectionString has no ssl* parameters.' });
   } else {
     causes.push({ cause: `${settingName(ctx, 'cert')}/${settingName(ctx, 'key')} are not set; libpq then looks for ~/.postgresql/postgresql.crt and, if absent, silently sends no certificate.`, likelihood: 'high', confirm: `The settings name no ${settingName(ctx, 'cert')}/${settingName(ctx, 'key')} (PGSSLCERT/PGSSLKEY unset).` });
   }
@@ -107,6 +108,9 @@ export const clientCertRequired: Guide = {
 export const clientCertUserMismatch: Guide = {
   confirm: (ctx) => `the certificate's CN (or crdb:// URI SAN) is not the SQL user being requested (\`${sh`openssl x509 -in ${certWord(ctx)} -noout -subject -ext subjectAltName`}\`)`,
   explanation: (ctx) => {
+    if (ctx.signals.has('cockroach.san-auth-failed')) {
+      return `CockroachDB 26.x checked the certificate's Subject Alternative Names, not its CN: with security.client_cert.san_required.enabled = true, root and node must present the SANs the nodes were started with (--root-cert-san / --node-cert-san, e.g. DNS=root.example.com, URI=..., IP=...: every one of them), other users a SAN the identity map (server.identity_map.configuration, SAN:DNS:...) maps to the user; there is no fallback to the CN, only to a configured --root-cert-distinguished-name / --node-cert-distinguished-name.`;
+    }
     const requested = ctx.facts.users.find((u) => u.role === 'requested')?.user;
     const certUser = ctx.facts.users.find((u) => u.role === 'certificate')?.user;
     const detail = requested && certUser ? ` Here the login is for "${requested}" and the certificate is for "${certUser}".` : requested ? ` The login is for "${requested}".` : '';
@@ -117,13 +121,23 @@ export const clientCertUserMismatch: Guide = {
     { cause: 'The certificate has crdb:// URI SANs, so its CN is ignored; or its tenant scope does not include this tenant.', likelihood: 'low', confirm: 'The SAN list shows URI:crdb://...' },
     { cause: 'The role has a SUBJECT option (or subject_required is on) and the DN differs.', likelihood: 'low', confirm: 'SHOW ROLES / the role options show a SUBJECT.' },
   ],
-  fixes: (ctx) => [
+  fixes: (ctx) => ctx.signals.has('cockroach.san-auth-failed') ? sanIdentityFixes(ctx) : [
     { action: 'Either log in as the user the certificate names, or issue a certificate for this user.', command: createClient(ctx) },
     ...configureSteps(ctx, `Use client.${userOf(ctx)}.crt/.key in ${clientName(ctx)}`, true),
     { action: 'If the role requires a subject: set it to the certificate\'s exact DN.', command: alterRoleSubject(ctx) },
   ],
   nextTools: (ctx) => [inspectTool(certOf(ctx), 'show the CN and SANs the server maps to a user'), { tool: 'create_client_cert', arguments: { user: userOf(ctx), certs_dir: certsDirOf(ctx) }, reason: 'a certificate for the user that logs in' }],
 };
+
+/** CockroachDB 26.x SAN identity (pkg/cli/interactive_tests/test_san_based_authentication.tcl). */
+function sanIdentityFixes(ctx: FixContext): StepDraft[] {
+  return [
+    { action: 'See which SANs the certificate has: for root and node every SAN given to --root-cert-san / --node-cert-san must be among them.', command: sh`openssl x509 -in ${certWord(ctx)} -noout -subject -ext subjectAltName` },
+    { action: 'See whether SAN identity is on, and which identity map applies to other users.', command: "cockroach sql -e 'SHOW CLUSTER SETTING security.client_cert.san_required.enabled; SHOW CLUSTER SETTING server.identity_map.configuration'" },
+    { action: 'Re-issue the client certificate with the SANs the cluster expects (a CSR with -addext subjectAltName=DNS:...,URI:...,IP:..., signed by the cluster CA), or map a SAN the certificate has to the user: server.identity_map.configuration \'crdb SAN:DNS:name user\' with an HBA rule "hostssl all user all cert map=crdb".' },
+    { action: 'Or, while migrating, turn SAN identity off again (CN identity then applies).', command: "cockroach sql -e 'SET CLUSTER SETTING security.client_cert.san_required.enabled = false'" },
+  ];
+}
 
 export const clientKeyPermissions: Guide = {
   confirm: (ctx) => `\`${sh`ls -l ${keyWord(ctx)}`}\` shows group or other permission bits (anything beyond -rw-------)`,
@@ -209,8 +223,8 @@ export const clientKeyFormat: Guide = {
   confirm: (ctx) => `\`${sh`openssl pkey -in ${keyWord(ctx)} -noout`}\` fails, or the client needs another container (Java: PKCS#8 DER; Prisma: PKCS#12)`,
   explanation: (ctx) =>
     isJava(ctx)
-      ? 'pgJDBC could not read the client key: it wants PKCS#8 DER (a .pk8 file) or PKCS#12, while CockroachDB writes PEM (PKCS#1) keys. When it cannot read the key pgJDBC may send NO certificate at all, and the server then asks for a password instead.'
-      : 'The client could not read the private key in the form it was given: not PEM (DER, or the wrong file), encrypted without a password, or a format this client does not take (Java needs PKCS#8 DER, Prisma a PKCS#12 identity, changefeed URIs unencrypted PEM).',
+      ? `pgJDBC could not read the client key. ${PGJDBC_KEY_ADVICE} When it cannot read the key pgJDBC may send NO certificate at all, and the server then asks for a password instead.`
+      : 'The client could not read the private key in the form it was given: not PEM (DER, or the wrong file), encrypted without a password, or a format this client does not take (pgJDBC PKCS#8, Prisma\'s Rust engine a PKCS#12 identity, changefeed URIs unencrypted PEM).',
   causes: (ctx) =>
     isJava(ctx)
       ? [

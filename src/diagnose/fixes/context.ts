@@ -237,6 +237,9 @@ export const isCloud = (ctx: FixContext) => ctx.deployment === 'cloud';
 
 export function probeTool(ctx: FixContext, reason: string, withCa = true): NextTool {
   const args: NextTool['arguments'] = { host: hostOf(ctx), port: portOf(ctx) };
+  // libpq dialled an address ("connection to server at 127.0.0.1") and checked another name: probe that address with that name.
+  const address = ctx.connection ? undefined : ctx.facts.hosts.find((h) => h.host !== ctx.host && h.port !== null);
+  if (address && ctx.host) Object.assign(args, { host: address.host, port: address.port!, servername: ctx.host });
   if (withCa) args.ca = caOf(ctx);
   return { tool: 'probe_server', arguments: args, reason: ctx.host ? reason : `${reason} (the host was not in the text: fill it in)` };
 }

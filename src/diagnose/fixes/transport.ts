@@ -80,8 +80,8 @@ export const connectionDropped: Guide = {
     const refused = refusedConnection(ctx);
     if (outOfBrokers(ctx)) {
       return [
-        { cause: 'The brokers\' advertised.listeners name hosts or ports the CockroachDB nodes cannot resolve or reach (the first broker answers, then hands out unreachable addresses).', likelihood: 'high', confirm: 'Compare advertised.listeners in the broker config with what the nodes can resolve.', command: 'getent hosts "${BROKER%:*}"; nc -vz "${BROKER%:*}" "${BROKER##*:}"' },
-        { cause: 'The broker host or port in the sink URI is wrong, or a firewall blocks the nodes.', likelihood: 'high', confirm: 'From a CockroachDB node, open a TCP connection to the broker.', command: 'nc -vz "${BROKER%:*}" "${BROKER##*:}"' },
+        { cause: 'The brokers\' advertised.listeners name hosts or ports the CockroachDB nodes cannot resolve or reach (the first broker answers, then hands out unreachable addresses).', likelihood: 'high', confirm: 'Compare advertised.listeners in the broker config with what the nodes can resolve.', command: ': "${BROKER:?the Kafka broker host:port}"; getent hosts "${BROKER%:*}"; nc -vz "${BROKER%:*}" "${BROKER##*:}"' },
+        { cause: 'The broker host or port in the sink URI is wrong, or a firewall blocks the nodes.', likelihood: 'high', confirm: 'From a CockroachDB node, open a TCP connection to the broker.', command: ': "${BROKER:?the Kafka broker host:port}"; nc -vz "${BROKER%:*}" "${BROKER##*:}"' },
         { cause: 'TLS between the nodes and the brokers fails and the changefeed reports only that no broker was usable.', likelihood: 'medium', confirm: 'The job error or the node log shows an x509 / tls error for the sink; then it is changefeed_sink_tls.' },
       ];
     }
@@ -93,7 +93,15 @@ export const connectionDropped: Guide = {
       { cause: 'The server was restarting or overloaded.', likelihood: 'low', confirm: 'Node uptime / restarts at that time.' },
     ];
   },
-  fixes: (ctx) => [
+  fixes: (ctx) => refusedConnection(ctx) ? [
+    { action: 'Check that something listens on that port at all (no TLS yet): "succeeded" / "open" means it does.', command: sh`nc -vz ${hostWord(ctx)} ${portOf(ctx)}` },
+    { action: 'On the node: is cockroach running, and on which address and port does it listen (--listen-addr / --sql-addr)?', command: "ss -ltnp | grep -E 'cockroach|:26257'" },
+    { action: 'Connect to the SQL port the node really listens on (26257 unless --listen-addr/--sql-addr says otherwise); a load balancer must forward to it.' },
+  ] : outOfBrokers(ctx) ? [
+    { action: 'From a CockroachDB node, check the broker address of the sink URI answers.', command: ': "${BROKER:?the Kafka broker host:port}"; nc -vz "${BROKER%:*}" "${BROKER##*:}"' },
+    { action: 'Make the brokers advertise addresses the CockroachDB nodes can resolve and reach (advertised.listeners in server.properties; on Kubernetes the external listener), then the changefeed retries by itself.' },
+    { action: 'If an x509 / tls error shows up next to this one, the sink\'s TLS settings are at fault: diagnose that text (changefeed_sink_tls).' },
+  ] : [
     { action: 'Check the port answers and speaks TLS after the pgwire SSLRequest.', command: opensslProbe(ctx) },
     { action: 'Read the node log for the same moment: a TLS rejection there names the real fault (diagnose that line).', command: "grep -iE 'tls|ssl|handshake|certificate' cockroach-data/logs/cockroach.log | tail -20" },
     { action: 'If a load balancer is in between: use TCP pass-through to port 26257 (no TLS termination), raise idle timeouts above the pool\'s, and point health checks at /health?ready=1 on the HTTP port, not at the SQL port.' },
@@ -117,10 +125,18 @@ export const notTlsEndpoint: Guide = {
   nextTools: (ctx) => [probeTool(ctx, 'see what the port answers', false)],
 };
 
+/** PostgreSQL 17 sslnegotiation=direct: TLS from the first byte, ALPN "postgresql" required on both sides. */
+function directNegotiation(ctx: FixContext): string | undefined {
+  if (ctx.signals.has('pg.direct-without-alpn')) return 'A client started TLS directly (PostgreSQL 17 sslnegotiation=direct, no SSLRequest first) without offering the ALPN protocol "postgresql", so the server (PostgreSQL 17+ backend_startup.c) closed the connection. Only libpq 17+ with sslnegotiation=direct, or a proxy that keeps ALPN, may do this; any other client (or a proxy that strips ALPN) must use the classic negotiation: sslnegotiation=postgres, the default.';
+  if (ctx.signals.has('libpq.direct-without-alpn')) return 'libpq 17 connected with sslnegotiation=direct and the server side did not select the ALPN protocol "postgresql": it is not PostgreSQL 17+ (CockroachDB and older servers expect the SSLRequest first), or a TLS-terminating proxy answered. Use sslnegotiation=postgres (the default).';
+  if (ctx.signals.has('managed.tls-minimum')) return 'The managed PostgreSQL service refused the TLS version the client offered: it requires a newer one (TLS 1.2 or 1.3). Upgrade the client\'s TLS library or allow TLS 1.2+ in its settings (libpq: ssl_min_protocol_version=TLSv1.2; Java: -Djdk.tls.client.protocols=TLSv1.2,TLSv1.3).';
+  return undefined;
+}
+
 export const tlsVersionMismatch: Guide = {
   confirm: (ctx) => `\`${opensslProbe(ctx, ' -tls1_2')}\` and \`... -tls1_3\` succeed while the client fails: the client's TLS library is too old or restricted`,
-  explanation: () =>
-    'Client and server share no TLS version, cipher suite, or application protocol (ALPN). CockroachDB accepts TLS 1.2 and 1.3 only (MinVersion TLS 1.2); very old clients (OpenSSL 1.0.1-, Java 7/8 without updates) or hardened policies (jdk.tls.disabledAlgorithms, OpenSSL SECLEVEL) or a proxy negotiating ALPN can leave nothing in common.',
+  explanation: (ctx) => directNegotiation(ctx) ??
+    ('Client and server share no TLS version, cipher suite, or application protocol (ALPN). CockroachDB accepts TLS 1.2 and 1.3 only (MinVersion TLS 1.2); very old clients (OpenSSL 1.0.1-, Java 7/8 without updates) or hardened policies (jdk.tls.disabledAlgorithms, OpenSSL SECLEVEL) or a proxy negotiating ALPN can leave nothing in common.'),
   causes: () => [
     { cause: 'An old TLS library on the client (TLS 1.0/1.1 only).', likelihood: 'high', confirm: 'openssl version / java -version on the client.', command: 'openssl version' },
     { cause: 'A policy removed the needed versions or ciphers (Java jdk.tls.disabledAlgorithms, OpenSSL MinProtocol/CipherString).', likelihood: 'medium', confirm: 'grep the java.security / openssl.cnf in use.' },
