@@ -188,7 +188,19 @@ export function settingsClient(ctx: FixContext): SettingsClient | null {
 }
 
 /** The full verify-full settings for the client, with the client certificate when `withClientCert`. */
+const settingsCache = new WeakMap<FixContext, Map<boolean, ConnectionSettings | null>>();
+
 export function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
+  // A diagnosis asks for the same settings from several steps; build them once per context.
+  let cached = settingsCache.get(ctx);
+  if (!cached) settingsCache.set(ctx, (cached = new Map()));
+  if (cached.has(withClientCert)) return cached.get(withClientCert)!;
+  const built = buildSettings(ctx, withClientCert);
+  cached.set(withClientCert, built);
+  return built;
+}
+
+function buildSettings(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
   const client = settingsClient(ctx);
   if (!client) return null;
   return buildConnectionSettings({

@@ -40,7 +40,7 @@ const number = <T extends object>(items: T[], key: 'step' | 'rank') => items.map
 
 /** A step or cause whose command needs a value nobody gave says which, in its own text (fixes/shell.ts). */
 export function withFillIns<T extends { command?: string; action?: string; confirm?: string }>(item: T): T {
-  const note = item.command ? fillInNote(item.command) : '';
+  const note = item.command && item.command.includes('${') ? fillInNote(item.command) : '';
   if (!note) return item;
   if (item.action !== undefined) return { ...item, action: item.action + note };
   if (item.confirm !== undefined) return { ...item, confirm: item.confirm + note };

@@ -18,6 +18,8 @@ const PLACEHOLDER_NEEDS: Record<string, Needed> = { '<user>': 'user', '<host>': 
 
 /** One shell word: bare when it is safe, else in single quotes (a ' inside becomes '\''); a known <placeholder> inside becomes its expansion. */
 export function shq(word: string): string {
+  if (SAFE_WORD.test(word) && !word.startsWith('~')) return word;
+  if (!word.includes('<')) return quoteWord(word);
   for (const [placeholder, what] of Object.entries(PLACEHOLDER_NEEDS)) {
     const at = word.indexOf(placeholder);
     if (at >= 0) return [word.slice(0, at), need(what).text, word.slice(at + placeholder.length)].map((part, i) => (i === 1 ? part : part === '' ? '' : shq(part))).join('');
@@ -71,14 +73,16 @@ export const need = (what: Needed): Shell => raw(`"\${${NEEDED[what].name}:?${NE
 export const DEFAULT_CERTS_DIR_WORD = '"${COCKROACH_CERTS_DIR:-$HOME/.cockroach-certs}"';
 
 /** The variables a command needs set (its `${NAME:?...}` expansions), in order. */
+const NEEDED_LIST = Object.values(NEEDED).map(({ name, meaning }) => ({ name, meaning, marker: `\${${name}:?` }));
+
 export function neededIn(command: string): Array<{ name: string; meaning: string }> {
-  const found: Array<{ name: string; meaning: string }> = [];
-  for (const { name, meaning } of Object.values(NEEDED)) if (command.includes(`\${${name}:?`)) found.push({ name, meaning });
-  return found;
+  if (!command.includes(':?')) return [];
+  return NEEDED_LIST.filter((n) => command.includes(n.marker));
 }
 
 /** The sentence to add to a step whose command needs variables set. */
 export function fillInNote(command: string): string {
+  if (!command.includes(':?')) return '';
   const needed = neededIn(command);
   if (needed.length === 0) return '';
   return ` Before pasting it set ${needed.map((n) => `${n.name} (${n.meaning})`).join(' and ')}, e.g. ${needed[0]!.name}=...; the command stops and says so if ${needed.length === 1 ? 'it is' : 'one is'} unset.`;
