@@ -72,47 +72,18 @@ export class PhraseMatcher {
     return this.next.length;
   }
 
-  /**
-   * The automaton as a DFA over ASCII: delta[node * 128 + c] is the node after reading c, failure
-   * links already followed (built once, breadth-first, from the parent's row). A text character
-   * costs one array read; characters above 127 take the trie-and-failure path.
-   */
-  private dfa(): Uint16Array | Int32Array {
-    if (this.delta) return this.delta;
-    // ~10k nodes: 2.5 MiB as 16-bit node numbers.
-    const delta = this.next.length < 65_536 ? new Uint16Array(this.next.length * 128) : new Int32Array(this.next.length * 128);
-    const order: number[] = [0];
-    for (let head = 0; head < order.length; head++) for (const child of this.next[order[head]!]!.values()) order.push(child);
-    for (const node of order) {
-      for (let c = 0; c < 128; c++) {
-        const child = this.next[node]!.get(c);
-        delta[node * 128 + c] = child !== undefined ? child : node === 0 ? 0 : delta[this.fail[node]! * 128 + c]!;
-      }
-    }
-    this.delta = delta;
-    return delta;
-  }
-
-  private delta: Uint16Array | Int32Array | undefined;
-
   scan(text: string): PhraseMatch[] {
     const found = new Map<number, PhraseMatch>();
-    const delta = this.dfa();
     let node = 0;
     for (let i = 0; i < text.length; i++) {
       const c = fold(text.charCodeAt(i));
-      if (c < 128) {
-        node = delta[node * 128 + c]!;
-      } else {
-        let child = this.next[node]!.get(c);
-        while (child === undefined && node !== 0) {
-          node = this.fail[node]!;
-          child = this.next[node]!.get(c);
-        }
-        node = child ?? 0;
+      let child = this.next[node]!.get(c);
+      while (child === undefined && node !== 0) {
+        node = this.fail[node]!;
+        child = this.next[node]!.get(c);
       }
+      node = child ?? 0;
       const outputs = this.output[node]!;
-      if (outputs.length === 0) continue;
       for (let k = 0; k < outputs.length; k++) {
         const index = outputs[k]!;
         const phrase = this.phrases[index]!;
