@@ -123,8 +123,18 @@ export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.cl
 
 // ---- shell words: what a printed command says for each value (fixes/shell.ts)
 
+const certsDirCache = new WeakMap<FixContext, string | null>();
+
 /** The certs directory named by the text, the settings or COCKROACH_CERTS_DIR; null when none did. */
 export function knownCertsDir(ctx: FixContext): string | null {
+  const cached = certsDirCache.get(ctx);
+  if (cached !== undefined) return cached;
+  const dir = findCertsDir(ctx);
+  certsDirCache.set(ctx, dir);
+  return dir;
+}
+
+function findCertsDir(ctx: FixContext): string | null {
   const known = ctx.caPath ?? ctx.certPath ?? ctx.keyPath ?? textFile(ctx, 'ca', false) ?? textFile(ctx, 'client', false) ?? textFile(ctx, 'client', true);
   return known ? path.dirname(known) : ctx.env.certsDir;
 }

@@ -67,7 +67,8 @@ export const NEEDED = {
 } as const;
 export type Needed = keyof typeof NEEDED;
 
-export const need = (what: Needed): Shell => raw(`"\${${NEEDED[what].name}:?${NEEDED[what].meaning}}"`);
+const NEED_WORDS = Object.fromEntries(Object.entries(NEEDED).map(([what, n]) => [what, raw(`"\${${n.name}:?${n.meaning}}"`)])) as Record<Needed, Shell>;
+export const need = (what: Needed): Shell => NEED_WORDS[what];
 
 /** The certs directory crdb-tls and cockroach use by default. */
 export const DEFAULT_CERTS_DIR_WORD = '"${COCKROACH_CERTS_DIR:-$HOME/.cockroach-certs}"';
