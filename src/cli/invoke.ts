@@ -13,6 +13,8 @@ export interface InvokeOptions {
   yes?: boolean;
   /** Decides a successful output's exit code (e.g. list_certs with --fail-within). */
   exitCodeOf?: (output: Record<string, unknown>) => number;
+  /** The CLI's own text for a successful output, instead of the tool's summary (e.g. next steps as crdb-tls commands). */
+  render?: (output: Record<string, unknown>) => string;
 }
 
 const onTerminal = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
@@ -56,7 +58,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     if (options.json) process.stdout.write(JSON.stringify(output, null, 2) + '\n');
     return EXIT_FAILED;
   }
-  process.stdout.write(options.json ? JSON.stringify(output, null, 2) + '\n' : outcome.text + '\n');
+  process.stdout.write(options.json ? JSON.stringify(output, null, 2) + '\n' : (options.render ? options.render(output) : outcome.text) + '\n');
   return options.exitCodeOf?.(output) ?? EXIT_OK;
 }
 
