@@ -11,7 +11,7 @@ import type { Impact } from './impact.js';
 import { issueCertificate } from './issue.js';
 import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer, type KeyGenWatch } from './keys.js';
 import { buildPkcs12 } from './pkcs12.js';
-import { USERNAME_HINT, isPrivilegedUser, normalizeSqlUsername, usernameProblem } from './username.js';
+import { USERNAME_HINT, normalizeSqlUsername, privilegeOf, usernameProblem } from './username.js';
 
 interface SigningOptions {
   certsDir: string;
@@ -50,13 +50,14 @@ export function splitHosts(hosts: string[]): { dnsNames: string[]; ipAddresses: 
   return { dnsNames, ipAddresses };
 }
 
-function fileImpact(existing: boolean[], paths: string[], what: string, privileged: boolean): Pick<Impact, 'severity' | 'changes' | 'impact' | 'rollback'> {
+/** `privilege`: what the certificate's name gives its holder (username.ts privilegeOf), when it is privileged. */
+function fileImpact(existing: boolean[], paths: string[], what: string, privilege: string | undefined): Pick<Impact, 'severity' | 'changes' | 'impact' | 'rollback'> {
   const replacing = paths.filter((_, i) => existing[i]);
   const changes = paths.map((p, i) => (existing[i] ? `replace ${p}` : `create ${p}`));
-  const severity = replacing.length > 0 || privileged ? 'high' : 'low';
+  const severity = replacing.length > 0 || privilege ? 'high' : 'low';
   const impact = replacing.length > 0
-    ? `Replaces the ${what} in ${replacing.join(', ')}. Anything using the old files keeps its open connections but its next handshake uses the new ones; a process that cached the old key is not affected until it reloads.`
-    : `Creates the ${what}.${privileged ? ' It grants full administrative access to the cluster to whoever holds its key.' : ''}`;
+    ? `Replaces the ${what} in ${replacing.join(', ')}. Anything using the old files keeps its open connections but its next handshake uses the new ones; a process that cached the old key is not affected until it reloads.${privilege ? ` ${privilege}` : ''}`
+    : `Creates the ${what}.${privilege ? ` ${privilege}` : ''}`;
   const rollback = replacing.length > 0 ? `Restore ${replacing.join(', ')} from a backup; the old files are not kept.` : `Delete ${paths.join(', ')}.`;
   return { severity, changes, impact, rollback };
 }
@@ -81,7 +82,7 @@ export async function assessCreateNode(o: CreateNodeOptions): Promise<Impact> {
   const paths = [path.join(o.certsDir, NODE_CERT), path.join(o.certsDir, NODE_KEY)];
   await loadSigningCa(path.join(o.certsDir, CA_CERT), o.caKeyPath);
   const existing = await refuseExisting(paths, o.overwrite);
-  return { ...fileImpact(existing, paths, `node certificate for ${o.hosts.join(', ')}`, false), state_fingerprint: await stateFingerprint([...paths, path.join(o.certsDir, CA_CERT)]) };
+  return { ...fileImpact(existing, paths, `node certificate for ${o.hosts.join(', ')}`, undefined), state_fingerprint: await stateFingerprint([...paths, path.join(o.certsDir, CA_CERT)]) };
 }
 
 export async function createNodeCert(o: CreateNodeOptions): Promise<LeafResult> {
@@ -133,7 +134,7 @@ export async function assessCreateClient(o: CreateClientOptions): Promise<Impact
   await loadSigningCa(caPath, o.caKeyPath);
   const paths = clientPaths(o, user);
   const existing = await refuseExisting(paths, o.overwrite);
-  return { ...fileImpact(existing, paths, `client certificate for SQL user ${user}`, isPrivilegedUser(user)), state_fingerprint: await stateFingerprint([...paths, caPath]) };
+  return { ...fileImpact(existing, paths, user === 'node' ? 'client certificate of the node identity (CN=node, used by the nodes themselves)' : `client certificate for SQL user ${user}`, privilegeOf(user)), state_fingerprint: await stateFingerprint([...paths, caPath]) };
 }
 
 export async function createClientCert(o: CreateClientOptions): Promise<LeafResult> {
@@ -162,29 +163,42 @@ export async function createClientCert(o: CreateClientOptions): Promise<LeafResu
 // --- client certificates from a CSR --------------------------------------------------------
 
 export interface SignCsrOptions extends Omit<SigningOptions, 'keySize'> {
+  /** The SQL user asked for; the CSR's CN must name it. Absent: the user is the CSR's CN. */
+  user?: string | undefined;
   csrPath: string;
   outPath: string;
   tenantScopes: string[];
 }
 
-async function readCsrUser(csrPath: string) {
+/**
+ * The certificate is for the CSR's CN (CockroachDB takes the SQL user from it, reference §3.2).
+ * A user named as well must be that CN: signing `create-client mallory --csr eve.csr` as CN=eve
+ * would hand out a login for someone other than the one asked for (and checked by policy).
+ */
+async function readCsrUser(csrPath: string, asked: string | undefined) {
   const csr = parseCsr(await readFileOrThrow(csrPath, 'CSR'), csrPath);
   const normalized = csr.commonName.normalize('NFC').toLowerCase();
   const problem = usernameProblem(normalized);
   if (problem) throw new ToolError('invalid_csr', `the CSR's common name ${JSON.stringify(csr.commonName)} is not a valid SQL user name (${problem})`, `The CN must be the SQL user the certificate logs in as. ${USERNAME_HINT}`);
+  if (asked !== undefined) {
+    const user = normalizeSqlUsername(asked);
+    if (user !== normalized) {
+      throw new ToolError('invalid_csr', `${csrPath} asks for a certificate for SQL user ${normalized} (its CN), not ${user}; nothing was signed`, `Sign it for the user it names: crdb-tls cert create-client ${normalized} --csr ${csrPath} ..., or leave the user out (it is taken from the CSR); or have ${user} send a CSR with CN=${user}.`);
+    }
+  }
   return { csr, user: normalized };
 }
 
 export async function assessSignCsr(o: SignCsrOptions): Promise<Impact> {
-  const { user } = await readCsrUser(o.csrPath);
+  const { user } = await readCsrUser(o.csrPath, o.user);
   const caPath = await clientCaPath(o.certsDir);
   await loadSigningCa(caPath, o.caKeyPath);
   const existing = await refuseExisting([o.outPath], o.overwrite);
-  return { ...fileImpact(existing, [o.outPath], `client certificate for SQL user ${user} from ${o.csrPath}`, isPrivilegedUser(user)), state_fingerprint: await stateFingerprint([o.csrPath, o.outPath, caPath]) };
+  return { ...fileImpact(existing, [o.outPath], `client certificate for SQL user ${user} from ${o.csrPath}`, privilegeOf(user)), state_fingerprint: await stateFingerprint([o.csrPath, o.outPath, caPath]) };
 }
 
 export async function signClientCsr(o: SignCsrOptions): Promise<LeafResult> {
-  const { csr, user } = await readCsrUser(o.csrPath);
+  const { csr, user } = await readCsrUser(o.csrPath, o.user);
   const caPath = await clientCaPath(o.certsDir);
   const ca = await loadSigningCa(caPath, o.caKeyPath);
   await refuseExisting([o.outPath], o.overwrite);

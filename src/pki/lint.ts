@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { usernameProblem } from './username.js';
+import { signingProblem, type ChainVerification } from './verify.js';
 
 export const Finding = z.object({
   rule: z.string(),
@@ -34,9 +35,8 @@ export function lintCertificate(cert: ParsedCertificate, role: CertRole, now = n
     findings.push({ rule: 'weak_rsa_key', level: 'error', message: `${label} has a ${info.public_key.bits}-bit RSA key; use at least ${MIN_RSA_BITS}` });
   }
   if (/sha1|SHA1/.test(info.signature_algorithm)) findings.push({ rule: 'sha1_signature', level: 'error', message: `${label} is signed with ${info.signature_algorithm}, which clients reject; reissue it` });
-  if (role === 'ca' && (!info.is_ca || !cert.keyCertSign)) {
-    findings.push({ rule: 'ca_not_ca', level: 'error', message: `${label} is in a CA file but lacks ${info.is_ca ? 'the keyCertSign key usage' : 'CA:TRUE'}; nothing it signed will verify` });
-  }
+  const notCa = role === 'ca' ? signingProblem(cert) : null;
+  if (notCa) findings.push({ rule: 'ca_not_ca', level: 'error', message: `${label} is in a CA file but cannot sign certificates: ${notCa}; nothing it signed will verify` });
   if (role === 'node') {
     const missing = ['serverAuth', 'clientAuth'].filter((eku) => !info.ext_key_usage.includes(eku));
     if (info.ext_key_usage.length > 0 && missing.length > 0) {
@@ -54,6 +54,16 @@ export function lintCertificate(cert: ParsedCertificate, role: CertRole, now = n
     }
   }
   return findings;
+}
+
+/**
+ * CockroachDB's profile beyond the RFC verdict: nodes dial each other, so a node certificate that
+ * verifies for serverAuth must verify for clientAuth too (reference §1.2, §3.1), through every CA
+ * of its chain (an intermediate's EKU restricts what it vouches for).
+ */
+export function lintNodeChainAsClient(asClient: ChainVerification): Finding[] {
+  if (asClient.verified) return [];
+  return [{ rule: 'node_chain_not_client_auth', level: 'error', message: `the node certificate verifies as a server but not as a client, which CockroachDB needs when nodes connect to each other: ${asClient.error}` }];
 }
 
 /** Leaf against the CA that signed it: it must not outlive that CA. */

@@ -106,6 +106,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     postEphemeral: (args) => callSlack(async () => void (await client.chat.postEphemeral(args as never))),
     uploadSnippet: (args) =>
       callSlack(async () => void (await client.files.uploadV2({ channel_id: args.channel, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}), filename: args.filename, title: args.title, content: args.content } as never))),
+    uploadImage: (args) =>
+      callSlack(async () => void (await client.files.uploadV2({ channel_id: args.channel, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}), filename: args.filename, title: args.title, file: args.data, alt_text: args.alt_text } as never))),
     groupMembers: (groupId) => callSlack(async () => (await client.usergroups.users.list({ usergroup: groupId })).users ?? []),
   };
   const face = new SlackFace(runtime, config, api, log, catalog);
