@@ -105,6 +105,7 @@ export function stepDeps(ctx: ToolContext): StepDeps {
     ...(ctx.progress ? { progress: ctx.progress } : {}),
     ...(cloud ? { cloud } : {}),
     checkPath: (file) => void ctx.paths.resolve(file, 'file of the plan'),
+    insideRoots: ctx.paths.insideRootsCheck,
   };
 }
 

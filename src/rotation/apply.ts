@@ -50,6 +50,8 @@ export interface StepDeps {
    * CLI (no roots) and applied over MCP (roots) is checked again here, path by path.
    */
   checkPath?: (file: string) => void;
+  /** The roots check of real paths, applied again when files are placed (src/pki/pinned-dir.ts). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 export const StepRef = z.object({ number: z.number().int(), title: z.string(), kind: StepKind, mode: StepMode });
@@ -211,7 +213,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
         run: async () => {
           const fresh = await readCerts(action.from, 'CA bundle');
           if (!fresh) throw new ToolError('not_found', `${action.from} disappeared`);
-          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })));
+          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
         },
       };
     }
@@ -250,7 +252,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
           // The key in every other format a client of this certificate reads (pki/derived.ts), from the same key.
           if (action.kind === 'issue_client' && action.pkcs8) files.push({ path: action.pkcs8, contents: privateKeyPkcs8Der(key), mode: KEY_MODE, overwrite: true });
           if (action.kind === 'issue_client' && action.pkcs8_pem) files.push({ path: action.pkcs8_pem, contents: privateKeyPkcs8Pem(key), mode: KEY_MODE, overwrite: true });
-          await writeFilesAtomically(files);
+          await writeFilesAtomically(files, { insideRoots: deps.insideRoots });
         },
       };
     }
@@ -338,7 +340,7 @@ async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>
     keepOnRollback: [],
     run: async () => {
       if (rewrites.length === 0) return;
-      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })));
+      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
     },
   };
 }
