@@ -29,7 +29,7 @@ export function mcpCommand(log: Logger, version: string): Command {
       const { startHttpServer } = await import('../mcp/http.js');
       // Settings first: a bad token or address must stop the server before it opens the store.
       const settings = httpSettingsFromEnv(env, options.http, Boolean(options.allowRemote));
-      const runtime = await createRuntime('mcp', env, log);
+      const runtime = await createRuntime('mcp-http', env, log);
       const handle = await startHttpServer({ catalog, runtime, version, ...settings });
       process.stderr.write(`crdb-tls: MCP over Streamable HTTP at ${handle.url} (requests are made as "${settings.tokenLabel}")\n`);
       await new Promise<void>((resolve) => {
