@@ -147,6 +147,18 @@ export class HostList {
     return this.rules.length ? this.rules.map((r) => r.text).join(',') : 'no host';
   }
 
+  /**
+   * Whether `host` can pass at all, before any name is resolved: an address against the address
+   * rules, a name against the name rules. What offers a target (a Slack button) asks this; what
+   * connects asks `allows` with the resolved address.
+   */
+  mayAllow(host: string, port: number): boolean {
+    if (!this.rules) return true;
+    if (net.isIP(host)) return this.allows(host, host, port);
+    const name = host.toLowerCase().replace(/\.$/, '');
+    return this.rules.some((r) => (r.port === null || r.port === port) && r.kind === 'name' && r.pattern.test(name));
+  }
+
   /** Whether `host` (as given) reached at `address` on `port` passes the list. */
   allows(host: string, address: string, port: number): boolean {
     if (!this.rules) return true;
