@@ -328,3 +328,28 @@ describe('Slack', () => {
     }
   });
 });
+
+describe('config check and start-up', () => {
+  test('config check shows each face\'s reach and password hosts; a bad list is INVALID and stops `crdb-tls mcp`', async () => {
+    const defaults = await runCliAsync(['config', 'check']);
+    assert.match(defaults.stdout, /CRDB_TLS_NETWORK_ALLOW\s+unset\s+— CLI: any host; MCP stdio: localhost,127\.0\.0\.0\/8,::1,\*\.cockroachlabs\.cloud:26257; MCP HTTP and Slack: loopback only/);
+    assert.match(defaults.stdout, /network tools may reach: localhost,127\.0\.0\.0\/8,::1,\*\.cockroachlabs\.cloud:26257; environment password to no host/);
+    const bad = await new Promise<{ status: number; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI_BUNDLE, 'config', 'check'], { env: cliEnv({ CRDB_TLS_NETWORK_ALLOW: 'db.example.com:99999' }) });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+      child.on('close', (code) => resolve({ status: code ?? -1, stdout }));
+    });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stdout, /INVALID\s+CRDB_TLS_NETWORK_ALLOW.*port "99999", not 1-65535/);
+    const mcp = await new Promise<{ status: number; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI_BUNDLE, 'mcp'], { env: cliEnv({ CRDB_TLS_NETWORK_ALLOW: '10.0.0.0/99' }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.on('close', (code) => resolve({ status: code ?? -1, stderr }));
+    });
+    assert.notEqual(mcp.status, 0);
+    assert.match(mcp.stderr, /CRDB_TLS_NETWORK_ALLOW: "10\.0\.0\.0\/99" has prefix length \/99/);
+    assert.doesNotMatch(mcp.stderr, /at .*\.m?js:\d+/, 'a stack trace');
+  });
+});
