@@ -31,7 +31,7 @@ export function mcpCommand(log: Logger, version: string): Command {
       const { startHttpServer } = await import('../mcp/http.js');
       // Settings first: a bad token or address must stop the server before it opens the store.
       const settings = httpSettingsFromEnv(env, options.http, Boolean(options.allowRemote));
-      const runtime = await createRuntime('mcp', env, log);
+      const runtime = await createRuntime('mcp-http', env, log);
       let handle;
       try {
         handle = await startHttpServer({ catalog, runtime, version, ...settings });

@@ -30,7 +30,7 @@ export interface CliResult {
 }
 
 /** Variables that would silently change what the CLI does (default certs dir, CA key, allowed roots). */
-const AMBIENT_VARIABLES = ['COCKROACH_CERTS_DIR', 'COCKROACH_CA_KEY', 'CRDB_TLS_ROOTS', 'CRDB_TLS_DATABASE_URL', 'CRDB_TLS_READ_ONLY', 'CRDB_TLS_CONFIRM_THRESHOLD'];
+const AMBIENT_VARIABLES = ['COCKROACH_CERTS_DIR', 'COCKROACH_CA_KEY', 'CRDB_TLS_ROOTS', 'CRDB_TLS_DATABASE_URL', 'CRDB_TLS_READ_ONLY', 'CRDB_TLS_CONFIRM_THRESHOLD', 'CRDB_TLS_NETWORK_ALLOW', 'CRDB_TLS_PASSWORD_HOSTS'];
 
 /** One audit/state dir per test process, so tests never write into the developer's ~/.local/state. */
 let stateDir: string | undefined;

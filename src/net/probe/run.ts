@@ -11,6 +11,8 @@ export interface ProbeRun {
   options: ProbeOptions;
   host: string;
   port: number;
+  /** What every connection dials: the address the network policy checked, else host (unrestricted). */
+  dialHost: string;
   /** The name checked against the certificate. */
   name: string;
   /** The SNI sent: none for an IP address. */
@@ -70,6 +72,7 @@ export function startRun(options: ProbeOptions): ProbeRun {
     options,
     host,
     port,
+    dialHost: host,
     name,
     servername,
     signal,
