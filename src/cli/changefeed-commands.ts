@@ -53,12 +53,14 @@ export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>
     .option('--table <name>', 'table to watch (repeatable); given, the CREATE CHANGEFEED statement is printed', repeated)
     .option('--option <name[=value]>', 'WITH option (repeatable): updated, resolved=10s, format=avro', option)
     .option('--reveal', 'print the full URI and statement, which hold the private key or password')
+    .option('--reveal-to <file>', 'with --reveal: write them to this new 0600 file instead of printing them')
     .option('--json', 'print the structured result as JSON')
     .action(async (options: Options) => {
       const input = defined({
         sink: options.sink, ca: options.ca, cert: options.cert, key: options.key, params: options.param,
         schema_registry: options.schemaRegistry, registry_ca: options.registryCa, registry_cert: options.registryCert, registry_key: options.registryKey,
         tables: options.table, options: options.option, reveal: options.reveal === true ? true : undefined,
+        reveal_to: options.revealTo,
       });
       const exitCodeOf = (output: Record<string, unknown>) => {
         if (output.encoded === true) return EXIT_OK;

@@ -1,11 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseBoolean } from '../gate/policy.js';
 import { HostList, HostListError, LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, NetworkPolicy, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { ToolError } from './errors.js';
 
 /** The configuration every face shares (DESIGN.md §6). Read once from the environment. */
 export interface Config {
+  /**
+   * Who the tools answer: the person at their own terminal ('cli'), or an assistant / a channel
+   * ('mcp', 'slack'). Decides what a result may hold (a revealed key only on the CLI, DESIGN.md §5);
+   * set by the process, never by a tool input.
+   */
+  face: Face;
+  /** CRDB_TLS_READ_ONLY, for the read tools that refuse to write or reveal in read-only mode. */
+  readOnly: boolean;
   /** Directories file tools may touch; undefined means unrestricted (the CLI without CRDB_TLS_ROOTS). */
   roots: string[] | undefined;
   defaultCertsDir: string | undefined;
@@ -92,6 +101,15 @@ export function defaultRoots(cwd = process.cwd(), home = os.homedir()): { roots:
   return { roots: [cwd, ...conventional], cwdLeftOut: undefined };
 }
 
+/** A value policyFromEnv refuses (the process does not start then) counts as read-only here. */
+function readOnlyOf(env: NodeJS.ProcessEnv): boolean {
+  try {
+    return parseBoolean('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY);
+  } catch {
+    return true;
+  }
+}
+
 function splitPathList(value: string): string[] {
   return value.split(path.delimiter).map((p) => p.trim()).filter(Boolean).map((p) => path.resolve(p));
 }
@@ -106,6 +124,8 @@ export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Co
   const roots = rootsVar ? splitPathList(rootsVar) : face === 'cli' ? undefined : defaultRoots().roots;
   const stateHome = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return {
+    face,
+    readOnly: readOnlyOf(env),
     roots,
     defaultCertsDir: env.COCKROACH_CERTS_DIR || undefined,
     defaultCaKey: env.COCKROACH_CA_KEY || undefined,
