@@ -27,7 +27,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     store: runtime.runner.store,
     requester: os.userInfo().username,
     ...(process.stdin.isTTY ? { promptSecret: promptHidden } : {}),
-    ...(askPerson ? { askPerson } : {}),
+    ...(askPerson ? { askPerson, askPersonChannel: options.yes ? ('cli_yes' as const) : ('cli_prompt' as const) } : {}),
     progress: (message: string) => void process.stderr.write(`crdb-tls: ${message}\n`),
   };
   const stop = stopOnSignals();

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
-import { parseBoolean, policyFromEnv, PolicyError, type GatePolicy } from '../gate/policy.js';
+import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
 import { loadConfig } from './config.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
@@ -83,6 +83,15 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
   }
 }
 
+/** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
+const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
+  person:
+    'person: without elicitation a gated MCP call waits until a person approves it (crdb-tls confirm <id> in a terminal of this OS user, or an allowed Slack confirmer); the id passed back alone is refused',
+  slack: 'slack: without elicitation a gated MCP call waits until an allowed Slack confirmer approves it (/crdb-tls confirm <id>); terminals cannot approve',
+  assistant:
+    'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
+};
+
 /** The outcome of one policy variable, judged by the same code the runner uses. */
 function policyCheck(name: string, value: string | undefined, defaultText: string): VariableCheck {
   if (value === undefined) return { name, status: 'default', shown: 'unset', message: defaultText };
@@ -111,7 +120,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const databaseUrl = set('CRDB_TLS_DATABASE_URL');
   let databaseShown = '';
   if (databaseUrl === undefined) {
-    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations in the process, audit trail in the state dir' });
+    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations and audit trail in the state dir' });
   } else {
     let url: URL | undefined;
     try {
@@ -140,6 +149,14 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   add(policyCheck('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY, 'false: mutating tools are offered'));
   add(policyCheck('CRDB_TLS_CONFIRM_THRESHOLD', env.CRDB_TLS_CONFIRM_THRESHOLD, 'medium: medium and high severity calls need confirmation'));
   add(policyCheck('CRDB_TLS_CONFIRMATION_TTL_SECONDS', env.CRDB_TLS_CONFIRMATION_TTL_SECONDS, 'a confirmation stays valid 600 s'));
+  {
+    const check = policyCheck('CRDB_TLS_MCP_CONFIRM', env.CRDB_TLS_MCP_CONFIRM, MCP_CONFIRM_TEXT.person);
+    if (check.status === 'ok') {
+      const mode = parseMcpConfirm(env.CRDB_TLS_MCP_CONFIRM);
+      // The advisory setting is a warning: with it, an assistant can confirm its own actions.
+      add({ ...check, status: mode === 'assistant' ? 'warning' : 'ok', message: MCP_CONFIRM_TEXT[mode] });
+    } else add(check);
+  }
   let policy: GatePolicy | undefined;
   try {
     policy = policyFromEnv(env);
@@ -315,7 +332,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       would_start: gateOk,
       lines: [
         `crdb-tls mcp: ${toolsLine}`,
-        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required`,
+        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required and ${policy ? MCP_CONFIRM_TEXT[policy.mcpConfirm ?? 'person'] : 'invalid settings'}`,
         `file tools limited to ${mcpConfig.roots!.join(', ')}`,
         `requests audited as "${os.userInfo().username} via <client name>"`,
         cloudLine,

@@ -30,6 +30,6 @@ export async function createRuntime(face: Face, env: NodeJS.ProcessEnv = process
   } catch (error) {
     throw new ToolError('internal', `cannot open the store at CRDB_TLS_DATABASE_URL: ${(error as Error).message}`, 'Check that the database is reachable and the URL (user, TLS settings) is right.');
   }
-  const runner = new Runner(policy, store);
+  const runner = new Runner(policy, store, undefined, { face });
   return { config, log, paths: new AllowedPaths(config.roots), runner, close: () => store.close() };
 }
