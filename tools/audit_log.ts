@@ -12,6 +12,15 @@ const AuditEntry = AuditEvent.omit({ confirmation_id: true }).extend({
   confirmation_ref: z.string().nullable().describe('The confirmation these events belong to (not its id: it cannot be used to confirm)'),
 });
 
+/** Any confirmation id inside an event's texts (a refusal's reason quoting it) becomes its reference too. */
+const ANY_ID = /cf_[A-Za-z0-9_-]{16,64}/g;
+function scrub(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(ANY_ID, (id) => confirmationRef(id));
+  if (Array.isArray(value)) return value.map(scrub);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v)]));
+  return value;
+}
+
 const Output = z.object({ store: z.enum(['embedded', 'postgres']), events: z.array(AuditEntry).describe('Newest first') });
 
 export default defineTool({
@@ -30,7 +39,7 @@ export default defineTool({
   output: Output,
   run: async ({ limit, tool }, ctx) => ({
     store: ctx.store.kind,
-    events: (await ctx.store.recentAudit(limit, tool)).map(({ confirmation_id: id, ...event }) => ({ ...event, confirmation_ref: id === null ? null : confirmationRef(id) })),
+    events: (await ctx.store.recentAudit(limit, tool)).map(({ confirmation_id: id, ...event }) => ({ ...(scrub(event) as typeof event), confirmation_ref: id === null ? null : confirmationRef(id) })),
   }),
   summary: ({ events }) =>
     events.length === 0
