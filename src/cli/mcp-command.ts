@@ -45,7 +45,7 @@ export function mcpCommand(log: Logger, version: string): Command {
         await runtime.close();
         throw error;
       });
-      process.stderr.write(`crdb-tls: MCP over Streamable HTTP at ${handle.url}, ${stateless ? 'stateless' : 'with sessions for 2025 clients'} (requests are made as "${settings.tokenLabel}"${settings.extraTokens.length ? ` or ${settings.extraTokens.map((t) => `"${t.label}"`).join(', ')}` : ''})\n`);
+      process.stderr.write(`crdb-tls: MCP over Streamable HTTP at ${handle.url} ${stateless ? '— stateless' : '— with sessions for 2025 clients'} (requests are made as "${settings.tokenLabel}"${settings.extraTokens.length ? ` or ${settings.extraTokens.map((t) => `"${t.label}"`).join(', ')}` : ''})\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
