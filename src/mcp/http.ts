@@ -5,6 +5,7 @@ import { createMcpHandler, isInitializeRequest, isLegacyRequest, type AuthInfo }
 import { ToolError } from '../core/errors.js';
 import type { HttpSettings } from '../core/http-settings.js';
 import { DEFAULT_IDLE_SESSION_MS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TOKEN, LegacySessions, type SessionLimits } from './legacy-sessions.js';
+import { InFlightLegacyCalls } from './in-flight.js';
 import { sendWebResponse, toWebRequest } from './node-web.js';
 import { createMcpServer, type Era, type McpFaceOptions } from './server.js';
 
@@ -120,7 +121,8 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
 
   const serverFor = (era: Era, principal: string | undefined) => createMcpServer(options, { era, ...(principal !== undefined ? { principal } : {}) });
   const onerror = (error: Error) => log.debug({ err: error }, 'MCP over HTTP: request refused by the SDK');
-  const perRequest = createMcpHandler(({ era, authInfo }) => serverFor(era, authInfo?.clientId), {
+  const cancellable = new InFlightLegacyCalls();
+  const perRequest = createMcpHandler(({ era, authInfo }) => cancellable.track(serverFor(era, authInfo?.clientId)), {
     legacy: options.stateless ? 'stateless' : 'reject',
     onerror,
     maxRequestBodySize: maxBodyBytes,
@@ -227,7 +229,11 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
       await serveLegacySession(request, res, body, authInfo);
       return;
     }
-    await sendWebResponse(await perRequest.fetch(request, { parsedBody: body, authInfo }), res);
+    if (cancellable.cancels(body, holder)) {
+      res.writeHead(202).end();
+      return;
+    }
+    await cancellable.serving(body, holder, async () => sendWebResponse(await perRequest.fetch(request, { parsedBody: body, authInfo }), res));
   }
 
   const httpServer = http.createServer((req, res) => {
