@@ -106,8 +106,11 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
   if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`tool name ${def.name} is not snake_case`);
   const mutating = isMutating(def);
   if (mutating && !def.assess) throw new Error(`tool ${def.name} has effects ${def.effects} but no assess()`);
-  if (def.annotations.readOnlyHint === mutating) {
-    throw new Error(`tool ${def.name}: readOnlyHint=${def.annotations.readOnlyHint} contradicts effects ${def.effects}`);
+  // A tool that changes things never says it is read-only. The other way round a tool may be
+  // honest that it records something of its own (plan_rotation saves its plan in the store)
+  // without being gated: that changes nothing on disk, on the cluster or in the Cloud.
+  if (mutating && def.annotations.readOnlyHint) {
+    throw new Error(`tool ${def.name}: readOnlyHint=true contradicts effects ${def.effects}`);
   }
   if (!mutating && def.annotations.destructiveHint) throw new Error(`tool ${def.name}: a read-only tool cannot be destructive`);
   return def;
