@@ -63,7 +63,8 @@ export async function connect(run: ProbeRun): Promise<net.Socket | null> {
   if (!connected.socket) {
     report.pgwire = { answer: 'unreachable', speaks_pgwire: null, tls_offered: null, detail: connected.error ?? null };
     const unresolved = connected.code === 'ENOTFOUND' || connected.code === 'EAI_AGAIN';
-    add(unresolved ? 'unknown' : 'connection_dropped', 'error', 'connect', unresolved ? `cannot resolve ${host}: ${connected.error}` : `cannot connect to ${host}:${port}: ${connected.error}`);
+    const refused = connected.code === 'ECONNREFUSED';
+    add(unresolved ? 'unknown' : 'connection_dropped', 'error', 'connect', unresolved ? `cannot resolve ${host}: ${connected.error}` : refused ? `nothing is listening on ${host}:${port} (${connected.error}): wrong port, the node is down, or it listens on another address` : `cannot connect to ${host}:${port}: ${connected.error}`, refused ? ['net.refused'] : undefined);
     return null;
   }
   const socket = connected.socket;
