@@ -37,7 +37,7 @@ async function p12Password(input: Input, ctx: ToolContext): Promise<string | und
 
 async function plan(input: Input, ctx: ToolContext, withSecrets: boolean) {
   const certsDir = resolveCertsDir(input.certs_dir, ctx);
-  const common = { certsDir, caKeyPath: resolveCaKey(input.ca_key, ctx), lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, tenantScopes: input.tenant_scope, watch: { signal: ctx.signal, progress: ctx.progress } };
+  const common = { certsDir, caKeyPath: resolveCaKey(input.ca_key, ctx), lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, tenantScopes: input.tenant_scope, watch: { signal: ctx.signal, progress: ctx.progress }, insideRoots: ctx.paths.insideRootsCheck };
   if (input.csr !== undefined) {
     if (!input.out) throw new ToolError('invalid_input', 'signing a CSR needs an output file', 'Pass --out FILE (out) for the signed certificate.');
     if (input.also_generate_pkcs8_key || input.also_generate_pkcs12) throw new ToolError('invalid_input', 'key formats cannot be produced from a CSR', 'The key stays with the CSR\'s owner; they convert it themselves.');

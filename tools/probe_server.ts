@@ -61,6 +61,7 @@ export default defineTool({
     return probeServer({
       host: input.host,
       port: input.port,
+      network: ctx.config.network,
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),

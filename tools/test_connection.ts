@@ -46,6 +46,8 @@ export default defineTool({
       },
       {
         resolvePath: (file, what) => ctx.paths.resolve(file, what),
+        network: ctx.config.network,
+        passwordHosts: ctx.config.passwordHosts,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.progress ? { progress: ctx.progress } : {}),
       },

@@ -5,7 +5,8 @@ import type { CertificateInfo } from './certificate.js';
 import { CA_CERT, NODE_CERT, NODE_KEY, clientCertName, clientKeyName, clientPkcs12Name, clientPkcs8KeyName } from './certnames.js';
 import { clientCaPath, exists, loadSigningCa, readFileOrThrow } from './certs-dir.js';
 import { parseCsr } from './csr.js';
-import { CERT_MODE, KEY_MODE, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile } from './files.js';
+import { CERT_MODE, KEY_MODE, octalMode, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile, type WrittenFile } from './files.js';
+import type { InsideRoots } from './pinned-dir.js';
 import type { Impact } from './impact.js';
 import { issueCertificate } from './issue.js';
 import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer, type KeyGenWatch } from './keys.js';
@@ -20,11 +21,15 @@ interface SigningOptions {
   overwrite: boolean;
   /** Progress and cancellation of the key generation. */
   watch?: KeyGenWatch;
+  /** The roots check, applied again when the files are placed (the key generation takes seconds). */
+  insideRoots?: InsideRoots;
 }
 
 export interface LeafResult {
   certificate_file: string;
   key_file?: string;
+  /** The mode the key file got, e.g. "0600" (a replaced 0400 key stays 0400). */
+  key_mode?: string;
   extra_files: string[];
   signed_by: string;
   certificate: CertificateInfo;
@@ -57,6 +62,8 @@ function fileImpact(existing: boolean[], paths: string[], what: string, privileg
   return { severity, changes, impact, rollback };
 }
 
+const modeWritten = (written: WrittenFile[], file: string) => octalMode(written.find((w) => w.path === file)!.mode);
+
 async function refuseExisting(paths: string[], overwrite: boolean): Promise<boolean[]> {
   const existing = await Promise.all(paths.map(exists));
   const clash = paths.find((_, i) => existing[i]);
@@ -86,11 +93,11 @@ export async function createNodeCert(o: CreateNodeOptions): Promise<LeafResult> 
   await refuseExisting([certPath, keyPath], o.overwrite);
   const key = await generateRsaKey(o.keySize, o.watch);
   const issued = issueCertificate({ profile: 'node', commonName: 'node', subjectPublicKey: spkiDer(key), dnsNames, ipAddresses, lifetimeMs: o.lifetimeMs }, ca);
-  await writeIntoCertsDir(o.certsDir, [
+  const written = await writeIntoCertsDir(o.certsDir, [
     { path: keyPath, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: o.overwrite },
     { path: certPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite },
-  ]);
-  return { certificate_file: certPath, key_file: keyPath, extra_files: [], signed_by: caCertPath, certificate: issued.parsed.info };
+  ], { insideRoots: o.insideRoots });
+  return { certificate_file: certPath, key_file: keyPath, key_mode: modeWritten(written, keyPath), extra_files: [], signed_by: caCertPath, certificate: issued.parsed.info };
 }
 
 // --- client certificates -----------------------------------------------------------------
@@ -149,8 +156,8 @@ export async function createClientCert(o: CreateClientOptions): Promise<LeafResu
     const p12 = buildPkcs12(key, [issued.pem, ca.certificate.x509.toString()], o.pkcs12Password, user);
     files.push({ path: path.join(o.certsDir, clientPkcs12Name(user)), contents: p12, mode: KEY_MODE, overwrite: o.overwrite });
   }
-  await writeIntoCertsDir(o.certsDir, files);
-  return { certificate_file: certPath, key_file: keyPath, extra_files: extraPaths, signed_by: caPath, certificate: issued.parsed.info };
+  const written = await writeIntoCertsDir(o.certsDir, files, { insideRoots: o.insideRoots });
+  return { certificate_file: certPath, key_file: keyPath, key_mode: modeWritten(written, keyPath), extra_files: extraPaths, signed_by: caPath, certificate: issued.parsed.info };
 }
 
 // --- client certificates from a CSR --------------------------------------------------------
@@ -196,6 +203,6 @@ export async function signClientCsr(o: SignCsrOptions): Promise<LeafResult> {
   const ca = await loadSigningCa(caPath, o.caKeyPath);
   await refuseExisting([o.outPath], o.overwrite);
   const issued = issueCertificate({ profile: 'client', commonName: user, subjectPublicKey: csr.subjectPublicKey, uris: tenantUris(o.tenantScopes, user), lifetimeMs: o.lifetimeMs }, ca);
-  await writeFilesAtomically([{ path: o.outPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite }]);
+  await writeFilesAtomically([{ path: o.outPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite }], { insideRoots: o.insideRoots });
   return { certificate_file: o.outPath, extra_files: [], signed_by: caPath, certificate: issued.parsed.info };
 }

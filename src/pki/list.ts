@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { clientCertName, clientKeyName, isCaUsage, type CertUsage } from './certnames.js';
@@ -5,8 +6,9 @@ import path from 'node:path';
 import { clientCaPath, loadCertsDir, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
 import { checkDerivedFile, findDerivedFiles } from './derived.js';
 import { keyMatches } from './keys.js';
-import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintKeyPermissions, type CertRole, type LintThresholds } from './lint.js';
+import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type LintThresholds } from './lint.js';
 import { sh } from './shell-word.js';
+import { findStagingLeftovers } from './staging.js';
 import { findIssuer } from './verify.js';
 
 export const CertRow = z.object({
@@ -26,6 +28,7 @@ export type CertRow = z.infer<typeof CertRow>;
 export const CertListing = z.object({
   certs_dir: z.string(),
   rows: z.array(CertRow),
+  dir_findings: z.array(Finding).describe('About the directory itself: writable by others, staging copies an interrupted write left'),
   errors: z.number().int(),
   warnings: z.number().int(),
   earliest_expiry: z.object({ certificate_file: z.string(), not_after: z.string(), days_left: z.number().int() }).nullable(),
@@ -110,14 +113,19 @@ export async function listCerts(
       findings,
     };
   });
+  const dirFindings = [
+    ...lintCertsDirPermissions(certsDir, (await fs.stat(certsDir)).mode),
+    ...lintStagingLeftovers(await findStagingLeftovers(certsDir, now.getTime())),
+  ];
   const all = rows.flatMap((row) => row.certificates.map((c) => ({ file: row.certificate_file, ...c })));
   const earliest = all.reduce<(typeof all)[number] | undefined>((min, c) => (!min || c.not_after < min.not_after ? c : min), undefined);
   const failWithin = options.failWithinDays;
   return {
     certs_dir: certsDir,
     rows,
+    dir_findings: dirFindings,
     errors: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length + (r.certificates.length === 0 ? 1 : 0), 0),
-    warnings: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0),
+    warnings: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, dirFindings.length),
     earliest_expiry: earliest ? { certificate_file: earliest.file, not_after: earliest.not_after, days_left: earliest.days_left } : null,
     fail_within_days: failWithin ?? null,
     expiring_within_threshold: failWithin === undefined ? [] : [...new Set(all.filter((c) => new Date(c.not_after).getTime() - now.getTime() < failWithin * 86_400_000).map((c) => c.file))],

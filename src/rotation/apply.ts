@@ -6,6 +6,7 @@ import type { CloudApiClient } from '../cloud/api-client.js';
 import { readClientCa } from '../cloud/client-ca.js';
 import { ToolError } from '../core/errors.js';
 import { readBoundedFile } from '../core/read-file.js';
+import type { NetworkPolicy } from '../net/policy.js';
 import { probeServer } from '../net/probe.js';
 import { parseCertificates, type ParsedCertificate } from '../pki/certificate.js';
 import { CA_CERT, CLIENT_CA_CERT } from '../pki/certnames.js';
@@ -45,11 +46,15 @@ export interface StepDeps {
   /** For marking Cloud steps done: reads the cluster's Client CA to check the upload happened. */
   cloud?: CloudApiClient;
   probeTimeoutMs?: number;
+  /** Which nodes the checks may probe (CRDB_TLS_NETWORK_ALLOW). */
+  network: NetworkPolicy;
   /**
    * Throws for a path this caller may not touch (DESIGN.md §5: CRDB_TLS_ROOTS). A plan made on the
    * CLI (no roots) and applied over MCP (roots) is checked again here, path by path.
    */
   checkPath?: (file: string) => void;
+  /** The roots check of real paths, applied again when files are placed (src/pki/pinned-dir.ts). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 export const StepRef = z.object({ number: z.number().int(), title: z.string(), kind: StepKind, mode: StepMode });
@@ -211,7 +216,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
         run: async () => {
           const fresh = await readCerts(action.from, 'CA bundle');
           if (!fresh) throw new ToolError('not_found', `${action.from} disappeared`);
-          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })));
+          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
         },
       };
     }
@@ -250,7 +255,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
           // The key in every other format a client of this certificate reads (pki/derived.ts), from the same key.
           if (action.kind === 'issue_client' && action.pkcs8) files.push({ path: action.pkcs8, contents: privateKeyPkcs8Der(key), mode: KEY_MODE, overwrite: true });
           if (action.kind === 'issue_client' && action.pkcs8_pem) files.push({ path: action.pkcs8_pem, contents: privateKeyPkcs8Pem(key), mode: KEY_MODE, overwrite: true });
-          await writeFilesAtomically(files);
+          await writeFilesAtomically(files, { insideRoots: deps.insideRoots });
         },
       };
     }
@@ -312,7 +317,7 @@ async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>
     for (const [i, target] of action.check_hosts.entries()) {
       const where = `${target.host}:${target.port}`;
       deps.progress?.(`checking that ${where} no longer depends on the old CA (${i + 1}/${action.check_hosts.length})`);
-      const report = await probeServer({ host: target.host, port: target.port, ca: { path: `${rewrites[0].path} without the removed CA`, contents: Buffer.from(rewrites[0].contents) }, clientCaNames: false, timeoutMs: deps.probeTimeoutMs ?? 5_000, openssl: null, ...(deps.signal ? { signal: deps.signal } : {}) });
+      const report = await probeServer({ host: target.host, port: target.port, ca: { path: `${rewrites[0].path} without the removed CA`, contents: Buffer.from(rewrites[0].contents) }, clientCaNames: false, timeoutMs: deps.probeTimeoutMs ?? 5_000, openssl: null, network: deps.network, ...(deps.signal ? { signal: deps.signal } : {}) });
       const served = report.chain.find((c) => c.position === 0);
       if (!served) {
         unchecked.push(`${where} (${report.summary})`);
@@ -338,7 +343,7 @@ async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>
     keepOnRollback: [],
     run: async () => {
       if (rewrites.length === 0) return;
-      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })));
+      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
     },
   };
 }
@@ -450,7 +455,7 @@ async function verifyDone(deps: StepDeps, step: PlanStep): Promise<string | null
     const input = step.tool.input as { host: string; port: number; ca?: string; expect_cert?: string };
     const where = `${input.host}:${input.port}`;
     if (input.expect_cert) checkPaths(deps, [input.expect_cert]);
-    const report = await probeServer({ host: input.host, port: input.port, clientCaNames: false, timeoutMs: deps.probeTimeoutMs ?? 5_000, openssl: null, ...(deps.signal ? { signal: deps.signal } : {}) });
+    const report = await probeServer({ host: input.host, port: input.port, clientCaNames: false, timeoutMs: deps.probeTimeoutMs ?? 5_000, openssl: null, network: deps.network, ...(deps.signal ? { signal: deps.signal } : {}) });
     const served = report.chain.find((c) => c.position === 0);
     if (!served) throw new ToolError('refused', `cannot mark step ${step.number} done: ${where} does not answer with a certificate (${report.summary})`, 'Check that the node is up, then mark the step done again.');
     if (input.expect_cert) {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { readBoundedFile } from '../core/read-file.js';
+import type { NetworkPolicy } from '../net/policy.js';
 import { probeServer, type Material, type ProbeReport } from '../net/probe.js';
 import { parseCertificates } from '../pki/certificate.js';
 import type { Impact } from '../pki/impact.js';
@@ -54,6 +55,8 @@ export interface ReloadOptions {
   timeoutMs: number;
   intervalMs: number;
   probeTimeoutMs?: number;
+  /** Which targets the reload probe may reach (CRDB_TLS_NETWORK_ALLOW). */
+  network: NetworkPolicy;
   signal?: AbortSignal;
   progress?: (message: string, fraction?: number) => void;
 }
@@ -126,6 +129,7 @@ async function probe(o: ReloadOptions, timeoutMs: number): Promise<{ report: Pro
     clientCaNames: false,
     timeoutMs,
     openssl: null,
+    network: o.network,
     ...(o.signal ? { signal: o.signal } : {}),
   });
   const leaf = report.chain.find((c) => c.position === 0);
