@@ -18,9 +18,10 @@ export default defineTool({
     'Takes the expiry inventory (certs dirs — every certificate of every bundle —, what live nodes serve, crdb_internal.node_metrics over SQL, a Cloud cluster\'s Client CA) and makes an ordered, resumable rotation plan for what expires within the window: ' +
     'node and client certificates reissued by their CA; a CA rotated by overlap (new CA first in a combined bundle, distributed and reloaded everywhere, node then client certificates reissued, the old CA removed only when nothing signed by it is still valid or in use); ' +
     'a Cloud Client CA rotated by uploading a bundle that keeps the old CA, moving clients, then dropping the old CA. Each step says what to run (exact paths), what it changes, its severity, how to verify and roll it back, and which certificates stop being trusted. ' +
-    'The plan is saved in the store with an id; nothing on the cluster or on disk changes (so the tool is read-only). Carry out local steps with apply_rotation_step. ' +
+    'The plan is saved in the store with an id (so the tool is not read-only, though nothing on the cluster or on disk changes). Carry out local steps with apply_rotation_step. ' +
     'Example: { "certs_dirs": ["certs"], "ca_key": "my-safe-directory/ca.key", "hosts": ["node1:26257"], "within": "90d", "scope": "all" }',
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  // It records the plan in the store: not read-only (MCP readOnlyHint: the tool does not modify its environment).
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   effects: 'network',
   input: z.object({
     ...sourceFields,

@@ -30,7 +30,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     store: runtime.runner.store,
     requester: os.userInfo().username,
     ...(process.stdin.isTTY ? { promptSecret: promptHidden } : {}),
-    ...(askPerson ? { askPerson } : {}),
+    ...(askPerson ? { askPerson, askPersonChannel: options.yes ? ('cli_yes' as const) : ('cli_prompt' as const) } : {}),
     progress: (message: string) => writeErr(`crdb-tls: ${message}\n`),
   };
   const stop = stopOnSignals();

@@ -6,6 +6,7 @@ import { createLogger } from '../core/log.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
 import { configCommand } from './config-command.js';
+import { confirmCommand } from './confirm-command.js';
 import { changefeedCommands } from './changefeed-commands.js';
 import { cloudCommands } from './cloud-commands.js';
 import { diagnoseCommands } from './diagnose-commands.js';
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'print the structured result as JSON')
     .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
       setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
+  program.addCommand(confirmCommand(cliRuntime, setExit));
   program.addCommand(mcpCommand(log, packageJson.version));
   program.addCommand(slackCommand(log));
   program.addCommand(configCommand(catalog, setExit));

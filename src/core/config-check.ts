@@ -4,7 +4,7 @@ import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
 import { BACKUPS_DIR } from '../rotation/backup.js';
 import { backupSummary, DEFAULT_PRUNE_AGE_DAYS } from '../rotation/prune.js';
-import { parseBoolean, policyFromEnv, PolicyError, type GatePolicy } from '../gate/policy.js';
+import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
 import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
 import { ToolError } from './errors.js';
@@ -86,6 +86,15 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
   }
 }
 
+/** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
+const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
+  person:
+    'person: without elicitation a gated MCP call waits until a person approves it (crdb-tls confirm <id> in a terminal of this OS user, or an allowed Slack confirmer); the id passed back alone is refused',
+  slack: 'slack: without elicitation a gated MCP call waits until an allowed Slack confirmer approves it (/crdb-tls confirm <id>); terminals cannot approve',
+  assistant:
+    'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
+};
+
 /** The outcome of one policy variable, judged by the same code the runner uses. */
 function policyCheck(name: string, value: string | undefined, defaultText: string): VariableCheck {
   if (value === undefined) return { name, status: 'default', shown: 'unset', message: defaultText };
@@ -145,7 +154,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const databaseUrl = set('CRDB_TLS_DATABASE_URL');
   let databaseShown = '';
   if (databaseUrl === undefined) {
-    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations in the process, audit trail in the state dir' });
+    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations and audit trail in the state dir' });
   } else {
     let url: URL | undefined;
     try {
@@ -176,6 +185,14 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   add(policyCheck('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY, 'false: mutating tools are offered'));
   add(policyCheck('CRDB_TLS_CONFIRM_THRESHOLD', env.CRDB_TLS_CONFIRM_THRESHOLD, 'medium: medium and high severity calls need confirmation'));
   add(policyCheck('CRDB_TLS_CONFIRMATION_TTL_SECONDS', env.CRDB_TLS_CONFIRMATION_TTL_SECONDS, 'a confirmation stays valid 600 s'));
+  {
+    const check = policyCheck('CRDB_TLS_MCP_CONFIRM', env.CRDB_TLS_MCP_CONFIRM, MCP_CONFIRM_TEXT.person);
+    if (check.status === 'ok') {
+      const mode = parseMcpConfirm(env.CRDB_TLS_MCP_CONFIRM);
+      // The advisory setting is a warning: with it, an assistant can confirm its own actions.
+      add({ ...check, status: mode === 'assistant' ? 'warning' : 'ok', message: MCP_CONFIRM_TEXT[mode] });
+    } else add(check);
+  }
   let policy: GatePolicy | undefined;
   try {
     policy = policyFromEnv(env);
@@ -366,7 +383,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       would_start: gateOk,
       lines: [
         `crdb-tls mcp: ${toolsLine}`,
-        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required`,
+        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required and ${policy ? MCP_CONFIRM_TEXT[policy.mcpConfirm ?? 'person'] : 'invalid settings'}`,
         `file tools limited to ${mcpConfig.roots!.join(', ')}`,
         `network tools may reach: ${reach('mcp')}; environment password to ${passwordsTo('mcp')}`,
         `requests audited as "${os.userInfo().username} via <client name>"`,

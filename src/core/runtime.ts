@@ -33,7 +33,8 @@ export async function createRuntime(face: Face, env: NodeJS.ProcessEnv = process
   } catch (error) {
     throw new ToolError('internal', `cannot open the store at CRDB_TLS_DATABASE_URL: ${(error as Error).message}`, 'Check that the database is reachable and the URL (user, TLS settings) is right.');
   }
-  const runner = new Runner(policy, store);
+  // Confirmations are bound to the face that asked: MCP over stdio and over HTTP are one face to the gate.
+  const runner = new Runner(policy, store, undefined, { face: face === 'mcp-http' ? 'mcp' : face });
   await removeLeftStaging(config, log);
   return { config, log, paths: new AllowedPaths(config.roots), runner, close: () => store.close() };
 }

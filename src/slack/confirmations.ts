@@ -223,7 +223,9 @@ export class Confirmations {
     }
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
     const paths = p.csr_pem !== undefined ? await this.face.issuance.restore(p.input, p.csr_pem) : undefined;
-    const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }));
+    // The policy was checked above: this click is what may redeem a Slack-issued confirmation (the gate checks four-eyes again).
+    const ctx = { ...this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }), confirmedInSlackBy: requesterOf(click.user) };
+    const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, ctx);
     if (!outcome.ok) {
       if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
       await reply.finish(renderConfirmationEnd(p.view, { kind: 'failed', by: click.user, message: `${outcome.error.message}${outcome.error.hint ? ` — ${outcome.error.hint}` : ''}` }));
