@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
+import { refuseCaPairByPath } from './client-pair.js';
 import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
 
 export default defineTool({
@@ -9,9 +10,11 @@ export default defineTool({
     'Builds verify-full connection settings for one client — psql/libpq, Go pgx and lib/pq, cockroach sql, psycopg, asyncpg, SQLAlchemy, ' +
     'pgJDBC and DBeaver (PKCS#8 DER key), .NET Npgsql, node-postgres, TypeORM, Prisma (PKCS#12 identity) — for a self-hosted cluster or ' +
     'CockroachDB Cloud (SNI / routing id), with the commands to prepare key files and a note wherever the driver\'s sslmode differs from libpq\'s. ' +
-    'It only names the files; it does not read them. Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+    'It names the files and reads only the certificate (and key) given, to refuse a CA\'s (CA:TRUE) as the client pair. Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  effects: 'none',
+  // 'reads-files': the client certificate and key are read (inside CRDB_TLS_ROOTS) only to refuse a
+  // CA's pair; files that are not here (named for another machine) are only named.
+  effects: 'reads-files',
   input: z.object({
     client: SettingsClient.describe('The client or driver to configure'),
     host: z.string().min(1).max(255).describe('Host name the client dials (the name in the node certificate)'),
@@ -25,6 +28,9 @@ export default defineTool({
     deployment: Deployment.optional().describe('cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with cluster)'),
   }),
   output: ConnectionSettings,
-  run: async (input) => buildConnectionSettings(input),
+  run: async (input, ctx) => {
+    await refuseCaPairByPath({ cert: input.cert, key: input.key, ca: input.ca }, ctx);
+    return buildConnectionSettings(input);
+  },
   summary: renderConnectionSettings,
 });
