@@ -1,7 +1,26 @@
+import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { defineTool } from '../src/core/tool.js';
+import { defineTool, type ToolContext } from '../src/core/tool.js';
+import { filesToLookFor } from '../src/diagnose/connection-settings.js';
 import { refuseCaPairByPath } from './client-pair.js';
 import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
+
+/** Which of the files that change the settings exist; a path outside the allowed roots is not looked at. */
+async function lookFor(paths: string[], ctx: ToolContext): Promise<{ existingFiles: string[]; lookedAt: string[] }> {
+  const existingFiles: string[] = [];
+  const lookedAt: string[] = [];
+  for (const p of paths) {
+    let resolved: string;
+    try {
+      resolved = ctx.paths.resolve(p, 'file');
+    } catch {
+      continue;
+    }
+    lookedAt.push(p);
+    if (await fs.stat(resolved).then((s) => s.isFile(), () => false)) existingFiles.push(p);
+  }
+  return { existingFiles, lookedAt };
+}
 
 export default defineTool({
   name: 'connection_string',
@@ -10,7 +29,7 @@ export default defineTool({
     'Builds verify-full connection settings for one client — psql/libpq, Go pgx and lib/pq, cockroach sql, psycopg, asyncpg, SQLAlchemy, ' +
     'pgJDBC and DBeaver (PKCS#8 DER key), .NET Npgsql, node-postgres, TypeORM, Prisma (PKCS#12 identity) — for a self-hosted cluster or ' +
     'CockroachDB Cloud (SNI / routing id), with the commands to prepare key files and a note wherever the driver\'s sslmode differs from libpq\'s. ' +
-    'It names the files and reads only the certificate (and key) given, to refuse a CA\'s (CA:TRUE) as the client pair. Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+    'It names the files and reads only the client certificate and key given, to refuse a CA\'s (CA:TRUE) as the client pair; for Java it also looks whether a .pk8 already exists (and then points at it). Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   // 'reads-files': the client certificate and key are read (inside CRDB_TLS_ROOTS) only to refuse a
   // CA's pair; files that are not here (named for another machine) are only named.
@@ -30,7 +49,7 @@ export default defineTool({
   output: ConnectionSettings,
   run: async (input, ctx) => {
     await refuseCaPairByPath({ cert: input.cert, key: input.key, ca: input.ca }, ctx);
-    return buildConnectionSettings(input);
+    return buildConnectionSettings({ ...input, ...(await lookFor(filesToLookFor(input), ctx)) });
   },
   summary: renderConnectionSettings,
 });
