@@ -57,7 +57,8 @@ async function planFor(dirs: string[], id: string, caKey: string, scope: 'node' 
 before(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-apply-')));
   store = new EmbeddedStore(at('state'));
-  runner = new Runner({ threshold: 'medium', readOnly: false, confirmationTtlMs: 600_000 }, store);
+  // The caller redeems its own confirmation (the advisory MCP setting): these tests are about what a step does once confirmed.
+  runner = new Runner({ threshold: 'medium', readOnly: false, confirmationTtlMs: 600_000, mcpConfirm: 'assistant' }, store, undefined, { face: 'mcp' });
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
