@@ -87,3 +87,23 @@ export function lintKeyPermissions(fileName: string, mode: number, uid: number, 
   if ((mode & 0o777 & ~limit) === 0) return [];
   return [{ rule: 'key_permissions', level: 'error', message: `key file ${fileName} has permissions ${formatFileMode(mode)}, exceeds ${formatFileMode(limit)}; fix: chmod 600 ${fileName}` }];
 }
+
+/**
+ * A certs dir that others may write into: whoever can write there can put their own CA or a
+ * client.root.crt beside ours, or swap node.key, whatever the files' own modes say. CockroachDB
+ * does not check the directory; `cockroach cert create-*` makes it 0700.
+ */
+export function lintCertsDirPermissions(dir: string, mode: number): Finding[] {
+  const writable = [mode & 0o020 ? 'group' : '', mode & 0o002 ? 'others' : ''].filter(Boolean);
+  if (writable.length === 0) return [];
+  return [{ rule: 'certs_dir_writable', level: 'warning', message: `certs dir ${dir} is writable by ${writable.join(' and ')} (${formatFileMode(mode).replace(/^-/, 'd')}): anyone who can write there can add or replace certificates and keys; fix: chmod go-w ${dir}` }];
+}
+
+/** Staging copies an interrupted write left (src/pki/staging.ts): one of them may hold a private key. */
+export function lintStagingLeftovers(leftovers: Array<{ name: string; for_file: string; kind: string; age_seconds: number }>): Finding[] {
+  return leftovers.map((leftover) => ({
+    rule: 'staging_leftover',
+    level: 'warning' as const,
+    message: `${leftover.name} is a ${leftover.kind === 'backup link' ? 'backup link' : 'staged copy'} of ${leftover.for_file} left by an interrupted write (${leftover.age_seconds} s old)${leftover.for_file.endsWith('.key') || leftover.for_file.endsWith('.p12') || leftover.for_file.endsWith('.pk8') ? ', and it may hold a private key' : ''}; the next crdb-tls write into this dir removes it once it is a minute old`,
+  }));
+}
