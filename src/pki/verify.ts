@@ -38,15 +38,14 @@ const LEAF_KEY_USAGES: Record<Exclude<Purpose, 'any'>, string[]> = {
 const names = (list: readonly string[]) => (list.length ? list.join(', ') : 'nothing');
 
 /**
- * Why `cert` may not sign certificates, or null. RFC 5280 §4.2.1.9 and §6.1.4 (k): basicConstraints
- * CA:TRUE; §4.2.1.3 and §6.1.4 (n): a keyUsage, when present, must assert keyCertSign; an absent
- * keyUsage does not restrict (openssl req -x509's default CA has none). As a trust anchor, a
- * certificate without basicConstraints whose keyUsage asserts keyCertSign passes too, as in
- * OpenSSL's X509_check_ca (RFC 5280 leaves anchors to local policy).
+ * Why `cert` may not sign certificates, or null. RFC 5280 §4.2.1.9: without basicConstraints
+ * CA:TRUE "the certified public key MUST NOT be used to verify certificate signatures" (Go's
+ * CheckSignatureFrom applies this to trust anchors too, and so do we); §4.2.1.3 and §6.1.4 (n): a
+ * keyUsage, when present, must assert keyCertSign, while an absent keyUsage does not restrict
+ * (`openssl req -x509`'s default CA has none).
  */
-export function signingProblem(cert: ParsedCertificate, as: 'intermediate' | 'anchor' = 'intermediate'): string | null {
-  const anchorByKeyUsage = as === 'anchor' && !cert.hasBasicConstraints && cert.keyCertSign;
-  if (!cert.info.is_ca && !anchorByKeyUsage) return cert.hasBasicConstraints ? 'it has basicConstraints CA:FALSE' : 'it has no basicConstraints CA:TRUE';
+export function signingProblem(cert: ParsedCertificate): string | null {
+  if (!cert.info.is_ca) return cert.hasBasicConstraints ? 'it has basicConstraints CA:FALSE' : 'it has no basicConstraints CA:TRUE';
   if (cert.hasKeyUsage && !cert.keyCertSign) return `its keyUsage (${names(cert.keyUsage)}) lacks keyCertSign`;
   return null;
 }
@@ -84,7 +83,7 @@ function checkPath(path: ParsedCertificate[], purpose: Purpose, now: Date): stri
     if (date) return date;
     if (cert.unknownCriticalExtensions.length) return `unhandled critical extension: ${cert.info.subject} marks ${cert.unknownCriticalExtensions.join(', ')} critical`;
     if (i > 0) {
-      const problem = signingProblem(cert, i === path.length - 1 ? 'anchor' : 'intermediate');
+      const problem = signingProblem(cert);
       if (problem) return `invalid CA certificate: ${cert.info.subject} signed ${path[i - 1]!.info.subject} but is not a CA: ${problem}`;
       const below = path.slice(1, i).filter((c) => !selfIssued(c)).length;
       if (cert.info.path_len !== null && below > cert.info.path_len) {

@@ -3,9 +3,9 @@
 import type { TestContext } from 'node:test';
 import { findOnPath } from '../../src/core/executables.js';
 
-export type SystemTool = 'psql' | 'openssl';
+export type SystemTool = 'psql' | 'openssl' | 'go';
 
-const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl' };
+const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl', go: 'golang-go' };
 
 /** The absolute path of the executable `name` on PATH, or undefined. */
 export const onPath = (name: string): string | undefined => findOnPath(name) ?? undefined;
