@@ -3,8 +3,10 @@ import { catalog } from '../../tools/catalog.js';
 import type { Logger } from '../core/log.js';
 import { ToolError } from '../core/errors.js';
 import { httpSettingsFromEnv } from '../core/http-settings.js';
+import { listenFailure } from '../core/listen-error.js';
 import { createRuntime } from '../core/runtime.js';
 import { withoutUnfilledPlaceholders } from '../mcp/bundle-env.js';
+import { writeErr } from './terminal.js';
 
 interface McpOptions {
   http?: string;
@@ -40,12 +42,12 @@ export function mcpCommand(log: Logger, version: string): Command {
       const stateless = Boolean(options.stateless);
       const stateCodec = confirmationStateCodec(stateKeyFromEnv(env, stateless));
       const sessionLimits = sessionLimitsFromEnv(env);
-      const runtime = await createRuntime('mcp', env, log);
+      const runtime = await createRuntime('mcp-http', env, log);
       const handle = await startHttpServer({ catalog, runtime, version, stateCodec, stateless, sessionLimits, ...settings }).catch(async (error: unknown) => {
         await runtime.close();
-        throw error;
+        throw listenFailure(error, settings.host, settings.port, '--http HOST:PORT') ?? error;
       });
-      process.stderr.write(`crdb-tls: MCP over Streamable HTTP at ${handle.url} ${stateless ? '— stateless' : '— with sessions for 2025 clients'} (requests are made as "${settings.tokenLabel}"${settings.extraTokens.length ? ` or ${settings.extraTokens.map((t) => `"${t.label}"`).join(', ')}` : ''})\n`);
+      writeErr(`crdb-tls: MCP over Streamable HTTP at ${handle.url} ${stateless ? '— stateless' : '— with sessions for 2025 clients'} (requests are made as "${settings.tokenLabel}"${settings.extraTokens.length ? ` or ${settings.extraTokens.map((t) => `"${t.label}"`).join(', ')}` : ''})\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

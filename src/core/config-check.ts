@@ -2,8 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
-import { parseBoolean, policyFromEnv, PolicyError, type GatePolicy } from '../gate/policy.js';
-import { loadConfig } from './config.js';
+import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
+import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
+import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
 import { AllowedPaths } from './paths.js';
@@ -83,6 +84,15 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
   }
 }
 
+/** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
+const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
+  person:
+    'person: without elicitation a gated MCP call waits until a person approves it (crdb-tls confirm <id> in a terminal of this OS user, or an allowed Slack confirmer); the id passed back alone is refused',
+  slack: 'slack: without elicitation a gated MCP call waits until an allowed Slack confirmer approves it (/crdb-tls confirm <id>); terminals cannot approve',
+  assistant:
+    'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
+};
+
 /** The outcome of one policy variable, judged by the same code the runner uses. */
 function policyCheck(name: string, value: string | undefined, defaultText: string): VariableCheck {
   if (value === undefined) return { name, status: 'default', shown: 'unset', message: defaultText };
@@ -99,9 +109,36 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const add = (check: VariableCheck) => vars.push(check);
   const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
 
+  // ---- which hosts network tools may reach, and which may receive the environment's password
+  const networkProblems = new Map<string, string>();
+  for (const name of [NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE]) {
+    try {
+      networkSettings('slack', { [name]: env[name] });
+    } catch (error) {
+      networkProblems.set(name, describeError(error));
+    }
+  }
+  // An invalid list is reported below; the rest of the check goes on as if it were unset.
+  const usable: NodeJS.ProcessEnv = { ...env };
+  for (const name of networkProblems.keys()) delete usable[name];
+  const networkOf = (face: Face) => networkSettings(face, usable);
+  const reach = (face: Face) => networkOf(face).network.list.describe();
+  const passwordsTo = (face: Face) => {
+    const hosts = networkOf(face).passwordHosts;
+    return hosts.restricted ? (hosts.describe() === 'no host' ? 'no host (the environment\'s PGPASSWORD / ~/.pgpass are never sent)' : hosts.describe()) : 'any host';
+  };
+  const allowVar = set(NETWORK_ALLOW_VARIABLE);
+  if (networkProblems.has(NETWORK_ALLOW_VARIABLE)) add({ name: NETWORK_ALLOW_VARIABLE, status: 'invalid', shown: allowVar ?? '', message: networkProblems.get(NETWORK_ALLOW_VARIABLE)! });
+  else if (allowVar === undefined) add({ name: NETWORK_ALLOW_VARIABLE, status: 'default', shown: 'unset', message: `CLI: any host; MCP stdio: ${MCP_STDIO_RULES}; MCP HTTP and Slack: loopback only (${LOOPBACK_RULES})` });
+  else add({ name: NETWORK_ALLOW_VARIABLE, status: 'ok', shown: allowVar, message: 'network tools may reach only these targets, on every face (names never reach loopback or link-local addresses without an address rule)' });
+  const passwordVar = set(PASSWORD_HOSTS_VARIABLE);
+  if (networkProblems.has(PASSWORD_HOSTS_VARIABLE)) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'invalid', shown: passwordVar ?? '', message: networkProblems.get(PASSWORD_HOSTS_VARIABLE)! });
+  else if (passwordVar === undefined) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'default', shown: 'unset', message: 'CLI: PGPASSWORD / ~/.pgpass go to any host; MCP and Slack: to none' });
+  else add({ name: PASSWORD_HOSTS_VARIABLE, status: 'ok', shown: passwordVar, message: 'the environment\'s PGPASSWORD / ~/.pgpass go only to these hosts (never over sslmode=disable, allow or prefer)' });
+
   // ---- where state lives
-  const cliConfig = loadConfig('cli', env);
-  const mcpConfig = loadConfig('mcp', env);
+  const cliConfig = loadConfig('cli', usable);
+  const mcpConfig = loadConfig('mcp', usable);
   {
     const problem = writableDirProblem(mcpConfig.stateDir);
     const given = set('CRDB_TLS_STATE_DIR');
@@ -111,7 +148,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const databaseUrl = set('CRDB_TLS_DATABASE_URL');
   let databaseShown = '';
   if (databaseUrl === undefined) {
-    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations in the process, audit trail in the state dir' });
+    add({ name: 'CRDB_TLS_DATABASE_URL', status: 'default', shown: 'unset', message: 'embedded store: confirmations and audit trail in the state dir' });
   } else {
     let url: URL | undefined;
     try {
@@ -130,7 +167,9 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   // ---- what file tools may touch
   const rootsVar = set('CRDB_TLS_ROOTS')?.trim();
   if (!rootsVar) {
-    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}` });
+    const { cwdLeftOut } = defaultRoots();
+    const leftOut = cwdLeftOut ? ` (the working directory ${cwdLeftOut} is left out: it holds the whole tree; set CRDB_TLS_ROOTS to the directories the tools may use)` : '';
+    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}${leftOut}` });
   } else {
     const missing = mcpConfig.roots!.filter((root) => kindOf(root) !== 'dir');
     add({ name: 'CRDB_TLS_ROOTS', status: missing.length ? 'warning' : 'ok', shown: rootsVar, message: missing.length ? `not an existing directory: ${missing.join(', ')}` : `file tools limited to ${mcpConfig.roots!.join(', ')}` });
@@ -140,6 +179,14 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   add(policyCheck('CRDB_TLS_READ_ONLY', env.CRDB_TLS_READ_ONLY, 'false: mutating tools are offered'));
   add(policyCheck('CRDB_TLS_CONFIRM_THRESHOLD', env.CRDB_TLS_CONFIRM_THRESHOLD, 'medium: medium and high severity calls need confirmation'));
   add(policyCheck('CRDB_TLS_CONFIRMATION_TTL_SECONDS', env.CRDB_TLS_CONFIRMATION_TTL_SECONDS, 'a confirmation stays valid 600 s'));
+  {
+    const check = policyCheck('CRDB_TLS_MCP_CONFIRM', env.CRDB_TLS_MCP_CONFIRM, MCP_CONFIRM_TEXT.person);
+    if (check.status === 'ok') {
+      const mode = parseMcpConfirm(env.CRDB_TLS_MCP_CONFIRM);
+      // The advisory setting is a warning: with it, an assistant can confirm its own actions.
+      add({ ...check, status: mode === 'assistant' ? 'warning' : 'ok', message: MCP_CONFIRM_TEXT[mode] });
+    } else add(check);
+  }
   let policy: GatePolicy | undefined;
   try {
     policy = policyFromEnv(env);
@@ -287,6 +334,20 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       add({ name: 'CRDB_TLS_FOUR_EYES', status: 'invalid', shown: env.CRDB_TLS_FOUR_EYES, message: describeError(error) });
     }
   }
+  const networkUsersVar = set('CRDB_TLS_SLACK_NETWORK_USERS');
+  let networkUsersText = 'nobody (CRDB_TLS_SLACK_NETWORK_USERS is unset)';
+  if (networkUsersVar === undefined) add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'default', shown: 'unset', message: 'nobody may run network tools (probe, rotate check/plan with hosts) from Slack' });
+  else {
+    // The Slack face parses it (src/slack/config.ts) and refuses to start on a bad id; here the same shape is checked.
+    const items = networkUsersVar.split(',').map((s) => s.trim()).filter(Boolean);
+    const odd = items.filter((id) => id !== '*' && !/^[UWS][A-Z0-9]{2,}$/.test(id));
+    if (odd.length || (items.includes('*') && items.length > 1)) {
+      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'invalid', shown: networkUsersVar, message: odd.length ? `not Slack user ids (U…/W…) or user group ids (S…): ${odd.join(', ')}` : 'mixes * with ids' });
+    } else {
+      networkUsersText = items.includes('*') ? 'every member of the workspace' : items.length ? items.join(', ') : 'nobody';
+      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'ok', shown: networkUsersVar, message: `network tools from Slack for ${networkUsersText}` });
+    }
+  }
   const issuers = set('CRDB_TLS_SLACK_ISSUERS');
   add({ name: 'CRDB_TLS_SLACK_ISSUERS', status: issuers ? 'ok' : 'default', shown: issuers ?? 'unset', message: issuers ? 'who may ask for which SQL users\' certificates' : 'nobody may have certificates issued from Slack' });
 
@@ -305,6 +366,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       lines: [
         cliConfig.roots ? `file commands limited to ${cliConfig.roots.join(', ')}` : 'file commands may touch whatever this OS user may (CRDB_TLS_ROOTS unset)',
         `confirmation: ${threshold}; asked at the terminal, or --yes; --dry-run only assesses`,
+        `network: ${reach('cli')}; environment password to ${passwordsTo('cli')}`,
         `defaults: --certs-dir ${certsDir ?? path.join(os.homedir(), '.cockroach-certs')}, --ca-key ${caKey ?? '(none: give --ca-key)'}`,
         cloudLine,
         store,
@@ -315,8 +377,9 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       would_start: gateOk,
       lines: [
         `crdb-tls mcp: ${toolsLine}`,
-        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required`,
+        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required and ${policy ? MCP_CONFIRM_TEXT[policy.mcpConfirm ?? 'person'] : 'invalid settings'}`,
         `file tools limited to ${mcpConfig.roots!.join(', ')}`,
+        `network tools may reach: ${reach('mcp')}; environment password to ${passwordsTo('mcp')}`,
         `requests audited as "${os.userInfo().username} via <client name>"`,
         cloudLine,
         store,
@@ -329,6 +392,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
         tokenOk ? `crdb-tls mcp --http 127.0.0.1:PORT: bearer token set, requests audited as "${tokenLabel}"` : `crdb-tls mcp --http refuses to start: CRDB_TLS_HTTP_TOKEN ${token ? `is shorter than ${MIN_TOKEN_LENGTH} characters` : 'is unset'}`,
         `Origin allowed: ${origins ? origins.join(', ') : 'http://localhost:PORT, http://127.0.0.1:PORT'} (requests without Origin are non-browser clients and pass on the token alone)`,
         'binds loopback only unless --allow-remote; serves /mcp; bodies over 4 MiB get a JSON-RPC error',
+        `network tools may reach: ${reach('mcp-http')}; environment password to ${passwordsTo('mcp-http')}`,
         `same tools and gate as stdio: ${toolsLine}`,
       ],
     },
@@ -340,6 +404,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
         : [
             appToken ? 'Socket Mode (SLACK_APP_TOKEN set): no public URL needed' : signingSecret ? 'HTTP (Events API): Slack must reach this process; requests verified with SLACK_SIGNING_SECRET' : 'cannot start: neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is set',
             `confirmers: ${confirmers.length ? confirmers.join(', ') : 'none named'}; four-eyes for high severity: ${fourEyes ? 'on' : 'off'}`,
+            `network tools may reach: ${reach('slack')}, for ${networkUsersText}; environment password to ${passwordsTo('slack')}`,
             `issuing from the CA key: ${issuers ? `allowed per CRDB_TLS_SLACK_ISSUERS (${issuers})` : 'off'}`,
             `file tools limited to ${mcpConfig.roots!.join(', ')}`,
             databaseUrl ? store : `${store} (several replicas need CRDB_TLS_DATABASE_URL to share confirmations)`,

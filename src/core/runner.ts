@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import * as z from 'zod';
-import { Gate, inputHash } from '../gate/gate.js';
+import { Gate, inputHash, type ConfirmedBy, type GateSettings } from '../gate/gate.js';
 import type { GatePolicy } from '../gate/policy.js';
 import type { AuditEventKind, Store } from '../store/types.js';
 import { ToolError, toStructuredError, type StructuredError } from './errors.js';
@@ -53,6 +53,26 @@ function auditableInput(input: Record<string, unknown>): Record<string, unknown>
   return Object.fromEntries(Object.entries(input).filter(([key]) => !SECRET_FIELD.test(key)).map(([key, value]) => [key, auditableValue(value)]));
 }
 
+/** Input fields that name where a network tool goes; a URL is kept without its credentials and query. */
+const TARGET_FIELD = /^(host|hosts|port|url|cluster_id|address|addresses|target|targets|node|nodes|server|metrics_url|sql_url)$/;
+function withoutCredentials(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1').replace(/[?#].*$/s, '');
+}
+function targetText(value: unknown): string | undefined {
+  if (typeof value === 'string') return withoutCredentials(value).slice(0, 300);
+  if (typeof value === 'number') return String(value);
+  if (Array.isArray(value)) return value.map(targetText).filter(Boolean).join(',').slice(0, 300);
+  if (value && typeof value === 'object') return targetText(Object.values(value));
+  return undefined;
+}
+/** Where a network call went, in a few words for the audit trail: `host=db.internal port=26257`. */
+export function networkTarget(input: Record<string, unknown>): string {
+  const parts = Object.entries(input)
+    .filter(([key, value]) => TARGET_FIELD.test(key) && value !== undefined && !SECRET_FIELD.test(key))
+    .map(([key, value]) => `${key}=${targetText(value) ?? ''}`);
+  return parts.join(' ') || '(default targets)';
+}
+
 /**
  * The one way any face runs a tool: validate → (read-only check) → assess → gate → run → audit,
  * ending in a structured result or a structured error, never a stack trace. Faces cannot bypass
@@ -65,8 +85,14 @@ export class Runner {
     readonly policy: GatePolicy,
     readonly store: Store,
     now: () => Date = () => new Date(),
+    settings: GateSettings = { face: 'cli' },
   ) {
-    this.gate = new Gate(policy, store, now);
+    this.gate = new Gate(policy, store, now, settings);
+  }
+
+  /** The face this runner answers for; its confirmations are bound to it. */
+  get face(): GateSettings['face'] {
+    return this.gate.face;
   }
 
   /** The tools a face may show: read-only mode removes every mutating one (DESIGN.md §3). */
@@ -83,16 +109,38 @@ export class Runner {
       return { ok: false, error: bounded({ code: 'invalid_input', message: `invalid input for ${tool.name}: ${describeValidationIssues(parsed.error)}`, hint: `See the input schema of ${tool.name}.` }) };
     }
     try {
-      if (!isMutating(tool)) {
-        const output = await tool.run(parsed.data, ctx);
-        return { ok: true, output, text: tool.summary(output) };
-      }
+      if (!isMutating(tool)) return await this.runReading(tool, parsed.data as Record<string, unknown>, ctx);
       return await this.runMutating(tool, parsed.data as Record<string, unknown>, ctx);
     } catch (caught) {
       const error = cancellationOf(caught, tool, ctx);
       if (!(error instanceof ToolError)) ctx.log.error({ err: error, tool: tool.name }, 'tool failed unexpectedly');
       return { ok: false, error: bounded(toStructuredError(error)) };
     }
+  }
+
+  /**
+   * A reading tool runs at once. A network call and a reveal are audited too (issue 13): one
+   * compact event each — tool, who, target, outcome — after the call, before its answer.
+   */
+  private async runReading(tool: ToolDefinition, input: Record<string, unknown>, ctx: ToolContext): Promise<RunResult> {
+    const reveals: string[] = [];
+    const networked = tool.effects === 'network';
+    const callCtx: ToolContext = { ...ctx, markReveal: (target: string) => void reveals.push(target) };
+    const record = async (outcome: string) => {
+      const base = { tool: tool.name, requester: ctx.requester, confirmer: null, severity: null, confirmation_id: null, input_hash: inputHash(tool.name, input) };
+      if (networked) await this.store.appendAudit({ ...base, event: 'network_call', detail: { target: networkTarget(input), outcome } });
+      for (const target of reveals) await this.store.appendAudit({ ...base, event: 'revealed', detail: { target, outcome } });
+    };
+    let output: Record<string, unknown>;
+    try {
+      output = await tool.run(input, callCtx);
+    } catch (caught) {
+      const error = cancellationOf(caught, tool, ctx);
+      await record(`error: ${toStructuredError(error).code}`);
+      throw error;
+    }
+    await record('ok');
+    return { ok: true, output, text: tool.summary(output) };
   }
 
   private async runMutating(tool: ToolDefinition, data: Record<string, unknown>, ctx: ToolContext): Promise<RunResult> {
@@ -128,18 +176,21 @@ export class Runner {
       await audit(decision.event, assessment, { confirmationId: pendingId, detail: { reason: decision.output.reason } });
       return { ok: true, output: decision.output, text: decision.text };
     }
-    const who = { requester: decision.requester, confirmer: decision.confirmer, confirmationId: decision.confirmationId };
-    if (decision.confirmer) await audit('confirmed', assessment, who);
+    const confirmed: ConfirmedBy | null = decision.confirmed;
+    // Every event after the gate says how the call was confirmed: the channel, and whether the requester confirmed itself.
+    const how = confirmed ? { channel: confirmed.channel, self_confirmed: confirmed.self_confirmed } : {};
+    const who = { requester: decision.requester, confirmer: confirmed?.confirmer ?? null, confirmationId: decision.confirmationId };
+    if (confirmed) await audit('confirmed', assessment, { ...who, detail: how });
     let result: Record<string, unknown>;
     try {
       result = await tool.run(input, ctx);
     } catch (caught) {
       const error = cancellationOf(caught, tool, ctx);
-      await audit('failed', assessment, { ...who, detail: { error: toStructuredError(error) } });
+      await audit('failed', assessment, { ...who, detail: { ...how, error: toStructuredError(error) } });
       throw error;
     }
     // Durable before the caller hears "done" (DESIGN.md §4).
-    await audit('done', assessment, who);
+    await audit('done', assessment, { ...who, detail: how });
     return { ok: true, output: { status: 'done', result, assessment }, text: tool.summary(result) };
   }
 }

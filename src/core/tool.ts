@@ -3,7 +3,7 @@ import type { Logger } from './log.js';
 import type { Config } from './config.js';
 import type { AllowedPaths } from './paths.js';
 import type { AskPerson } from '../gate/gate.js';
-import type { Store } from '../store/types.js';
+import type { ConfirmationChannel, Store } from '../store/types.js';
 
 /** What a tool does to the world (DESIGN.md §2). The last three make a tool "mutating". */
 export type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
@@ -46,6 +46,20 @@ export interface ToolContext {
    * terminal prompt, --yes); absent where it cannot, and the gate answers confirmation_required.
    */
   askPerson?: AskPerson;
+  /** How askPerson reaches the person, for the audit trail (default: elicitation over MCP, cli_prompt on the CLI). */
+  askPersonChannel?: ConfirmationChannel;
+  /**
+   * Set by the Slack face only, on a Confirm click, after it checked the Slack policy (confirmers,
+   * four-eyes): the clicker as a requester id. It is what lets a Slack-issued confirmation be redeemed.
+   */
+  confirmedInSlackBy?: string;
+  /**
+   * Given by the runner to every call: a read tool that hands secret material out (a revealed
+   * changefeed URI written to a file) calls it with where it went, and the runner records a
+   * `revealed` audit event (tool, who, target, outcome) when the call ends. Calling it is all a
+   * tool has to do; it never sees the store.
+   */
+  markReveal?: (target: string) => void;
   /** Tells the person how a long call is going (MCP progress notifications, CLI stderr); absent where nobody listens. */
   progress?: (message: string, fraction?: number) => void;
 }
@@ -64,6 +78,20 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   assess?: (input: z.infer<I>, ctx: ToolContext) => Promise<Assessment>;
   run: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   summary: (output: z.infer<O>) => string;
+  /**
+   * A picture of the result for faces that can show one (an MCP image block, a Slack upload):
+   * `wanted` says whether this call asked for it (MCP); Slack draws it whenever the tool has one.
+   * Loaded only when drawn, so that no other call pays for the renderer.
+   */
+  picture?: { wanted: (input: z.infer<I>) => boolean; draw: (output: z.infer<O>) => Promise<Picture> };
+}
+
+/** A rendered image of a result: PNG bytes and the words a screen reader (or a text-only client) gets instead. */
+export interface Picture {
+  mimeType: 'image/png';
+  data: Buffer;
+  filename: string;
+  alt: string;
 }
 
 export function isMutating(tool: Pick<ToolDefinition, 'effects'>): boolean {

@@ -3,7 +3,7 @@ import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, McpServer, type Cal
 import { publicInputSchema, publicOutputSchema } from '../core/envelope.js';
 import type { RunResult } from '../core/runner.js';
 import type { Runtime } from '../core/runtime.js';
-import type { ToolContext, ToolDefinition } from '../core/tool.js';
+import type { Picture, ToolContext, ToolDefinition } from '../core/tool.js';
 import { askForConfirmation, answerConfirmation, type ConfirmationState, type StateCodec } from './confirm-form.js';
 import { progressReporter } from './progress.js';
 import { portableSchema } from './schemas.js';
@@ -64,6 +64,17 @@ export function toCallToolResult(outcome: RunResult): CallToolResult {
  * One instance per connection (stdio, a stateful HTTP session) or per request (stateless HTTP,
  * every 2026-07-28 request); the same tools and the same runner in every era.
  */
+/** The tool's picture of this result, when the call asked for one; a picture that cannot be drawn is logged, the answer stands. */
+async function pictureOf(tool: ToolDefinition, args: Record<string, unknown>, output: Record<string, unknown>, runtime: Runtime): Promise<Picture | null> {
+  if (!tool.picture) return null;
+  const input = tool.input.safeParse(args);
+  if (!input.success || !tool.picture.wanted(input.data)) return null;
+  return tool.picture.draw(output).catch((error: unknown) => {
+    runtime.log.warn({ err: error, tool: tool.name }, 'the picture of a result could not be drawn');
+    return null;
+  });
+}
+
 export function createMcpServer(options: McpFaceOptions, settings: McpServerSettings): McpServer {
   const { catalog, runtime, version, stateCodec } = options;
   const { era } = settings;
@@ -107,7 +118,10 @@ export function createMcpServer(options: McpFaceOptions, settings: McpServerSett
           await progress?.flushed();
           return askForConfirmation({ tool, args, outcome: outcome.output, ctx, stateCodec, requester: toolCtx.requester });
         }
-        return finish(outcome);
+        const result = await finish(outcome);
+        const picture = outcome.ok ? await pictureOf(tool, args, outcome.output, runtime) : null;
+        if (picture) result.content.push({ type: 'image', data: picture.data.toString('base64'), mimeType: picture.mimeType }, { type: 'text', text: picture.alt });
+        return result;
       },
     );
   }

@@ -54,6 +54,11 @@ export class SlackPolicy {
     return this.includes(this.config.confirmers, user);
   }
 
+  /** Whether `user` may run a tool that connects to a host they name (CRDB_TLS_SLACK_NETWORK_USERS). */
+  async mayReachNetwork(user: string): Promise<boolean> {
+    return this.config.networkUsers === 'everyone' || this.includes(this.config.networkUsers, user);
+  }
+
   private async members(groupId: string): Promise<Set<string>> {
     const cached = this.groups.get(groupId);
     if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;
@@ -218,7 +223,9 @@ export class Confirmations {
     }
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
     const paths = p.csr_pem !== undefined ? await this.face.issuance.restore(p.input, p.csr_pem) : undefined;
-    const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }));
+    // The policy was checked above: this click is what may redeem a Slack-issued confirmation (the gate checks four-eyes again).
+    const ctx = { ...this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }), confirmedInSlackBy: requesterOf(click.user) };
+    const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, ctx);
     if (!outcome.ok) {
       if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
       await reply.finish(renderConfirmationEnd(p.view, { kind: 'failed', by: click.user, message: `${outcome.error.message}${outcome.error.hint ? ` — ${outcome.error.hint}` : ''}` }));

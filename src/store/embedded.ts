@@ -2,23 +2,24 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
-import { AuditEvent, PENDING_CALL_GRACE_MS, SavedPlan, type ConsumeOutcome, type NewAuditEvent, type PendingCall, type PendingConfirmation, type StepProgress, type StepUpdate, type Store } from './types.js';
+import { ConfirmationFiles } from './confirmation-files.js';
+import { safeJson, stateFileError, withLock, writeJsonAtomically } from './files.js';
+import { AuditEvent, PENDING_CALL_GRACE_MS, SavedPlan, type ConfirmationApproval, type ConsumeOutcome, type NewAuditEvent, type PendingCall, type PendingConfirmation, type StepProgress, type StepUpdate, type Store } from './types.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
 /** Rotation plans live as one JSON file each under this directory of the state dir (DESIGN.md §4). */
 export const PLANS_DIR = 'plans';
 /** Plan ids are made by crdb-tls; anything else is refused before it can name a path. */
 const PLAN_ID = /^[A-Za-z0-9_-]{1,100}$/;
-/** A lock older than this was left by a process that died mid-update: it is taken over. */
-const STALE_LOCK_MS = 30_000;
 
 /**
- * The default store: confirmations in this process, the audit trail appended to a JSON-lines file
- * in the state directory and fsynced before the caller goes on (DESIGN.md §4).
+ * The default store: confirmations as files in the state directory (so that `crdb-tls confirm` in
+ * a person's terminal reaches them), Slack's pending calls in this process, the audit trail
+ * appended to a JSON-lines file fsynced before the caller goes on (DESIGN.md §4).
  */
 export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
-  private readonly confirmations = new Map<string, PendingConfirmation>();
+  private readonly confirmations: ConfirmationFiles;
   private readonly pendingCalls = new Map<string, PendingCall>();
   private readonly auditPath: string;
   private readonly plansDir: string;
@@ -28,31 +29,31 @@ export class EmbeddedStore implements Store {
   constructor(stateDir: string) {
     this.auditPath = path.join(stateDir, AUDIT_FILE);
     this.plansDir = path.join(stateDir, PLANS_DIR);
+    this.confirmations = new ConfirmationFiles(stateDir);
   }
 
-  async saveConfirmation(confirmation: PendingConfirmation): Promise<void> {
-    this.confirmations.set(confirmation.id, { ...confirmation });
+  saveConfirmation(confirmation: PendingConfirmation): Promise<void> {
+    return this.confirmations.save(confirmation);
   }
 
-  async consumeConfirmation({ id, tool, inputHash, consumer, now }: { id: string; tool: string; inputHash: string; consumer: string; now: Date }): Promise<ConsumeOutcome> {
-    // Synchronous from the lookup to the state change: nothing else in this process runs in between.
-    const found = this.confirmations.get(id);
-    if (!found) return { ok: false, reason: 'not_found' };
-    if (found.state === 'consumed') return { ok: false, reason: 'already_used' };
-    if (found.state === 'declined') return { ok: false, reason: 'declined' };
-    if (new Date(found.expires_at) <= now) return { ok: false, reason: 'expired' };
-    if (found.tool !== tool || found.input_hash !== inputHash) return { ok: false, reason: 'other_input' };
-    found.state = 'consumed';
-    found.consumed_by = consumer;
-    return { ok: true, confirmation: { ...found } };
+  getConfirmation(id: string): Promise<PendingConfirmation | undefined> {
+    return this.confirmations.get(id);
   }
 
-  async declineConfirmation(id: string, by: string): Promise<boolean> {
-    const found = this.confirmations.get(id);
-    if (found?.state !== 'pending') return false;
-    found.state = 'declined';
-    found.consumed_by = by;
-    return true;
+  openConfirmations(now: Date): Promise<PendingConfirmation[]> {
+    return this.confirmations.open(now);
+  }
+
+  consumeConfirmation(args: { id: string; tool: string; inputHash: string; consumer: string; now: Date; from?: Array<'pending' | 'approved'> }): Promise<ConsumeOutcome> {
+    return this.confirmations.consume(args);
+  }
+
+  approveConfirmation(id: string, approval: ConfirmationApproval, now: Date): Promise<boolean> {
+    return this.confirmations.approve(id, approval, now);
+  }
+
+  declineConfirmation(id: string, by: string): Promise<boolean> {
+    return this.confirmations.decline(id, by);
   }
 
   async savePendingCall(call: PendingCall): Promise<void> {
@@ -78,7 +79,7 @@ export class EmbeddedStore implements Store {
       await writeJsonAtomically(this.planPath(plan.id), plan, { replace: false });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-      throw planStoreError(error, this.planPath(plan.id), 'save the rotation plan');
+      throw stateFileError(error, this.planPath(plan.id), 'save the rotation plan');
     }
   }
 
@@ -89,7 +90,7 @@ export class EmbeddedStore implements Store {
       text = await fs.readFile(this.planPath(id), 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw planStoreError(error, this.planPath(id), 'read the rotation plan');
+      throw stateFileError(error, this.planPath(id), 'read the rotation plan');
     }
     const parsed = SavedPlan.safeParse(safeJson(text));
     if (!parsed.success) throw new ToolError('internal', `the rotation plan file ${this.planPath(id)} is not a plan crdb-tls can read`, 'It was changed by hand or by another version; make a new plan.');
@@ -99,7 +100,7 @@ export class EmbeddedStore implements Store {
   async updateStep(update: StepUpdate): Promise<StepProgress | undefined> {
     if (!PLAN_ID.test(update.planId)) return undefined;
     // Other CLI processes share the file: a lock directory makes read-check-write one step across them.
-    return this.withPlanLock(update.planId, async () => {
+    return withLock(path.join(this.plansDir, `${update.planId}.lock`), `the rotation plan ${update.planId}`, async () => {
       const plan = await this.loadPlan(update.planId);
       const step = plan?.steps.find((s) => s.number === update.number);
       if (!plan || !step || !update.from.includes(step.status)) return undefined;
@@ -109,32 +110,10 @@ export class EmbeddedStore implements Store {
       try {
         await writeJsonAtomically(this.planPath(plan.id), plan, { replace: true });
       } catch (error) {
-        throw planStoreError(error, this.planPath(plan.id), 'update the rotation plan');
+        throw stateFileError(error, this.planPath(plan.id), 'update the rotation plan');
       }
       return structuredClone(step);
     });
-  }
-
-  private async withPlanLock<T>(id: string, action: () => Promise<T>): Promise<T> {
-    const lock = path.join(this.plansDir, `${id}.lock`);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      try {
-        await fs.mkdir(lock);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw planStoreError(error, lock, 'lock the rotation plan');
-        const age = await fs.stat(lock).then((stat) => Date.now() - stat.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) await fs.rmdir(lock).catch(() => undefined);
-        else if (Date.now() > deadline) throw new ToolError('refused', `the rotation plan ${id} is being updated by another process`, `Try again; if no crdb-tls process is running, remove ${lock}.`);
-        else await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    }
-    try {
-      return await action();
-    } finally {
-      await fs.rmdir(lock).catch(() => undefined);
-    }
   }
 
   appendAudit(event: NewAuditEvent): Promise<AuditEvent> {
@@ -183,37 +162,3 @@ export class EmbeddedStore implements Store {
   }
 }
 
-/** Temp file in the same directory, fsynced, then renamed (replace) or linked (create only) into place. */
-async function writeJsonAtomically(file: string, value: unknown, { replace }: { replace: boolean }): Promise<void> {
-  const temp = `${file}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-  const handle = await fs.open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(value, null, 2) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    if (replace) await fs.rename(temp, file);
-    else await fs.link(temp, file);
-  } finally {
-    await fs.rm(temp, { force: true });
-  }
-  const dir = await fs.open(path.dirname(file), 'r').catch(() => undefined);
-  await dir?.sync().catch(() => undefined);
-  await dir?.close();
-}
-
-function planStoreError(error: unknown, file: string, action: string): ToolError {
-  if (error instanceof ToolError) return error;
-  const failure = fileSystemError(error, file, action);
-  return new ToolError(failure.code, failure.message, 'Set CRDB_TLS_STATE_DIR to a directory you may write.');
-}
-
-function safeJson(line: string): unknown {
-  try {
-    return JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { AuditEvent, PENDING_CALL_GRACE_MS, PendingCall, PendingConfirmation, SavedPlan, StepProgress, type ConsumeOutcome, type NewAuditEvent, type StepUpdate, type Store } from './types.js';
+import { AuditEvent, CONFIRMATION_GRACE_MS, CONFIRMATION_ID, PENDING_CALL_GRACE_MS, PendingCall, PendingConfirmation, SavedPlan, StepProgress, type ConfirmationApproval, type ConsumeOutcome, type NewAuditEvent, type StepUpdate, type Store } from './types.js';
 
 /**
  * Statements kept to what PostgreSQL and CockroachDB run the same way (DESIGN.md §4):
@@ -55,6 +55,11 @@ const MIGRATIONS: string[] = [
      payload JSONB NOT NULL,
      expires_at TIMESTAMPTZ NOT NULL
    )`,
+  // Who may redeem a confirmation and a person's approval of it (issue 13). A row from before has
+  // no binding: it parses as no confirmation, so it can never be redeemed by a guess.
+  'ALTER TABLE crdb_tls_confirmations ADD COLUMN IF NOT EXISTS binding JSONB',
+  'ALTER TABLE crdb_tls_confirmations ADD COLUMN IF NOT EXISTS approval JSONB',
+  'CREATE INDEX IF NOT EXISTS crdb_tls_confirmations_expires_idx ON crdb_tls_confirmations (expires_at)',
 ];
 
 // Two replicas creating the same table at once: PostgreSQL may answer 23505 (pg_type unique
@@ -78,8 +83,11 @@ async function migrate(pool: pg.Pool): Promise<void> {
 
 const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
 
-function toConfirmation(row: Record<string, unknown>): PendingConfirmation {
-  return PendingConfirmation.parse({ ...row, created_at: iso(row.created_at), expires_at: iso(row.expires_at), consumed_by: row.consumed_by ?? null });
+const CONFIRMATION_COLUMNS = 'id, tool, input_hash, assessment, requester, created_at, expires_at, state, consumed_by, binding, approval';
+
+function toConfirmation(row: Record<string, unknown>): PendingConfirmation | undefined {
+  const parsed = PendingConfirmation.safeParse({ ...row, created_at: iso(row.created_at), expires_at: iso(row.expires_at), consumed_by: row.consumed_by ?? null, approval: row.approval ?? null });
+  return parsed.success ? parsed.data : undefined;
 }
 
 function toStep(row: Record<string, unknown>): StepProgress {
@@ -109,33 +117,63 @@ export class PostgresStore implements Store {
   }
 
   async saveConfirmation(c: PendingConfirmation): Promise<void> {
+    await this.purgeConfirmations(new Date());
     await this.pool.query(
-      `INSERT INTO crdb_tls_confirmations (id, tool, input_hash, assessment, requester, created_at, expires_at, state, consumed_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
-      [c.id, c.tool, c.input_hash, JSON.stringify(c.assessment), c.requester, c.created_at, c.expires_at, c.state, c.consumed_by],
+      `INSERT INTO crdb_tls_confirmations (id, tool, input_hash, assessment, requester, created_at, expires_at, state, consumed_by, binding, approval)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING`,
+      [c.id, c.tool, c.input_hash, JSON.stringify(c.assessment), c.requester, c.created_at, c.expires_at, c.state, c.consumed_by, JSON.stringify(c.binding), c.approval ? JSON.stringify(c.approval) : null],
     );
   }
 
-  async consumeConfirmation({ id, tool, inputHash, consumer, now }: { id: string; tool: string; inputHash: string; consumer: string; now: Date }): Promise<ConsumeOutcome> {
+  /** Confirmations that expired more than an hour ago go (DESIGN.md §4: the store does not grow without end). */
+  async purgeConfirmations(now: Date): Promise<void> {
+    await this.pool.query('DELETE FROM crdb_tls_confirmations WHERE expires_at < $1', [new Date(now.getTime() - CONFIRMATION_GRACE_MS).toISOString()]);
+  }
+
+  async getConfirmation(id: string): Promise<PendingConfirmation | undefined> {
+    if (!CONFIRMATION_ID.test(id)) return undefined;
+    const found = await this.pool.query(`SELECT ${CONFIRMATION_COLUMNS} FROM crdb_tls_confirmations WHERE id = $1`, [id]);
+    return found.rows[0] ? toConfirmation(found.rows[0]) : undefined;
+  }
+
+  async openConfirmations(now: Date): Promise<PendingConfirmation[]> {
+    const found = await this.pool.query(`SELECT ${CONFIRMATION_COLUMNS} FROM crdb_tls_confirmations WHERE state IN ('pending', 'approved') AND expires_at > $1 ORDER BY created_at`, [now.toISOString()]);
+    return found.rows.map(toConfirmation).filter((c): c is PendingConfirmation => c !== undefined);
+  }
+
+  async consumeConfirmation({ id, tool, inputHash, consumer, now, from = ['pending'] }: { id: string; tool: string; inputHash: string; consumer: string; now: Date; from?: Array<'pending' | 'approved'> }): Promise<ConsumeOutcome> {
+    if (!CONFIRMATION_ID.test(id)) return { ok: false, reason: 'not_found' };
     // The one statement that decides who runs the action: of concurrent callers, one gets the row.
     const consumed = await this.pool.query(
       `UPDATE crdb_tls_confirmations SET state = 'consumed', consumed_by = $4, consumed_at = $5
-       WHERE id = $1 AND state = 'pending' AND tool = $2 AND input_hash = $3 AND expires_at > $5
-       RETURNING id, tool, input_hash, assessment, requester, created_at, expires_at, state, consumed_by`,
-      [id, tool, inputHash, consumer, now.toISOString()],
+       WHERE id = $1 AND state = ANY($6::TEXT[]) AND tool = $2 AND input_hash = $3 AND expires_at > $5 AND binding IS NOT NULL
+       RETURNING ${CONFIRMATION_COLUMNS}`,
+      [id, tool, inputHash, consumer, now.toISOString(), from],
     );
-    if (consumed.rows[0]) return { ok: true, confirmation: toConfirmation(consumed.rows[0]) };
-    const found = await this.pool.query('SELECT tool, input_hash, state, expires_at FROM crdb_tls_confirmations WHERE id = $1', [id]);
+    const done = consumed.rows[0] ? toConfirmation(consumed.rows[0]) : undefined;
+    if (done) return { ok: true, confirmation: done };
+    const found = await this.pool.query('SELECT tool, input_hash, state, expires_at, binding FROM crdb_tls_confirmations WHERE id = $1', [id]);
     const row = found.rows[0];
-    if (!row) return { ok: false, reason: 'not_found' };
+    if (!row || row.binding == null) return { ok: false, reason: 'not_found' };
     if (row.state === 'consumed') return { ok: false, reason: 'already_used' };
     if (row.state === 'declined') return { ok: false, reason: 'declined' };
     if (new Date(row.expires_at) <= now) return { ok: false, reason: 'expired' };
-    return { ok: false, reason: 'other_input' };
+    if (row.tool !== tool || row.input_hash !== inputHash) return { ok: false, reason: 'other_input' };
+    return { ok: false, reason: 'not_approved' };
+  }
+
+  async approveConfirmation(id: string, approval: ConfirmationApproval, now: Date): Promise<boolean> {
+    if (!CONFIRMATION_ID.test(id)) return false;
+    const approved = await this.pool.query(
+      `UPDATE crdb_tls_confirmations SET state = 'approved', approval = $2 WHERE id = $1 AND state = 'pending' AND expires_at > $3 AND binding IS NOT NULL RETURNING id`,
+      [id, JSON.stringify(approval), now.toISOString()],
+    );
+    return (approved.rowCount ?? 0) > 0;
   }
 
   async declineConfirmation(id: string, by: string): Promise<boolean> {
-    const declined = await this.pool.query(`UPDATE crdb_tls_confirmations SET state = 'declined', consumed_by = $2 WHERE id = $1 AND state = 'pending' RETURNING id`, [id, by]);
+    if (!CONFIRMATION_ID.test(id)) return false;
+    const declined = await this.pool.query(`UPDATE crdb_tls_confirmations SET state = 'declined', consumed_by = $2 WHERE id = $1 AND state IN ('pending', 'approved') RETURNING id`, [id, by]);
     return (declined.rowCount ?? 0) > 0;
   }
 

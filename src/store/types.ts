@@ -1,7 +1,35 @@
 import * as z from 'zod';
 import { Assessment } from '../core/tool.js';
 
-export const ConfirmationState = z.enum(['pending', 'consumed', 'declined']);
+export const ConfirmationState = z.enum(['pending', 'approved', 'consumed', 'declined']);
+
+/** Where a confirmation was asked for: the face whose runner answered confirmation_required. */
+export const ConfirmationFace = z.enum(['mcp', 'slack', 'cli']);
+export type ConfirmationFace = z.infer<typeof ConfirmationFace>;
+
+/** How a person said yes (or how the gate was told to do without one); recorded in every audit event of a confirmation. */
+export const ConfirmationChannel = z.enum(['elicitation', 'terminal', 'slack', 'assistant', 'cli_prompt', 'cli_yes']);
+export type ConfirmationChannel = z.infer<typeof ConfirmationChannel>;
+
+/**
+ * The rule a confirmation was issued under (DESIGN.md §3), fixed when it is made:
+ * - `slack_click`: only a Confirm click in Slack by someone the Slack policy allows (four-eyes for high);
+ * - `person`: a person approves out of band first (`approve_via`), then the requester's next call with the id runs;
+ * - `assistant`: the requester passing the id back is enough (CRDB_TLS_MCP_CONFIRM=assistant, advisory).
+ */
+export const ConfirmationBinding = z.object({
+  face: ConfirmationFace,
+  redeem: z.enum(['slack_click', 'person', 'assistant']),
+  approve_via: z.array(z.enum(['terminal', 'slack'])),
+  four_eyes: z.boolean(),
+  /** Where the asking server ran: a terminal approval must come from the same OS user on the same host. */
+  origin: z.object({ os_user: z.string(), host: z.string(), pid: z.number().int(), ppid: z.number().int() }),
+});
+export type ConfirmationBinding = z.infer<typeof ConfirmationBinding>;
+
+/** A person's out-of-band yes to a `person` confirmation, before the requester redeems it. */
+export const ConfirmationApproval = z.object({ channel: z.enum(['terminal', 'slack']), by: z.string(), at: z.string() });
+export type ConfirmationApproval = z.infer<typeof ConfirmationApproval>;
 
 /** A request for a person's agreement to one exact call (DESIGN.md §3). */
 export const PendingConfirmation = z.object({
@@ -14,8 +42,15 @@ export const PendingConfirmation = z.object({
   expires_at: z.string(),
   state: ConfirmationState,
   consumed_by: z.string().nullable(),
+  binding: ConfirmationBinding,
+  approval: ConfirmationApproval.nullable(),
 });
 export type PendingConfirmation = z.infer<typeof PendingConfirmation>;
+
+/** Confirmation ids are made by the gate; anything else is unknown before it can name a file or a row. */
+export const CONFIRMATION_ID = /^cf_[A-Za-z0-9_-]{16,64}$/;
+/** An expired confirmation is kept this long (a late call still hears "expired", not "unknown"), then purged. */
+export const CONFIRMATION_GRACE_MS = 3_600_000;
 
 /**
  * What a face keeps beside a pending confirmation so that whoever redeems it, on any replica, can
@@ -65,7 +100,7 @@ export interface StepUpdate {
   now: Date;
 }
 
-export const AuditEventKind = z.enum(['requested', 'dry_run', 'confirmation_required', 'confirmed', 'declined', 'refused', 'done', 'failed']);
+export const AuditEventKind = z.enum(['requested', 'dry_run', 'confirmation_required', 'approved', 'confirmed', 'declined', 'refused', 'done', 'failed', 'network_call', 'revealed']);
 
 /** One line of the audit trail: who asked, who agreed, what was done, how it ended. */
 export const AuditEvent = z.object({
@@ -85,7 +120,7 @@ export type NewAuditEvent = Omit<AuditEvent, 'id' | 'at'> & { at?: string };
 
 export type ConsumeOutcome =
   | { ok: true; confirmation: PendingConfirmation }
-  | { ok: false; reason: 'not_found' | 'already_used' | 'declined' | 'expired' | 'other_input' };
+  | { ok: false; reason: 'not_found' | 'already_used' | 'declined' | 'expired' | 'other_input' | 'not_approved' };
 
 /**
  * Where confirmations and the audit trail live: in the process and a JSON-lines file by default,
@@ -94,8 +129,17 @@ export type ConsumeOutcome =
 export interface Store {
   readonly kind: 'embedded' | 'postgres';
   saveConfirmation(confirmation: PendingConfirmation): Promise<void>;
-  /** Atomically marks the confirmation consumed, only if pending, unexpired and for this exact call. */
-  consumeConfirmation(args: { id: string; tool: string; inputHash: string; consumer: string; now: Date }): Promise<ConsumeOutcome>;
+  /** The confirmation as kept now, or undefined (unknown, malformed id, or purged). */
+  getConfirmation(id: string): Promise<PendingConfirmation | undefined>;
+  /** Confirmations still waiting (pending or approved, unexpired), oldest first. */
+  openConfirmations(now: Date): Promise<PendingConfirmation[]>;
+  /**
+   * Atomically marks the confirmation consumed, only if its state is one of `from` (default
+   * pending), unexpired and for this exact call: of concurrent callers one wins.
+   */
+  consumeConfirmation(args: { id: string; tool: string; inputHash: string; consumer: string; now: Date; from?: Array<'pending' | 'approved'> }): Promise<ConsumeOutcome>;
+  /** Records a person's approval of a pending confirmation; true when this call approved it (false: not pending, or expired). */
+  approveConfirmation(id: string, approval: ConfirmationApproval, now: Date): Promise<boolean>;
   /** Declines a pending confirmation; true when this call declined it (false: unknown, used or declined before). */
   declineConfirmation(id: string, by: string): Promise<boolean>;
   /** Keeps a face's note about a pending confirmation (see PendingCall); a second save of the same id keeps the first. */
@@ -122,7 +166,7 @@ export interface Store {
 export function explainConsumeFailure(reason: Exclude<ConsumeOutcome, { ok: true }>['reason']): string {
   switch (reason) {
     case 'not_found':
-      return 'no such confirmation (ids are valid only on the server that issued them, and only for 10 minutes)';
+      return 'no such confirmation (ids are valid only where they were issued — the same state directory or shared database — and only until they expire)';
     case 'already_used':
       return 'this confirmation was already used; each one runs its action once';
     case 'declined':
@@ -131,5 +175,7 @@ export function explainConsumeFailure(reason: Exclude<ConsumeOutcome, { ok: true
       return 'this confirmation expired (they last 10 minutes unless CRDB_TLS_CONFIRMATION_TTL_SECONDS says otherwise)';
     case 'other_input':
       return 'this confirmation was given for a different call (tool or input differ)';
+    case 'not_approved':
+      return 'no person has approved this confirmation yet';
   }
 }

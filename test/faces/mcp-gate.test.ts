@@ -13,7 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import type { AuditRecord } from '../support/audit.js';
+import type { AuditEntry } from '../support/audit.js';
+import { confirmationRef } from '../../src/gate/gate.js';
 import { CLI_BUNDLE, cliEnv, runCliOk } from '../support/cli.js';
 
 const READ_TOOLS = ['list_certs', 'inspect_certificate', 'audit_log'];
@@ -22,6 +23,13 @@ const CLIENT_NAME = 'gate-test-client';
 /** "Who asked" on stdio is the OS user and the MCP client's name (DESIGN.md §3). */
 const REQUESTER = `${os.userInfo().username} via ${CLIENT_NAME}`;
 const TEN_MINUTES_MS = 10 * 60 * 1000;
+/**
+ * The advisory setting, in which the id passed back is the confirmation: these tests are about
+ * how a confirmation is bound to its exact call (input, single use, expiry, state), which holds
+ * the same once a person approved it; mcp-confirm.test.ts shows the default, where the id alone
+ * is refused until a person approves it.
+ */
+const ASSISTANT = { CRDB_TLS_MCP_CONFIRM: 'assistant' };
 
 // ---- shapes of the answers this file reads (the SDK client validated them against outputSchema)
 
@@ -142,10 +150,10 @@ const rootCert = { user: 'root', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 const adminCert = { user: 'admin', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 const aliceCert = { user: 'alice', certs_dir: 'certs', ca_key: 'safe/ca.key' };
 
-async function auditOf(server: Server, args: Record<string, unknown> = { limit: 1000 }): Promise<AuditRecord[]> {
+async function auditOf(server: Server, args: Record<string, unknown> = { limit: 1000 }): Promise<AuditEntry[]> {
   const record = await server.call('audit_log', args);
   assert.equal(record.isError, false, `audit_log failed: ${record.text}`);
-  return (record.structured as { events: AuditRecord[] }).events;
+  return (record.structured as { events: AuditEntry[] }).events;
 }
 
 /** audit.jsonl in the state dir: one JSON object a line, and never a private key. */
@@ -178,14 +186,14 @@ after(async () => {
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
-describe('a client without elicitation, at the default threshold (medium)', () => {
+describe('a client without elicitation, at the default threshold (medium), with CRDB_TLS_MCP_CONFIRM=assistant', () => {
   let server: Server;
   let firstId = '';
   let afterDone: string[] = [];
   let adminId = '';
 
   before(async () => {
-    server = await serverWithCa();
+    server = await serverWithCa({ env: ASSISTANT });
     // A second certs dir with its own CA, to try a confirmation against another certs dir.
     const other = await server.gated('create_ca', { certs_dir: 'other', ca_key: 'safe/other-ca.key' });
     assert.equal(other.status, 'done');
@@ -315,22 +323,24 @@ describe('a client without elicitation, at the default threshold (medium)', () =
     for (let i = 1; i < events.length; i++) assert.ok(events[i - 1]!.at >= events[i]!.at, `events are not newest first at ${i}`);
     for (const e of events) assert.equal(e.requester, REQUESTER, `requester of ${e.event} ${e.tool}`);
 
-    const ofId = (id: string) => events.filter((e) => e.confirmation_id === id).map((e) => e.event).reverse();
+    const ofId = (id: string) => events.filter((e) => e.confirmation_ref === confirmationRef(id)).map((e) => e.event).reverse();
     // The root certificate: asked, held for confirmation, asked again with the id, confirmed, done;
     // then the overwrite replay refused as already used, and the exact replay refused by assess (the files exist now).
     assert.deepEqual(ofId(firstId), ['confirmation_required', 'requested', 'confirmed', 'done', 'requested', 'refused', 'refused']);
-    const required = events.find((e) => e.confirmation_id === firstId && e.event === 'confirmation_required')!;
+    const required = events.find((e) => e.confirmation_ref === confirmationRef(firstId) && e.event === 'confirmation_required')!;
     assert.equal(required.tool, 'create_client_cert');
     assert.equal(required.severity, 'high');
     assert.equal(required.detail.input?.user, 'root');
-    const confirmed = events.find((e) => e.confirmation_id === firstId && e.event === 'confirmed')!;
+    const confirmed = events.find((e) => e.confirmation_ref === confirmationRef(firstId) && e.event === 'confirmed')!;
     assert.equal(confirmed.confirmer, REQUESTER, 'the confirmer is recorded');
-    const done = events.find((e) => e.confirmation_id === firstId && e.event === 'done')!;
+    assert.equal(confirmed.detail.channel, 'assistant', 'the channel is recorded');
+    assert.equal(confirmed.detail.self_confirmed, true, 'a confirmation by the requester itself is marked');
+    const done = events.find((e) => e.confirmation_ref === confirmationRef(firstId) && e.event === 'done')!;
     assert.equal(done.confirmer, REQUESTER);
     assert.equal(done.input_hash, required.input_hash, 'done is for the same input that was confirmed');
 
     // The admin id: four mismatched attempts refused, then done.
-    const admin = events.filter((e) => e.confirmation_id === adminId);
+    const admin = events.filter((e) => e.confirmation_ref === confirmationRef(adminId));
     assert.equal(admin.filter((e) => e.event === 'refused').length, 4, JSON.stringify(admin.map((e) => e.event)));
     assert.ok(admin.some((e) => e.event === 'done' && e.tool === 'create_client_cert'));
     assert.ok(admin.some((e) => e.event === 'refused' && e.tool === 'create_ca'));
@@ -338,7 +348,7 @@ describe('a client without elicitation, at the default threshold (medium)', () =
     assert.match(String(refusal.detail.reason), /different call/);
 
     // Low-severity calls ran without confirmation: done, with no confirmer.
-    const firstNode = events.find((e) => e.event === 'done' && e.tool === 'create_node_cert' && e.confirmation_id === null);
+    const firstNode = events.find((e) => e.event === 'done' && e.tool === 'create_node_cert' && e.confirmation_ref === null);
     assert.ok(firstNode, 'the first node certificate (low) is done without confirmation');
     assert.equal(firstNode.confirmer, null);
     assert.equal(firstNode.severity, 'low');
@@ -356,7 +366,7 @@ describe('a client without elicitation, at the default threshold (medium)', () =
 
 describe('confirmations end', () => {
   test('after expiry: a confirmation older than CRDB_TLS_CONFIRMATION_TTL_SECONDS is refused and nothing is written', async () => {
-    const server = await serverWithCa({ env: { CRDB_TLS_CONFIRMATION_TTL_SECONDS: '1' } });
+    const server = await serverWithCa({ env: { ...ASSISTANT, CRDB_TLS_CONFIRMATION_TTL_SECONDS: '1' } });
     const requestedAt = Date.now();
     const pending = await server.gated('create_client_cert', rootCert);
     assert.equal(pending.status, 'confirmation_required');
@@ -372,8 +382,8 @@ describe('confirmations end', () => {
   });
 
   test('a confirmation from one server process is not valid in another', async () => {
-    const issuer = await serverWithCa();
-    const other = await serverWithCa();
+    const issuer = await serverWithCa({ env: ASSISTANT });
+    const other = await serverWithCa({ env: ASSISTANT });
     const pending = await issuer.gated('create_client_cert', rootCert);
     assert.equal(pending.status, 'confirmation_required');
     const id = pending.confirmation!.id;
@@ -392,7 +402,7 @@ describe('confirmations end', () => {
   });
 
   test('the world changed: a confirmed CA rotation is refused when ca.crt changed since, and ca.crt stays as it was left', async () => {
-    const server = await serverWithCa();
+    const server = await serverWithCa({ env: ASSISTANT });
     const second = await server.gated('create_ca', { certs_dir: 'second', ca_key: 'safe/second-ca.key' });
     assert.equal(second.status, 'done');
     const rotate = { certs_dir: 'certs', ca_key: 'safe/ca.key', overwrite: true, allow_ca_key_reuse: true };
@@ -502,8 +512,10 @@ describe('a client that supports elicitation', () => {
     const confirmed = root[4]!;
     assert.equal(confirmed.confirmer, REQUESTER, 'whoever accepted the elicitation is the confirmer');
     assert.equal(root[5]!.confirmer, REQUESTER);
-    // The pending confirmation the person answered is the one the gate saved, and it is used up.
-    assert.equal(root[2]!.confirmation_id !== null, true);
+    assert.equal(confirmed.detail.channel, 'elicitation', 'the audit records the channel');
+    // The pending confirmation the person answered is the one the gate saved (named by its reference, never its id).
+    assert.equal(root[2]!.confirmation_ref !== null, true);
+    assert.equal(root[4]!.confirmation_ref, root[2]!.confirmation_ref);
     const alice = events.filter((e) => e.detail.input?.user === 'alice');
     assert.deepEqual(alice.map((e) => [e.event, e.confirmer]), [['requested', null], ['done', null]]);
 
@@ -555,7 +567,7 @@ describe('read-only mode', () => {
 
 describe('CRDB_TLS_CONFIRM_THRESHOLD', () => {
   test('threshold low: even a new CA in an empty dir and a new certificate for alice need confirmation', async () => {
-    const server = await startServer({ env: { CRDB_TLS_CONFIRM_THRESHOLD: 'low' } });
+    const server = await startServer({ env: { ...ASSISTANT, CRDB_TLS_CONFIRM_THRESHOLD: 'low' } });
     const caArgs = { certs_dir: 'certs', ca_key: 'safe/ca.key' };
     const before = snapshot(server.work);
     const pendingCa = await server.gated('create_ca', caArgs);

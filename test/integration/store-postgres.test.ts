@@ -45,8 +45,10 @@ async function openStore(): Promise<Store> {
   return store;
 }
 
+/** These replicas are Slack replicas: a confirmer's call is a Confirm click the Slack face let through. */
+const SLACK = { face: 'slack' } as const;
 function context(store: Store, requester: string): ToolContext {
-  return { config: loadConfig('mcp'), paths: new AllowedPaths([work]), log: createLogger('silent'), store, requester };
+  return { config: loadConfig('mcp'), paths: new AllowedPaths([work]), log: createLogger('silent'), store, requester, confirmedInSlackBy: requester };
 }
 
 describe('confirmations and audit in PostgreSQL shared by several replicas', () => {
@@ -69,7 +71,7 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
 
   test('20 replicas consuming one confirmation at once run the action exactly once, and the audit table holds every step', async () => {
     const requesterStore = await openStore();
-    const first = await new Runner(POLICY, requesterStore).run(countedAction, { target: 'ca.crt' }, context(requesterStore, 'U-alice'));
+    const first = await new Runner(POLICY, requesterStore, undefined, SLACK).run(countedAction, { target: 'ca.crt' }, context(requesterStore, 'U-alice'));
     assert.ok(first.ok);
     assert.equal(first.output.status, 'confirmation_required');
     const id = (first.output.confirmation as { id: string }).id;
@@ -78,7 +80,7 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
     // Each replica has its own connection pool, as separate processes would.
     const replicas = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
       const store = await openStore();
-      return { runner: new Runner(POLICY, store), ctx: context(store, `U-confirmer-${i}`) };
+      return { runner: new Runner(POLICY, store, undefined, SLACK), ctx: context(store, `U-confirmer-${i}`) };
     }));
     const outcomes = await Promise.all(replicas.map(({ runner, ctx }) => runner.run(countedAction, { target: 'ca.crt', confirmation_id: id }, ctx)));
     const statuses = outcomes.map((o) => (o.ok ? String(o.output.status) : `error:${o.error.code}`));
@@ -103,19 +105,20 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
 
   test('a confirmation is refused for another input and after it expired, and is not burnt by the wrong input', async () => {
     const store = await openStore();
-    const runner = new Runner(POLICY, store);
-    const ctx = context(store, 'U-bob');
-    const asked = await runner.run(countedAction, { target: 'node.key' }, ctx);
+    const runner = new Runner(POLICY, store, undefined, SLACK);
+    const asked = await runner.run(countedAction, { target: 'node.key' }, context(store, 'U-bob'));
     assert.ok(asked.ok);
     const id = (asked.output.confirmation as { id: string }).id;
     const before = runs;
+    // Someone else confirms (four-eyes: U-bob asked for a high-severity action).
+    const ctx = context(store, 'U-erin');
 
     const other = await runner.run(countedAction, { target: 'client.root.key', confirmation_id: id }, ctx);
     assert.ok(other.ok);
     assert.equal(other.output.status, 'refused');
     assert.match(String(other.output.reason), /different call/);
 
-    const elevenMinutesLater = new Runner(POLICY, store, () => new Date(Date.now() + 11 * 60_000));
+    const elevenMinutesLater = new Runner(POLICY, store, () => new Date(Date.now() + 11 * 60_000), SLACK);
     const late = await elevenMinutesLater.run(countedAction, { target: 'node.key', confirmation_id: id }, ctx);
     assert.ok(late.ok);
     assert.equal(late.output.status, 'refused');
@@ -130,14 +133,30 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
 
   test('a confirmation made on one replica is honoured on another', async () => {
     const [a, b] = [await openStore(), await openStore()];
-    const asked = await new Runner(POLICY, a).run(countedAction, { target: 'ca-client.crt' }, context(a, 'U-carol'));
+    const asked = await new Runner(POLICY, a, undefined, SLACK).run(countedAction, { target: 'ca-client.crt' }, context(a, 'U-carol'));
     assert.ok(asked.ok);
     const id = (asked.output.confirmation as { id: string }).id;
-    const confirmed = await new Runner(POLICY, b).run(countedAction, { target: 'ca-client.crt', confirmation_id: id }, context(b, 'U-dave'));
+    const confirmed = await new Runner(POLICY, b, undefined, SLACK).run(countedAction, { target: 'ca-client.crt', confirmation_id: id }, context(b, 'U-dave'));
     assert.ok(confirmed.ok);
     assert.equal(confirmed.output.status, 'done');
     const [latest] = await b.recentAudit(1, 'counted_action');
     assert.equal(latest?.event, 'done');
     assert.equal(latest?.confirmer, 'U-dave');
+  });
+
+  test('expired confirmations are purged from the table an hour after they expire; live ones stay', async () => {
+    const store = await openStore();
+    const runner = new Runner({ ...POLICY, confirmationTtlMs: 1_000 }, store, () => new Date(Date.now() - 2 * 3_600_000), SLACK);
+    const old = await runner.run(countedAction, { target: 'old.key' }, context(store, 'U-frank'));
+    assert.ok(old.ok);
+    const oldId = (old.output.confirmation as { id: string }).id;
+    assert.ok(await store.getConfirmation(oldId), 'saved');
+    const fresh = await new Runner(POLICY, store, undefined, SLACK).run(countedAction, { target: 'fresh.key' }, context(store, 'U-frank'));
+    assert.ok(fresh.ok);
+    const freshId = (fresh.output.confirmation as { id: string }).id;
+    assert.equal(await store.getConfirmation(oldId), undefined, 'a confirmation expired two hours ago is gone');
+    const rows = await (store as unknown as { pool: { query(sql: string, values: unknown[]): Promise<{ rowCount: number }> } }).pool.query('SELECT id FROM crdb_tls_confirmations WHERE id = $1', [oldId]);
+    assert.equal(rows.rowCount, 0);
+    assert.equal((await store.getConfirmation(freshId))?.state, 'pending');
   });
 });
