@@ -11,6 +11,7 @@
 //   node --import tsx bench/probe.ts [--json]      (BENCH_PROBE_RUNS, default 20)
 import fs from 'node:fs';
 import { probeServer, type Material } from '../src/net/probe.js';
+import { NetworkPolicy } from '../src/net/policy.js';
 import { startTlsPostgres } from '../test/support/postgres.js';
 import { makeFaultPki } from '../test/support/tls-faults.js';
 import { CLI_BUNDLE, cliEnv, envInt, interleave, opensslVersion, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
@@ -30,7 +31,7 @@ export async function benchProbe(options: ProbeBenchOptions): Promise<BenchResul
     const target = `127.0.0.1:${server.port}`;
     const ours = async (clientCaNames: boolean) => {
       const started = performance.now();
-      const report = await probeServer({ host: '127.0.0.1', port: server.port, ca, clientCaNames });
+      const report = await probeServer({ host: '127.0.0.1', port: server.port, ca, clientCaNames, network: NetworkPolicy.unrestricted() });
       const ms = performance.now() - started;
       if (report.tls === null || report.verification?.verified !== true) throw new Error(`probe failed: ${report.summary}`);
       return ms;

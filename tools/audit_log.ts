@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
+import { oneLine } from '../src/core/unicode.js';
 import { confirmationRef } from '../src/gate/gate.js';
 import { AuditEvent } from '../src/store/types.js';
 
@@ -45,10 +46,11 @@ export default defineTool({
     events.length === 0
       ? 'No audited actions yet.'
       : events
+          // Requester, confirmer and target come from outside (an MCP client names itself): one line each, no escapes.
           .map((e) => {
-            const channel = typeof e.detail.channel === 'string' ? ` via ${e.detail.channel}${e.detail.self_confirmed === true ? ' (by the requester itself)' : ''}` : '';
-            const target = typeof e.detail.target === 'string' ? ` → ${e.detail.target} (${String(e.detail.outcome)})` : '';
-            return `${e.at}  ${e.event.padEnd(21)} ${e.tool}  by ${e.requester}${e.confirmer ? `, confirmed by ${e.confirmer}${channel}` : ''}${e.severity ? ` (${e.severity})` : ''}${target}`;
+            const channel = typeof e.detail.channel === 'string' ? ` via ${oneLine(e.detail.channel)}${e.detail.self_confirmed === true ? ' (by the requester itself)' : ''}` : '';
+            const target = typeof e.detail.target === 'string' ? ` → ${oneLine(e.detail.target)} (${oneLine(String(e.detail.outcome))})` : '';
+            return `${e.at}  ${e.event.padEnd(21)} ${oneLine(e.tool)}  by ${oneLine(e.requester)}${e.confirmer ? `, confirmed by ${oneLine(e.confirmer)}${channel}` : ''}${e.severity ? ` (${e.severity})` : ''}${target}`;
           })
           .join('\n'),
 });

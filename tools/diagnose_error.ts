@@ -15,6 +15,7 @@ export default defineTool({
   effects: 'none',
   input: DiagnoseInput,
   output: Diagnosis,
-  run: async (input) => diagnose(input),
-  summary: renderDiagnosis,
+  // The commands it prints honour COCKROACH_CERTS_DIR / COCKROACH_CA_KEY where crdb-tls runs.
+  run: async (input, ctx) => diagnose(input, { certsDir: ctx.config.defaultCertsDir ?? null, caKey: ctx.config.defaultCaKey ?? null }),
+  summary: (output) => renderDiagnosis(output),
 });

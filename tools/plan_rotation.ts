@@ -6,7 +6,8 @@ import { newPlanId, planRotation } from '../src/rotation/plan.js';
 import { renderPlan } from '../src/rotation/render.js';
 import { savePlan, viewOf } from '../src/rotation/saved.js';
 import { PlanView, Scope } from '../src/rotation/steps.js';
-import { days, inventoryRequest, resolveSources, sourceFields, withinField } from './rotation-inputs.js';
+import { chartField, days, inventoryRequest, resolveSources, sourceFields, withinField } from './rotation-inputs.js';
+import { timelinePicture } from '../src/rotation/timeline-picture.js';
 
 const optionalPath = (what: string) => z.string().min(1).max(4096).optional().describe(what);
 
@@ -17,13 +18,15 @@ export default defineTool({
     'Takes the expiry inventory (certs dirs — every certificate of every bundle —, what live nodes serve, crdb_internal.node_metrics over SQL, a Cloud cluster\'s Client CA) and makes an ordered, resumable rotation plan for what expires within the window: ' +
     'node and client certificates reissued by their CA; a CA rotated by overlap (new CA first in a combined bundle, distributed and reloaded everywhere, node then client certificates reissued, the old CA removed only when nothing signed by it is still valid or in use); ' +
     'a Cloud Client CA rotated by uploading a bundle that keeps the old CA, moving clients, then dropping the old CA. Each step says what to run (exact paths), what it changes, its severity, how to verify and roll it back, and which certificates stop being trusted. ' +
-    'The plan is saved in the store with an id; nothing on the cluster or on disk changes (so the tool is read-only). Carry out local steps with apply_rotation_step. ' +
+    'The plan is saved in the store with an id (so the tool is not read-only, though nothing on the cluster or on disk changes). Carry out local steps with apply_rotation_step. ' +
     'Example: { "certs_dirs": ["certs"], "ca_key": "my-safe-directory/ca.key", "hosts": ["node1:26257"], "within": "90d", "scope": "all" }',
-  annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  // It records the plan in the store: not read-only (MCP readOnlyHint: the tool does not modify its environment).
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   effects: 'network',
   input: z.object({
     ...sourceFields,
     within: withinField,
+    chart: chartField,
     scope: Scope.default('all').describe('What to rotate: client, node, ca, client-ca (a separate client CA, or a Cloud Client CA), or all'),
     ca_key: optionalPath('The CA key (default COCKROACH_CA_KEY): lets crdb-tls reissue node and client certificates itself; without it those steps are manual'),
     client_ca_key: optionalPath('The key of ca-client.crt (or of the Cloud Client CA), when client certificates have their own CA'),
@@ -72,4 +75,5 @@ export default defineTool({
     return { plan: viewOf(plan, [], ctx.store.kind), inventory: taken.inventory };
   },
   summary: (out) => renderPlan(out.plan),
+  picture: { wanted: (input) => input.chart, draw: (out) => timelinePicture({ inventory: out.inventory, plan: out.plan }) },
 });

@@ -38,7 +38,7 @@ export default defineTool({
     '(S / N / not pgwire / closed / no answer), protocol and cipher, the whole presented chain (subject, issuer, SANs, validity, fingerprints), verification against ca ' +
     "(or Node's bundled public CAs), the host-name check, whether the client certificate (cert + key) is accepted (it sends a StartupMessage: TLS 1.3 refuses a client certificate only after the handshake), " +
     'and the client-CA names the server lists in its TLS 1.2 CertificateRequest. Every fault is a finding with a diagnosis code and the same fix steps as diagnose_error. ' +
-    'Nothing is written; the whole probe ends within timeout_ms (default 5000). ' +
+    'Nothing is written; the whole probe ends within timeout_ms (default 5000). The target must be allowed by CRDB_TLS_NETWORK_ALLOW (refused otherwise, before any connection); a port that is not pgwire is classified, its bytes are not shown. ' +
     'Example: { "host": "db.example.com", "port": 26257, "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   effects: 'network',
@@ -61,6 +61,7 @@ export default defineTool({
     return probeServer({
       host: input.host,
       port: input.port,
+      network: ctx.config.network,
       ...(ca ? { ca } : {}),
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),

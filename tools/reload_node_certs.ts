@@ -17,6 +17,8 @@ const Input = z.object({
 });
 
 async function options(input: z.infer<typeof Input>, ctx: ToolContext): Promise<ReloadOptions> {
+  // Refused before anything: no probe, no signal (CRDB_TLS_NETWORK_ALLOW).
+  await ctx.config.network.admitAll([{ host: input.host, port: input.port }]);
   const ca = await readMaterial(input.ca, 'CA', ctx);
   return {
     ...(input.pid !== undefined ? { pid: input.pid } : {}),
@@ -29,6 +31,7 @@ async function options(input: z.infer<typeof Input>, ctx: ToolContext): Promise<
     expectSame: input.expect_same,
     timeoutMs: input.timeout_ms,
     intervalMs: input.interval_ms,
+    network: ctx.config.network,
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.progress ? { progress: ctx.progress } : {}),
   };

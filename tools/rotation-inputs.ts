@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ToolError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/core/tool.js';
-import { splitHostPort } from '../src/diagnose/connection-string.js';
+import { parseConnectionString, splitHostPort } from '../src/diagnose/connection-string.js';
 import { parseDuration } from '../src/pki/duration.js';
 import { BACKUPS_DIR } from '../src/rotation/backup.js';
 import type { StepDeps } from '../src/rotation/apply.js';
@@ -29,6 +29,7 @@ export const sourceFields = {
 };
 
 export const withinField = z.string().default('90d').describe('The window: certificates expiring within it are due (e.g. 90d, 720h)');
+export const chartField = z.boolean().default(false).describe('Also answer with the expiry timeline as a PNG image (one row per certificate on a time axis, warn/fail windows shaded)');
 
 export function days(duration: string, what: string): number {
   return parseDuration(duration, what) / DAY_MS;
@@ -74,6 +75,12 @@ export async function inventoryRequest(input: SourceInput, sources: ResolvedSour
   if (sources.certsDirs.length + sources.files.length + sources.hosts.length + input.sql_urls.length === 0 && !input.cloud_cluster) {
     throw new ToolError('invalid_input', 'nothing to look at: give at least one certs dir, file, host, SQL URL or Cloud cluster', 'Example: { "certs_dirs": ["certs"], "hosts": ["node1:26257"] }');
   }
+  // Every host and SQL node is checked before the first is contacted: a refused one stops the call.
+  const sqlTargets = input.sql_urls.flatMap((url) => {
+    const first = parseConnectionString(url).hosts[0];
+    return first?.host ? [{ host: first.host, port: first.port ?? 26257 }] : [];
+  });
+  await ctx.config.network.admitAll([...sources.hosts, ...sqlTargets]);
   const probeCa = sources.hosts.length > 0 && sources.caPath ? await readMaterial(sources.caPath, 'CA', ctx) : undefined;
   return {
     certsDirs: sources.certsDirs,
@@ -82,8 +89,9 @@ export async function inventoryRequest(input: SourceInput, sources: ResolvedSour
     hosts: sources.hosts,
     ...(probeCa && probeCa.readError === undefined ? { probeCa } : {}),
     probeTimeoutMs: input.timeout_ms,
+    network: ctx.config.network,
     sqlUrls: input.sql_urls,
-    sql: { resolvePath: (file, what) => ctx.paths.resolve(file, what), timeoutMs: input.timeout_ms },
+    sql: { resolvePath: (file, what) => ctx.paths.resolve(file, what), timeoutMs: input.timeout_ms, network: ctx.config.network, passwordHosts: ctx.config.passwordHosts },
     ...(input.cloud_cluster ? { cloud: { api: cloudApi(ctx, true), clusterId: input.cloud_cluster } } : {}),
     thresholds: thresholdsOf(input),
     now,
@@ -104,6 +112,8 @@ export function stepDeps(ctx: ToolContext): StepDeps {
     ...(ctx.progress ? { progress: ctx.progress } : {}),
     ...(cloud ? { cloud } : {}),
     checkPath: (file) => void ctx.paths.resolve(file, 'file of the plan'),
+    insideRoots: ctx.paths.insideRootsCheck,
+    network: ctx.config.network,
   };
 }
 

@@ -12,7 +12,7 @@ export default defineTool({
     'Logs in for real with node-postgres using the TLS settings given — a connection URL / libpq keyword string (url), or host, port, user, sslmode, ca, cert, key — ' +
     "read with libpq's meaning of sslmode (verify-full checks chain and host, verify-ca the chain only, require/prefer encrypt without checking), then runs SELECT version(). " +
     "On failure the driver's real error goes through diagnose_error: the answer has the diagnosis code, explanation and fix steps. Use it to prove a fix works. " +
-    'The password (in the URL or PGPASSWORD) is never shown. Example: { "host": "db.example.com", "user": "app", "sslmode": "verify-full", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+    'The password (in the URL, or PGPASSWORD / ~/.pgpass for a host in CRDB_TLS_PASSWORD_HOSTS) is never shown, and never sent over sslmode=disable, allow or prefer. The host must be allowed by CRDB_TLS_NETWORK_ALLOW. Example: { "host": "db.example.com", "user": "app", "sslmode": "verify-full", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   effects: 'network',
   input: z.object({
@@ -46,6 +46,8 @@ export default defineTool({
       },
       {
         resolvePath: (file, what) => ctx.paths.resolve(file, what),
+        network: ctx.config.network,
+        passwordHosts: ctx.config.passwordHosts,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.progress ? { progress: ctx.progress } : {}),
       },

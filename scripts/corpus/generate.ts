@@ -5,12 +5,13 @@
 // reads the committed files, so it needs none of the clients below.
 //
 // Regenerate (as root on Debian 12, from the repository root):
-//   apt-get install -y postgresql-client python3-psycopg2 python3-asyncpg \
-//     libpostgresql-jdbc-java openjdk-17-jdk-headless golang-go golang-github-jackc-pgx-v4-dev
+//   apt-get install -y postgresql-client python3-psycopg2 python3-psycopg python3-asyncpg \
+//     libpostgresql-jdbc-java openjdk-17-jdk-headless golang-go golang-github-jackc-pgx-v4-dev \
+//     golang-github-lib-pq-dev php-cli php-pgsql ruby ruby-pg libdbd-pg-perl
 //   node --import tsx scripts/corpus/generate.ts            # every client found
 //   node --import tsx scripts/corpus/generate.ts psql jdbc  # only these (others keep their file)
 //
-// Clients (programs in scripts/corpus/clients/): node-pg (this repo's pg), psql, psycopg2 and
+// Clients (programs in scripts/corpus/clients/): node-pg (this repo's pg), psql, psycopg2, psycopg 3, PHP pgsql and PDO, Ruby pg, Perl DBD::Pg, Go lib/pq and
 // asyncpg (Debian's python3 = /usr/bin/python3, not a pyenv shim), pgJDBC (/usr/share/java/
 // postgresql.jar, JdbcConnect.java compiled with javac here), Go pgx v4. Go builds OFFLINE in
 // GOPATH mode from Debian's packaged sources: GOPATH=/usr/share/gocode GO111MODULE=off
@@ -44,6 +45,9 @@ const SETSID = fs.existsSync('/usr/bin/setsid') ? '/usr/bin/setsid' : null;
 /** What one connection attempt uses; each client turns it into its own settings. */
 interface Spec {
   port: number;
+  /** The name libpq checks the certificate against when hostaddr is set (libpq clients only). */
+  host?: string;
+  hostaddr?: string;
   user: string;
   sslmode: 'disable' | 'verify-full';
   rootcert?: string;
@@ -54,7 +58,7 @@ interface Spec {
   jdbcKey?: string;
 }
 
-type ServerState = 'pg' | 'pg-wrong-host' | 'pg-expired' | 'pg-not-yet-valid' | 'pg-no-tls' | 'http' | 'closing' | 'old-tls';
+type ServerState = 'pg' | 'pg-wrong-host' | 'pg-many-names' | 'pg-expired' | 'pg-not-yet-valid' | 'pg-no-tls' | 'http' | 'closing' | 'old-tls';
 
 interface Fault {
   id: string;
@@ -62,6 +66,8 @@ interface Fault {
   server: ServerState;
   what: string;
   spec: (base: Spec) => Spec;
+  /** Only these clients can express the fault (hostaddr is libpq's); the others list it as not applicable. */
+  appliesTo?: string[];
 }
 
 interface Attempt {
@@ -128,14 +134,18 @@ function which(name: string): string | null {
 
 const dpkgVersion = (pkg: string) => firstLine('dpkg-query', ['-W', '-f', '${Version}', pkg]);
 
-/** libpq conninfo: psql and psycopg2. */
-function conninfo(s: Spec): string {
-  const parts = [`host=127.0.0.1`, `port=${s.port}`, `user=${s.user}`, 'dbname=postgres', `sslmode=${s.sslmode}`, 'connect_timeout=10'];
+/** libpq conninfo: psql, psycopg 2/3, PHP, Ruby; with `separator` ';' the PDO / DBI DSN. */
+function conninfo(s: Spec, separator = ' '): string {
+  const parts = [`host=${s.host ?? '127.0.0.1'}`, ...(s.hostaddr ? [`hostaddr=${s.hostaddr}`] : []), `port=${s.port}`, `user=${s.user}`, 'dbname=postgres', `sslmode=${s.sslmode}`, 'connect_timeout=10'];
   if (s.rootcert) parts.push(`sslrootcert=${s.rootcert}`);
   if (s.cert) parts.push(`sslcert=${s.cert}`);
   if (s.key) parts.push(`sslkey=${s.key}`);
-  return parts.join(' ');
+  return parts.join(separator);
 }
+
+const LIBPQ_CLIENTS = ['psql', 'psycopg2', 'psycopg3', 'php-pgsql', 'php-pdo', 'ruby-pg', 'perl-dbd-pg'];
+const pythonHas = (module: string) => spawnSync(PYTHON, ['-c', `import ${module}`]).status === 0;
+const GO_ENV = (work: string) => ({ ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOPROXY: 'off', GOFLAGS: '', GOCACHE: path.join(work, 'gocache') });
 
 /** postgresql:// URL: node-pg, asyncpg, pgx. */
 function url(s: Spec, extra: Record<string, string> = {}): string {
@@ -206,6 +216,73 @@ const CLIENTS: Client[] = [
     },
   },
   {
+    id: 'psycopg3',
+    missing: () => (pythonHas('psycopg') ? null : 'python3-psycopg is not installed'),
+    prepare: () => {},
+    versions: () => ({
+      psycopg: firstLine(PYTHON, ['-c', 'import psycopg; print(psycopg.__version__)']),
+      libpq: firstLine(PYTHON, ['-c', 'import psycopg; print(psycopg.pq.version())']),
+      python: firstLine(PYTHON, ['--version']),
+    }),
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'psycopg3_connect.py'), conninfo(spec)];
+      return { ...(await runClient(PYTHON, args, clientEnv())), command: sh([PYTHON, 'scripts/corpus/clients/psycopg3_connect.py', args[1]!]) };
+    },
+  },
+  {
+    id: 'php-pgsql',
+    missing: () => (which('php') && spawnSync('php', ['-r', 'exit(function_exists("pg_connect") ? 0 : 1);']).status === 0 ? null : 'php-pgsql is not installed'),
+    prepare: () => {},
+    versions: () => ({ php: firstLine('php', ['--version']), 'php-pgsql': dpkgVersion('php8.2-pgsql') }),
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'php_pgsql_connect.php'), conninfo(spec)];
+      return { ...(await runClient('php', args, clientEnv())), command: sh(['php', 'scripts/corpus/clients/php_pgsql_connect.php', args[1]!]) };
+    },
+  },
+  {
+    id: 'php-pdo',
+    missing: () => (which('php') && spawnSync('php', ['-r', 'exit(in_array("pgsql", PDO::getAvailableDrivers()) ? 0 : 1);']).status === 0 ? null : 'php-pgsql (pdo_pgsql) is not installed'),
+    prepare: () => {},
+    versions: () => ({ php: firstLine('php', ['--version']), 'php-pgsql': dpkgVersion('php8.2-pgsql') }),
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'php_pdo_connect.php'), conninfo(spec, ';')];
+      return { ...(await runClient('php', args, clientEnv())), command: sh(['php', 'scripts/corpus/clients/php_pdo_connect.php', args[1]!]) };
+    },
+  },
+  {
+    id: 'ruby-pg',
+    missing: () => (which('ruby') && spawnSync('ruby', ['-e', 'require "pg"']).status === 0 ? null : 'ruby-pg is not installed'),
+    prepare: () => {},
+    versions: () => ({ ruby: firstLine('ruby', ['--version']), 'ruby-pg': dpkgVersion('ruby-pg') }),
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'ruby_pg_connect.rb'), conninfo(spec)];
+      return { ...(await runClient('ruby', args, clientEnv())), command: sh(['ruby', 'scripts/corpus/clients/ruby_pg_connect.rb', args[1]!]) };
+    },
+  },
+  {
+    id: 'perl-dbd-pg',
+    missing: () => (spawnSync('perl', ['-MDBD::Pg', '-e', '1']).status === 0 ? null : 'libdbd-pg-perl is not installed'),
+    prepare: () => {},
+    versions: () => ({ perl: firstLine('perl', ['-e', 'print "perl $^V"']), 'dbd-pg': dpkgVersion('libdbd-pg-perl') }),
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'perl_dbd_pg_connect.pl'), conninfo(spec, ';'), spec.user];
+      return { ...(await runClient('perl', args, clientEnv())), command: sh(['perl', 'scripts/corpus/clients/perl_dbd_pg_connect.pl', args[1]!, args[2]!]) };
+    },
+  },
+  {
+    id: 'go-libpq',
+    missing: () => (!which('go') ? 'go is not installed (apt-get install golang-go)' : !fs.existsSync('/usr/share/gocode/src/github.com/lib/pq') ? 'golang-github-lib-pq-dev is not installed' : null),
+    prepare: (work) => {
+      const r = spawnSync('go', ['build', '-o', path.join(work, 'libpq_go_connect'), path.join(CLIENTS_DIR, 'libpq_go_connect.go')], { encoding: 'utf8', env: GO_ENV(work) });
+      if (r.status !== 0) throw new Error(`go build failed: ${r.stderr}`);
+    },
+    versions: () => ({ go: firstLine('go', ['version']), 'lib/pq': dpkgVersion('golang-github-lib-pq-dev') }),
+    run: async (spec, work) => {
+      const args = [url(spec, { connect_timeout: '10' })];
+      return { ...(await runClient(path.join(work, 'libpq_go_connect'), args, clientEnv())), command: sh(['libpq_go_connect', ...args]) + '   # go build scripts/corpus/clients/libpq_go_connect.go' };
+    },
+  },
+  {
     id: 'pgjdbc',
     missing: () => (!which('javac') ? 'javac is not installed (apt-get install openjdk-17-jdk-headless)' : !fs.existsSync(JDBC_JAR) ? `${JDBC_JAR} is missing (apt-get install libpostgresql-jdbc-java)` : null),
     prepare: (work) => {
@@ -222,8 +299,7 @@ const CLIENTS: Client[] = [
     id: 'go-pgx',
     missing: () => (!which('go') ? 'go is not installed (apt-get install golang-go)' : !fs.existsSync('/usr/share/gocode/src/github.com/jackc/pgx/v4') ? 'golang-github-jackc-pgx-v4-dev is not installed' : null),
     prepare: (work) => {
-      const env = { ...process.env, GOPATH: '/usr/share/gocode', GO111MODULE: 'off', GOPROXY: 'off', GOFLAGS: '', GOCACHE: path.join(work, 'gocache') };
-      const r = spawnSync('go', ['build', '-o', path.join(work, 'pgx_connect'), path.join(CLIENTS_DIR, 'pgx_connect.go')], { encoding: 'utf8', env });
+      const r = spawnSync('go', ['build', '-o', path.join(work, 'pgx_connect'), path.join(CLIENTS_DIR, 'pgx_connect.go')], { encoding: 'utf8', env: GO_ENV(work) });
       if (r.status !== 0) throw new Error(`go build failed: ${r.stderr}`);
     },
     versions: () => ({ go: firstLine('go', ['version']), pgx: dpkgVersion('golang-github-jackc-pgx-v4-dev'), pgconn: dpkgVersion('golang-github-jackc-pgconn-dev') }),
@@ -234,7 +310,7 @@ const CLIENTS: Client[] = [
   },
 ];
 
-function faults(pki: FaultPki, derived: { key644: Pair; encrypted: Pair; missingCa: string }): Fault[] {
+function faults(pki: FaultPki, derived: { key644: Pair; encrypted: Pair; missingCa: string; missingCert: string; missingKey: string }): Fault[] {
   const withClient = (pair: Pair) => ({ cert: pair.crt, key: pair.key, jdbcKey: pair.pk8 });
   return [
     { id: 'unknown_server_ca', expected: 'untrusted_server_ca', server: 'pg', what: 'the client trusts another CA than the one that signed the server certificate', spec: (b) => ({ ...b, rootcert: pki.otherCa }) },
@@ -255,6 +331,11 @@ function faults(pki: FaultPki, derived: { key644: Pair; encrypted: Pair; missing
     { id: 'port_closes', expected: 'connection_dropped', server: 'closing', what: 'the port accepts the connection and closes it after the first bytes', spec: (b) => b },
     { id: 'http_port', expected: 'not_tls_endpoint', server: 'http', what: 'the port is an HTTP server', spec: (b) => b },
     { id: 'tls_version', expected: 'tls_version_mismatch', server: 'old-tls', what: 'the server answers S and speaks only TLS 1.0/1.1', spec: (b) => b },
+    { id: 'missing_client_cert', expected: 'client_cert_file_missing', server: 'pg', what: 'sslcert names a file that does not exist (the key is there)', spec: (b) => ({ ...b, cert: derived.missingCert }) },
+    { id: 'missing_client_key', expected: 'client_cert_file_missing', server: 'pg', what: 'sslkey names a file that does not exist (the certificate is there)', spec: (b) => ({ ...b, key: derived.missingKey, jdbcKey: derived.missingKey }) },
+    { id: 'http_port_no_tls', expected: 'not_tls_endpoint', server: 'http', what: 'the port is an HTTP server and the client asks for no TLS (sslmode=disable)', spec: (b) => ({ ...b, sslmode: 'disable', rootcert: undefined, cert: undefined, key: undefined, jdbcKey: undefined }) },
+    { id: 'hostname_many_sans', expected: 'hostname_mismatch', server: 'pg-many-names', what: 'the server certificate names db1, db2 and db3.example.invalid; the client dials 127.0.0.1', spec: (b) => b },
+    { id: 'hostname_hostaddr', expected: 'hostname_mismatch', server: 'pg', what: 'host=db.example.invalid hostaddr=127.0.0.1: libpq dials the address and checks the name, which the certificate (localhost, 127.0.0.1) does not cover', spec: (b) => ({ ...b, host: 'db.example.invalid', hostaddr: '127.0.0.1' }), appliesTo: LIBPQ_CLIENTS },
   ];
 }
 
@@ -288,6 +369,8 @@ async function main(): Promise<void> {
     fs.chmodSync(key644.key, 0o644);
     fs.chmodSync(key644.pk8, 0o644);
     const missingCa = path.join(pki.dir, 'missing', 'ca.crt');
+    const missingCert = path.join(pki.dir, 'missing', 'client.root.crt');
+    const missingKey = path.join(pki.dir, 'missing', 'client.root.key');
     const rootKey = crypto.createPrivateKey(fs.readFileSync(pki.root.key));
     const encrypted: Pair = { crt: pki.root.crt, key: path.join(pki.dir, 'client.root.encrypted.key'), pk8: path.join(pki.dir, 'client.root.encrypted.key.pk8') };
     const passphrase = crypto.randomBytes(12).toString('hex');
@@ -308,7 +391,7 @@ async function main(): Promise<void> {
 
     const generatedAt = new Date().toISOString();
     const base: Spec = { port: pgServer.port, user: 'root', sslmode: 'verify-full', rootcert: pki.ca, cert: pki.root.crt, key: pki.root.key, jdbcKey: pki.root.pk8 };
-    const portOf: Record<ServerState, number> = { pg: pgServer.port, 'pg-wrong-host': pgServer.port, 'pg-expired': pgServer.port, 'pg-not-yet-valid': pgServer.port, 'pg-no-tls': pgServer.port, http: http.port, closing: closing.port, 'old-tls': oldTls.port };
+    const portOf: Record<ServerState, number> = { pg: pgServer.port, 'pg-wrong-host': pgServer.port, 'pg-many-names': pgServer.port, 'pg-expired': pgServer.port, 'pg-not-yet-valid': pgServer.port, 'pg-no-tls': pgServer.port, http: http.port, closing: closing.port, 'old-tls': oldTls.port };
 
     let state: ServerState = 'pg';
     const serve = (pair: Pair) => {
@@ -320,6 +403,7 @@ async function main(): Promise<void> {
       if (next === state || !next.startsWith('pg')) return;
       if (next === 'pg') serve(pki!.node);
       else if (next === 'pg-wrong-host') serve(pki!.nodeWrongHost);
+      else if (next === 'pg-many-names') serve(pki!.nodeManyNames);
       else if (next === 'pg-expired') serve(pki!.nodeExpired);
       else if (next === 'pg-not-yet-valid') serve(pki!.nodeNotYetValid);
       else if (next === 'pg-no-tls') {
@@ -330,22 +414,26 @@ async function main(): Promise<void> {
       state = next;
     };
 
-    const results = new Map<string, { entries: unknown[]; connected: unknown[]; versions: Record<string, string>; baseline: Attempt }>();
+    const results = new Map<string, { entries: unknown[]; connected: unknown[]; notApplicable: unknown[]; versions: Record<string, string>; baseline: Attempt }>();
     for (const client of usable) {
       const baseline = await client.run(base, work);
       if (baseline.exitCode !== 0 || !baseline.text.includes('PostgreSQL')) throw new Error(`${client.id} cannot connect with the good settings, so its fault runs would mean nothing:\n${baseline.command}\n${baseline.text}`);
-      results.set(client.id, { entries: [], connected: [], versions: client.versions(), baseline });
+      results.set(client.id, { entries: [], connected: [], notApplicable: [], versions: client.versions(), baseline });
     }
     // Server states in an order that needs no undo until the end (ssl=off last).
-    const all = faults(pki, { key644, encrypted, missingCa });
-    const order: ServerState[] = ['pg', 'http', 'closing', 'old-tls', 'pg-wrong-host', 'pg-expired', 'pg-not-yet-valid', 'pg-no-tls'];
+    const all = faults(pki, { key644, encrypted, missingCa, missingCert, missingKey });
+    const order: ServerState[] = ['pg', 'http', 'closing', 'old-tls', 'pg-wrong-host', 'pg-many-names', 'pg-expired', 'pg-not-yet-valid', 'pg-no-tls'];
     for (const serverState of order) {
       enter(serverState);
       for (const fault of all.filter((f) => f.server === serverState)) {
         const spec = { ...fault.spec(base), port: portOf[serverState] };
         for (const client of usable) {
-          const attempt = await client.run(spec, work);
           const result = results.get(client.id)!;
+          if (fault.appliesTo && !fault.appliesTo.includes(client.id)) {
+            result.notApplicable.push({ fault: fault.id, why: `only ${fault.appliesTo.join(', ')} can express it` });
+            continue;
+          }
+          const attempt = await client.run(spec, work);
           if (KEY_MATERIAL.test(attempt.text)) throw new Error(`${client.id} / ${fault.id}: the output looks like key material; not writing it`);
           process.stderr.write(`corpus: ${client.id.padEnd(8)} ${fault.id.padEnd(26)} exit ${attempt.exitCode} ${attempt.text.split('\n').find((l) => l.trim())?.slice(0, 100) ?? ''}\n`);
           if (attempt.exitCode === 0) {
@@ -368,6 +456,7 @@ async function main(): Promise<void> {
         server: serverVersion,
         entries: result.entries,
         connected: result.connected,
+        not_applicable: result.notApplicable,
       };
       fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n');
       process.stderr.write(`corpus: wrote ${path.relative(REPO, file)}: ${result.entries.length} errors, ${result.connected.length} connected\n`);

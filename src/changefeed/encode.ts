@@ -7,11 +7,13 @@
  */
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
+import { refuseCaKeyAsClientKey } from '../pki/ca-key-guard.js';
 import { decodeGoStdBase64, encodeStdBase64 } from './go-base64.js';
 import { CONTROL_CHARACTER, parseGoBool, parseGoQuery, parseGoUrl, percentEncode } from './go-url.js';
 import { certificatePemFromDer, keyPemFromKey, viewCertificates, viewPrivateKey } from './material.js';
 import { SinkProblem, hasErrors, problem } from './problems.js';
 import { ShownParameter } from './decode.js';
+import { RevealedFile } from './reveal.js';
 import { REDACTED, hidesValue, isSecretValue, redactSinkUri, shownParamName } from './redact.js';
 import { isKnownParam, isPemParam, type Endpoint, type SinkKind } from './sink-params.js';
 import { buildCreateChangefeed, checkOptionName, type ChangefeedOption } from './statement.js';
@@ -42,9 +44,10 @@ export const EncodedChangefeedUri = z.object({
   sink: z.object({ kind: z.enum(['kafka', 'webhook']), scheme: z.string(), address: z.string() }),
   contains_secrets: z.boolean().describe('The URI or statement holds a private key, password or token'),
   revealed: z.boolean(),
-  uri: z.string().optional().describe('The full sink URI: present only with reveal: true, or when it holds no secret'),
+  uri: z.string().optional().describe('The full sink URI: present when it holds no secret, or with reveal on the command line (the person\'s own terminal)'),
   uri_redacted: z.string().optional().describe('The URI with client_key and passwords replaced by <redacted>: safe for logs and tickets'),
-  statement: z.string().optional().describe('CREATE CHANGEFEED ... (when tables were given): present only with reveal: true, or when it holds no secret'),
+  statement: z.string().optional().describe('CREATE CHANGEFEED ... (when tables were given): present when it holds no secret, or with reveal on the command line'),
+  revealed_to: RevealedFile.optional().describe('With reveal over MCP or Slack: the 0600 file the full URI or statement was written to; a private key never enters the result'),
   statement_redacted: z.string().optional(),
   schema_registry_uri_redacted: z.string().optional(),
   parameters: z.array(ShownParameter.extend({ where: z.enum(['sink', 'schema_registry']) })),
@@ -231,6 +234,11 @@ async function buildEndpoint(
   const reader = target.kind;
   const tls = checkTlsMaterial({ ca: pem.get('ca_cert'), cert: pem.get('client_cert'), key: pem.get('client_key') }, { where: endpoint, reader, now, files });
   problems.push(...tls.problems);
+  const clientKey = pem.get('client_key');
+  refuseCaKeyAsClientKey({
+    cert: tls.clientCertificates[0], key: clientKey ? viewPrivateKey(clientKey).key : undefined, cas: tls.caCertificates,
+    keyName: endpoint === 'sink' ? 'client_key (key)' : 'the registry client_key (registry_key)', certName: endpoint === 'sink' ? 'client_cert (cert)' : 'registry client_cert (registry_cert)',
+  });
 
   const user = mergeParams(target, extra, what).filter(([name, value]) => {
     if (name !== 'tls_enabled' || target.kind !== 'kafka') return true;

@@ -45,8 +45,12 @@ export function renderEncoded(result: EncodedChangefeedUri): string {
     else lines.push('URI (redacted):', `  ${result.uri_redacted}`);
     if (result.statement !== undefined) lines.push('Statement:', `  ${result.statement}`);
     else if (result.statement_redacted !== undefined) lines.push('Statement (redacted):', `  ${result.statement_redacted}`);
-    if (result.contains_secrets && !result.revealed) {
-      lines.push('The full URI holds a private key or password: run again with --reveal (reveal: true) to print it, and keep it out of logs, tickets and chat.');
+    if (result.revealed_to) {
+      const file = result.revealed_to;
+      lines.push(`The full ${file.holds === 'statement' ? 'statement' : 'URI'}, which holds a private key or password, was written to ${file.path} (mode 0600, SHA-256 ${file.sha256}); `
+        + `${file.holds === 'statement' ? 'give it to cockroach sql with --file (plus your usual connection flags)' : 'use it from there'} and delete the file afterwards. It is not shown here.`);
+    } else if (result.contains_secrets && !result.revealed) {
+      lines.push('The full URI holds a private key or password: run again with --reveal (reveal: true) to get it (printed on the command line, written to a 0600 file over MCP and Slack), and keep it out of logs, tickets and chat.');
     } else if (result.revealed) {
       lines.push('This output holds a private key or password: do not paste it into logs, tickets or chat.');
     }

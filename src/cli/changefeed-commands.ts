@@ -5,6 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
+import { writeErr } from './terminal.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -52,18 +53,20 @@ export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>
     .option('--table <name>', 'table to watch (repeatable); given, the CREATE CHANGEFEED statement is printed', repeated)
     .option('--option <name[=value]>', 'WITH option (repeatable): updated, resolved=10s, format=avro', option)
     .option('--reveal', 'print the full URI and statement, which hold the private key or password')
+    .option('--reveal-to <file>', 'with --reveal: write them to this new 0600 file instead of printing them')
     .option('--json', 'print the structured result as JSON')
     .action(async (options: Options) => {
       const input = defined({
         sink: options.sink, ca: options.ca, cert: options.cert, key: options.key, params: options.param,
         schema_registry: options.schemaRegistry, registry_ca: options.registryCa, registry_cert: options.registryCert, registry_key: options.registryKey,
         tables: options.table, options: options.option, reveal: options.reveal === true ? true : undefined,
+        reveal_to: options.revealTo,
       });
       const exitCodeOf = (output: Record<string, unknown>) => {
         if (output.encoded === true) return EXIT_OK;
         // The report is on stdout; say on stderr (one line) why there is no URI, for when stdout is captured.
         const codes = (output.problems as Array<{ level: string; code: string }>).filter((p) => p.level === 'error').map((p) => p.code);
-        process.stderr.write(`crdb-tls: not encoded: ${codes.join(', ')} — fix ${codes.length === 1 ? 'it' : 'them'} first (see the report)\n`);
+        writeErr(`crdb-tls: not encoded: ${codes.join(', ')} — fix ${codes.length === 1 ? 'it' : 'them'} first (see the report)\n`);
         return EXIT_FAILED;
       };
       setExit(await invokeTool(tool('encode_changefeed_uri'), input, await runtime(), { json: Boolean(options.json), exitCodeOf }));

@@ -3,7 +3,9 @@ import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { CLIENT_IDS } from '../diagnose/clients.js';
 import { SettingsClient } from '../diagnose/connection-settings.js';
-import { MAX_ERROR_TEXT_BYTES } from '../diagnose/schema.js';
+import { MAX_ERROR_TEXT_BYTES, type Diagnosis } from '../diagnose/schema.js';
+import { renderDiagnosis } from '../diagnose/text.js';
+import { cliNextStep } from './next-steps.js';
 import { invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
 
@@ -43,7 +45,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
         client: options.client,
         connection_string: options.connectionString,
         deployment: options.deployment,
-      }), await runtime(), { json: Boolean(options.json) }));
+      }), await runtime(), { json: Boolean(options.json), render: (output) => renderDiagnosis(output as unknown as Diagnosis, { nextStep: cliNextStep }) }));
     });
 
   const connectionString = new Command('connection-string')

@@ -4,6 +4,10 @@ import type { ToolDefinition } from '../core/tool.js';
 import { CLIENT_IDS } from '../diagnose/clients.js';
 import { splitHostPort } from '../diagnose/connection-string.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
+import { readStdin } from './stdin.js';
+
+/** test_connection's url limit: a longer one reaches the tool and is refused as too large. */
+const MAX_URL_CHARS = 16_384;
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -64,7 +68,7 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
 
   const testConnection = new Command('test-connection')
     .description('log in for real with node-postgres using the TLS settings of a connection URL, run SELECT version(), and diagnose a failure')
-    .argument('<url>', 'connection URL or libpq keyword string (postgresql://user@host:26257/db?sslmode=verify-full&sslrootcert=...); the password is never shown')
+    .argument('<url>', 'connection URL or libpq keyword string (postgresql://user@host:26257/db?sslmode=verify-full&sslrootcert=...), or - to read it from stdin so that a password stays out of ps and the shell history; the password is never shown')
     .option('--host <host>', 'override the host')
     .option('--port <port>', 'override the port', port)
     .option('--user <user>', 'override the user')
@@ -76,8 +80,10 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
     .option('--timeout <ms>', 'budget for connecting and the query (default 10000)', milliseconds)
     .addOption(new Option('--client <client>', 'write the fix steps for this client').choices([...CLIENT_IDS]))
     .option('--json', 'print the structured report as JSON')
-    .addHelpText('after', '\nExamples:\n  crdb-tls test-connection "postgresql://app@db.example.com:26257/defaultdb?sslmode=verify-full&sslrootcert=certs/ca.crt&sslcert=certs/client.app.crt&sslkey=certs/client.app.key"\n  crdb-tls test-connection "$DATABASE_URL" --json\n\nExit codes: 0 logged in, 1 the login failed (the output names the diagnosis and the fix steps), 2 bad usage.')
-    .action(async (url: string, options: Options) =>
+    .addHelpText('after', '\nExamples:\n  crdb-tls test-connection "postgresql://app@db.example.com:26257/defaultdb?sslmode=verify-full&sslrootcert=certs/ca.crt&sslcert=certs/client.app.crt&sslkey=certs/client.app.key"\n  crdb-tls test-connection - --json < url.txt    (the URL, with its password, read from stdin)\n\nPasswords: PGPASSWORD and ~/.pgpass are used on the CLI unless CRDB_TLS_PASSWORD_HOSTS is set (then only for those hosts); no password is sent over sslmode=disable, allow or prefer.\n\nExit codes: 0 logged in, 1 the login failed (the output names the diagnosis and the fix steps), 2 bad usage.')
+    .action(async (given: string, options: Options, command: Command) => {
+      const url = given === '-' ? (await readStdin(MAX_URL_CHARS)).replace(/[\r\n]+$/, '') : given;
+      if (url.trim() === '') command.error('test-connection: no connection URL on stdin', { exitCode: 2, code: 'crdb-tls.noUrl' });
       setExit(await invokeTool(tool('test_connection'), defined({
         url,
         host: options.host,
@@ -90,7 +96,8 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
         key: options.key,
         timeout_ms: options.timeout,
         client: options.client,
-      }), await runtime(), { json: Boolean(options.json), exitCodeOf: okOrFault })));
+      }), await runtime(), { json: Boolean(options.json), exitCodeOf: okOrFault }));
+    });
 
   return [probe, testConnection];
 }

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
 import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
-import { loadConfig } from './config.js';
+import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
+import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
 import { AllowedPaths } from './paths.js';
@@ -108,9 +109,36 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const add = (check: VariableCheck) => vars.push(check);
   const set = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
 
+  // ---- which hosts network tools may reach, and which may receive the environment's password
+  const networkProblems = new Map<string, string>();
+  for (const name of [NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE]) {
+    try {
+      networkSettings('slack', { [name]: env[name] });
+    } catch (error) {
+      networkProblems.set(name, describeError(error));
+    }
+  }
+  // An invalid list is reported below; the rest of the check goes on as if it were unset.
+  const usable: NodeJS.ProcessEnv = { ...env };
+  for (const name of networkProblems.keys()) delete usable[name];
+  const networkOf = (face: Face) => networkSettings(face, usable);
+  const reach = (face: Face) => networkOf(face).network.list.describe();
+  const passwordsTo = (face: Face) => {
+    const hosts = networkOf(face).passwordHosts;
+    return hosts.restricted ? (hosts.describe() === 'no host' ? 'no host (the environment\'s PGPASSWORD / ~/.pgpass are never sent)' : hosts.describe()) : 'any host';
+  };
+  const allowVar = set(NETWORK_ALLOW_VARIABLE);
+  if (networkProblems.has(NETWORK_ALLOW_VARIABLE)) add({ name: NETWORK_ALLOW_VARIABLE, status: 'invalid', shown: allowVar ?? '', message: networkProblems.get(NETWORK_ALLOW_VARIABLE)! });
+  else if (allowVar === undefined) add({ name: NETWORK_ALLOW_VARIABLE, status: 'default', shown: 'unset', message: `CLI: any host; MCP stdio: ${MCP_STDIO_RULES}; MCP HTTP and Slack: loopback only (${LOOPBACK_RULES})` });
+  else add({ name: NETWORK_ALLOW_VARIABLE, status: 'ok', shown: allowVar, message: 'network tools may reach only these targets, on every face (names never reach loopback or link-local addresses without an address rule)' });
+  const passwordVar = set(PASSWORD_HOSTS_VARIABLE);
+  if (networkProblems.has(PASSWORD_HOSTS_VARIABLE)) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'invalid', shown: passwordVar ?? '', message: networkProblems.get(PASSWORD_HOSTS_VARIABLE)! });
+  else if (passwordVar === undefined) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'default', shown: 'unset', message: 'CLI: PGPASSWORD / ~/.pgpass go to any host; MCP and Slack: to none' });
+  else add({ name: PASSWORD_HOSTS_VARIABLE, status: 'ok', shown: passwordVar, message: 'the environment\'s PGPASSWORD / ~/.pgpass go only to these hosts (never over sslmode=disable, allow or prefer)' });
+
   // ---- where state lives
-  const cliConfig = loadConfig('cli', env);
-  const mcpConfig = loadConfig('mcp', env);
+  const cliConfig = loadConfig('cli', usable);
+  const mcpConfig = loadConfig('mcp', usable);
   {
     const problem = writableDirProblem(mcpConfig.stateDir);
     const given = set('CRDB_TLS_STATE_DIR');
@@ -139,7 +167,9 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   // ---- what file tools may touch
   const rootsVar = set('CRDB_TLS_ROOTS')?.trim();
   if (!rootsVar) {
-    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}` });
+    const { cwdLeftOut } = defaultRoots();
+    const leftOut = cwdLeftOut ? ` (the working directory ${cwdLeftOut} is left out: it holds the whole tree; set CRDB_TLS_ROOTS to the directories the tools may use)` : '';
+    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}${leftOut}` });
   } else {
     const missing = mcpConfig.roots!.filter((root) => kindOf(root) !== 'dir');
     add({ name: 'CRDB_TLS_ROOTS', status: missing.length ? 'warning' : 'ok', shown: rootsVar, message: missing.length ? `not an existing directory: ${missing.join(', ')}` : `file tools limited to ${mcpConfig.roots!.join(', ')}` });
@@ -304,6 +334,20 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       add({ name: 'CRDB_TLS_FOUR_EYES', status: 'invalid', shown: env.CRDB_TLS_FOUR_EYES, message: describeError(error) });
     }
   }
+  const networkUsersVar = set('CRDB_TLS_SLACK_NETWORK_USERS');
+  let networkUsersText = 'nobody (CRDB_TLS_SLACK_NETWORK_USERS is unset)';
+  if (networkUsersVar === undefined) add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'default', shown: 'unset', message: 'nobody may run network tools (probe, rotate check/plan with hosts) from Slack' });
+  else {
+    // The Slack face parses it (src/slack/config.ts) and refuses to start on a bad id; here the same shape is checked.
+    const items = networkUsersVar.split(',').map((s) => s.trim()).filter(Boolean);
+    const odd = items.filter((id) => id !== '*' && !/^[UWS][A-Z0-9]{2,}$/.test(id));
+    if (odd.length || (items.includes('*') && items.length > 1)) {
+      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'invalid', shown: networkUsersVar, message: odd.length ? `not Slack user ids (U…/W…) or user group ids (S…): ${odd.join(', ')}` : 'mixes * with ids' });
+    } else {
+      networkUsersText = items.includes('*') ? 'every member of the workspace' : items.length ? items.join(', ') : 'nobody';
+      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'ok', shown: networkUsersVar, message: `network tools from Slack for ${networkUsersText}` });
+    }
+  }
   const issuers = set('CRDB_TLS_SLACK_ISSUERS');
   add({ name: 'CRDB_TLS_SLACK_ISSUERS', status: issuers ? 'ok' : 'default', shown: issuers ?? 'unset', message: issuers ? 'who may ask for which SQL users\' certificates' : 'nobody may have certificates issued from Slack' });
 
@@ -322,6 +366,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
       lines: [
         cliConfig.roots ? `file commands limited to ${cliConfig.roots.join(', ')}` : 'file commands may touch whatever this OS user may (CRDB_TLS_ROOTS unset)',
         `confirmation: ${threshold}; asked at the terminal, or --yes; --dry-run only assesses`,
+        `network: ${reach('cli')}; environment password to ${passwordsTo('cli')}`,
         `defaults: --certs-dir ${certsDir ?? path.join(os.homedir(), '.cockroach-certs')}, --ca-key ${caKey ?? '(none: give --ca-key)'}`,
         cloudLine,
         store,
@@ -334,6 +379,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
         `crdb-tls mcp: ${toolsLine}`,
         `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required and ${policy ? MCP_CONFIRM_TEXT[policy.mcpConfirm ?? 'person'] : 'invalid settings'}`,
         `file tools limited to ${mcpConfig.roots!.join(', ')}`,
+        `network tools may reach: ${reach('mcp')}; environment password to ${passwordsTo('mcp')}`,
         `requests audited as "${os.userInfo().username} via <client name>"`,
         cloudLine,
         store,
@@ -346,6 +392,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
         tokenOk ? `crdb-tls mcp --http 127.0.0.1:PORT: bearer token set, requests audited as "${tokenLabel}"` : `crdb-tls mcp --http refuses to start: CRDB_TLS_HTTP_TOKEN ${token ? `is shorter than ${MIN_TOKEN_LENGTH} characters` : 'is unset'}`,
         `Origin allowed: ${origins ? origins.join(', ') : 'http://localhost:PORT, http://127.0.0.1:PORT'} (requests without Origin are non-browser clients and pass on the token alone)`,
         'binds loopback only unless --allow-remote; serves /mcp; bodies over 4 MiB get a JSON-RPC error',
+        `network tools may reach: ${reach('mcp-http')}; environment password to ${passwordsTo('mcp-http')}`,
         `same tools and gate as stdio: ${toolsLine}`,
       ],
     },
@@ -357,6 +404,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
         : [
             appToken ? 'Socket Mode (SLACK_APP_TOKEN set): no public URL needed' : signingSecret ? 'HTTP (Events API): Slack must reach this process; requests verified with SLACK_SIGNING_SECRET' : 'cannot start: neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is set',
             `confirmers: ${confirmers.length ? confirmers.join(', ') : 'none named'}; four-eyes for high severity: ${fourEyes ? 'on' : 'off'}`,
+            `network tools may reach: ${reach('slack')}, for ${networkUsersText}; environment password to ${passwordsTo('slack')}`,
             `issuing from the CA key: ${issuers ? `allowed per CRDB_TLS_SLACK_ISSUERS (${issuers})` : 'off'}`,
             `file tools limited to ${mcpConfig.roots!.join(', ')}`,
             databaseUrl ? store : `${store} (several replicas need CRDB_TLS_DATABASE_URL to share confirmations)`,

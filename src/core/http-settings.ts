@@ -13,6 +13,8 @@ export interface HttpSettings {
   token: string;
   /** "Who asked" for calls made with the token (DESIGN.md §3). */
   tokenLabel: string;
+  /** More token holders (CRDB_TLS_HTTP_TOKENS), each audited under its own label. */
+  extraTokens: Array<{ label: string; token: string }>;
   /** Origins a browser-borne request may come from; undefined: http://localhost:PORT and http://127.0.0.1:PORT. */
   allowedOrigins: string[] | undefined;
   loopback: boolean;
@@ -73,6 +75,27 @@ export function httpTokenLabel(value: string | undefined): string {
   return label;
 }
 
+/**
+ * CRDB_TLS_HTTP_TOKENS: further token holders as `label=token` pairs, comma-separated, each token
+ * at least 32 characters and each label distinct (it names the holder in the audit trail and
+ * owns its MCP sessions).
+ */
+export function httpExtraTokens(value: string | undefined, firstLabel: string): Array<{ label: string; token: string }> {
+  const trimmed = value?.trim();
+  if (!trimmed) return [];
+  const seen = new Set([firstLabel]);
+  return trimmed.split(',').map((entry, i) => {
+    const at = entry.indexOf('=');
+    if (at <= 0) throw usage(`CRDB_TLS_HTTP_TOKENS entry ${i + 1} is not label=token`, 'Example: CRDB_TLS_HTTP_TOKENS=ci-bot=$(openssl rand -hex 32),ide=$(openssl rand -hex 32)');
+    const label = httpTokenLabel(entry.slice(0, at));
+    const token = entry.slice(at + 1).trim();
+    if (token.length < MIN_TOKEN_LENGTH) throw usage(`CRDB_TLS_HTTP_TOKENS: the token of ${label} is ${token.length} characters long; it must be at least ${MIN_TOKEN_LENGTH}`, 'Generate one with: openssl rand -hex 32');
+    if (seen.has(label)) throw usage(`CRDB_TLS_HTTP_TOKENS: the label ${label} is used twice`, 'Give every token holder its own label.');
+    seen.add(label);
+    return { label, token };
+  });
+}
+
 /** CRDB_TLS_HTTP_ALLOWED_ORIGINS: comma-separated origins, or undefined for the loopback defaults. */
 export function httpAllowedOrigins(value: string | undefined): string[] | undefined {
   const trimmed = value?.trim();
@@ -92,5 +115,6 @@ export function httpSettingsFromEnv(env: NodeJS.ProcessEnv, bind: string, allowR
     throw usage(`--http ${bind} is not a loopback address; refusing to serve MCP beyond this machine`, 'Bind 127.0.0.1, or add --allow-remote (and put TLS in front of it).');
   }
   const token = checkHttpToken(env.CRDB_TLS_HTTP_TOKEN);
-  return { host, port, token, tokenLabel: httpTokenLabel(env.CRDB_TLS_HTTP_TOKEN_LABEL), allowedOrigins: httpAllowedOrigins(env.CRDB_TLS_HTTP_ALLOWED_ORIGINS), loopback };
+  const tokenLabel = httpTokenLabel(env.CRDB_TLS_HTTP_TOKEN_LABEL);
+  return { host, port, token, tokenLabel, extraTokens: httpExtraTokens(env.CRDB_TLS_HTTP_TOKENS, tokenLabel), allowedOrigins: httpAllowedOrigins(env.CRDB_TLS_HTTP_ALLOWED_ORIGINS), loopback };
 }

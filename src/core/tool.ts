@@ -78,6 +78,20 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   assess?: (input: z.infer<I>, ctx: ToolContext) => Promise<Assessment>;
   run: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   summary: (output: z.infer<O>) => string;
+  /**
+   * A picture of the result for faces that can show one (an MCP image block, a Slack upload):
+   * `wanted` says whether this call asked for it (MCP); Slack draws it whenever the tool has one.
+   * Loaded only when drawn, so that no other call pays for the renderer.
+   */
+  picture?: { wanted: (input: z.infer<I>) => boolean; draw: (output: z.infer<O>) => Promise<Picture> };
+}
+
+/** A rendered image of a result: PNG bytes and the words a screen reader (or a text-only client) gets instead. */
+export interface Picture {
+  mimeType: 'image/png';
+  data: Buffer;
+  filename: string;
+  alt: string;
 }
 
 export function isMutating(tool: Pick<ToolDefinition, 'effects'>): boolean {
@@ -92,8 +106,11 @@ export function defineTool<I extends AnyObject, O extends AnyObject>(def: ToolDe
   if (!/^[a-z][a-z0-9_]*$/.test(def.name)) throw new Error(`tool name ${def.name} is not snake_case`);
   const mutating = isMutating(def);
   if (mutating && !def.assess) throw new Error(`tool ${def.name} has effects ${def.effects} but no assess()`);
-  if (def.annotations.readOnlyHint === mutating) {
-    throw new Error(`tool ${def.name}: readOnlyHint=${def.annotations.readOnlyHint} contradicts effects ${def.effects}`);
+  // A tool that changes things never says it is read-only. The other way round a tool may be
+  // honest that it records something of its own (plan_rotation saves its plan in the store)
+  // without being gated: that changes nothing on disk, on the cluster or in the Cloud.
+  if (mutating && def.annotations.readOnlyHint) {
+    throw new Error(`tool ${def.name}: readOnlyHint=true contradicts effects ${def.effects}`);
   }
   if (!mutating && def.annotations.destructiveHint) throw new Error(`tool ${def.name}: a read-only tool cannot be destructive`);
   return def;

@@ -104,7 +104,7 @@ export const CLIENT_MARKERS: ClientMarker[] = [
   ...m('typeorm', 5, 'typeorm', 'queryfailederror'),
   ...m('prisma', 5, 'prisma', 'p1011', 'error opening a tls connection'),
   ...m('prisma', 3, 'p1001', 'p1017'),
-  ...m('go-pgx', 4, 'failed to connect to `host=', 'pgconn', 'jackc/pgx', 'server refused tls connection'),
+  ...m('go-pgx', 4, 'failed to connect to `host=', 'failed to connect to `user=', 'pgconn', 'jackc/pgx', 'server refused tls connection'),
   ...m('go-pgx', 2, 'tls error (eof)'),
   ...m('go-libpq', 5, 'lib/pq'),
   { phrase: 'pq: ', client: 'go-libpq', weight: 4, boundary: true },

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import * as z from 'zod';
+import { shq } from './fixes/shell.js';
 import { ToolError } from '../core/errors.js';
 import { ClientId, CLIENT_NAMES } from './clients.js';
 import { Deployment } from './codes.js';
@@ -17,7 +18,7 @@ export type SettingsClient = z.infer<typeof SettingsClient>;
 
 export const DEFAULT_PORT = 26257;
 export const DEFAULT_DATABASE = 'defaultdb';
-/** CockroachDB's certs-dir convention (reference §1.3), relative so it reads as a placeholder. */
+/** CockroachDB's certs-dir convention, relative so it reads as a placeholder. */
 export const DEFAULT_CA_PATH = 'certs/ca.crt';
 
 export interface SettingsInput {
@@ -29,8 +30,12 @@ export interface SettingsInput {
   ca?: string;
   cert?: string;
   key?: string;
-  /** CockroachDB Cloud Basic/Standard routing id (`<name>-<tenant id>`), reference §4.3. */
+  /** CockroachDB Cloud Basic/Standard routing id (`<name>-<tenant id>`) */
   cluster?: string;
+  /** Of the paths filesToLookFor names, those that exist (the caller looked; nothing here reads files). */
+  existingFiles?: string[];
+  /** Those the caller could look at (inside the allowed roots); the others are unknown. */
+  lookedAt?: string[];
   deployment?: Deployment;
 }
 
@@ -79,12 +84,14 @@ interface Resolved {
   key: string | null;
   cluster: string | null;
   deployment: Deployment;
+  existing: Set<string>;
+  lookedAt: Set<string>;
 }
 
 const CERT_FILE_PREFIX = 'client.';
 const CERT_FILE_SUFFIX = '.crt';
 
-/** `client.alice.crt` → alice (the CockroachDB naming, reference §1.3). */
+/** `client.alice.crt` → alice (the CockroachDB naming). */
 function userFromCertName(certPath: string): string | undefined {
   const base = path.basename(certPath);
   if (base.startsWith(CERT_FILE_PREFIX) && base.endsWith(CERT_FILE_SUFFIX) && base.length > CERT_FILE_PREFIX.length + CERT_FILE_SUFFIX.length) {
@@ -111,15 +118,29 @@ function resolve(input: SettingsInput): Resolved {
     key: input.key ?? null,
     cluster: input.cluster ?? null,
     deployment,
+    existing: new Set(input.existingFiles ?? []),
+    lookedAt: new Set(input.lookedAt ?? []),
   };
 }
 
-/** Java reads PKCS#8 DER: CockroachDB writes it as client.USER.key.pk8 (reference §1.3, §6.4). */
+/** Java reads PKCS#8 DER: CockroachDB writes it as client.USER.key.pk8. */
 export function pkcs8PathFor(key: string): string {
   return key.toLowerCase().endsWith('.pk8') ? key : `${key}.pk8`;
 }
 
-/** Prisma reads a PKCS#12 identity: client.USER.p12 next to the certificate (reference §1.3). */
+/** Where a .pk8 for this key may already be: CockroachDB's client.USER.key.pk8, or client.USER.pk8 as the DBeaver docs name it. */
+function pkcs8Candidates(key: string): string[] {
+  if (key.toLowerCase().endsWith('.pk8')) return [key];
+  return [...new Set([`${key}.pk8`, key.toLowerCase().endsWith('.key') ? `${key.slice(0, -'.key'.length)}.pk8` : `${key}.pk8`])];
+}
+
+/** The paths whose existence changes the settings (a .pk8 already made, a certificate a command would replace). */
+export function filesToLookFor(input: Pick<SettingsInput, 'client' | 'cert' | 'key'>): string[] {
+  if ((input.client !== 'jdbc' && input.client !== 'dbeaver') || !input.key) return [];
+  return [...pkcs8Candidates(input.key), ...(input.cert ? [input.cert] : [])];
+}
+
+/** Prisma reads a PKCS#12 identity: client.USER.p12 next to the certificate. */
 export function pkcs12PathFor(cert: string): string {
   return cert.toLowerCase().endsWith(CERT_FILE_SUFFIX) ? `${cert.slice(0, -CERT_FILE_SUFFIX.length)}.p12` : `${cert}.p12`;
 }
@@ -129,6 +150,7 @@ const q = encodeQueryValue;
 const literal = (value: string) => JSON.stringify(value);
 /** Double-quoted for a POSIX shell: `"` `$` `` ` `` and `\` escaped. */
 const shellQuote = (value: string) => `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+/** A word left as it is when the shell reads it back unchanged, else double-quoted. */
 /** libpq conninfo value: single-quoted when it has spaces or quotes (libpq-connect.html §34.1.1). */
 const conninfoValue = (value: string) => (value === '' || /[\s'\\]/.test(value) ? `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : value);
 
@@ -136,7 +158,7 @@ const conninfoValue = (value: string) => (value === '' || /[\s'\\]/.test(value) 
 function libpqQuery(r: Resolved, key: string | null = r.key): string {
   const params = [`sslmode=verify-full`, `sslrootcert=${q(r.ca)}`];
   if (r.cert && key) params.push(`sslcert=${q(r.cert)}`, `sslkey=${q(key)}`);
-  // options=--cluster=<id>, URL-encoded as --cluster%3D<id> (reference §4.3).
+  // options=--cluster=<id>, URL-encoded as --cluster%3D<id>.
   if (r.cluster) params.push(`options=--cluster%3D${q(r.cluster)}`);
   return params.join('&');
 }
@@ -160,10 +182,10 @@ const KEY_MODE_NOTE = 'libpq refuses a key readable by group or others: chmod 60
 function cloudNotes(r: Resolved): string[] {
   if (r.deployment !== 'cloud') return [];
   const notes = [
-    'CockroachDB Cloud Basic/Standard routes on the SNI host name; an IP address or a client without SNI needs the cluster id in options=--cluster=<routing-id> (or database=<routing-id>.<db>) (reference §4.3).',
-    'Basic/Standard server certificates are publicly trusted (Let\'s Encrypt); Advanced clusters use their own CA: download it with curl from https://cockroachlabs.cloud/clusters/<cluster-id>/cert (reference §4.1).',
+    'CockroachDB Cloud Basic/Standard routes on the SNI host name; an IP address or a client without SNI needs the cluster id in options=--cluster=<routing-id> (or database=<routing-id>.<db>).',
+    'Basic/Standard server certificates are publicly trusted (Let\'s Encrypt); Advanced clusters use their own CA: download it with curl from https://cockroachlabs.cloud/clusters/<cluster-id>/cert.',
   ];
-  if (r.cert) notes.push('Client-certificate authentication on Cloud is for Advanced clusters only, after the Client CA is set (ccloud cluster networking client-ca-cert set, or set_client_ca) (reference §4.2, §7.9).');
+  if (r.cert) notes.push('Client-certificate authentication on Cloud is for Advanced clusters only, after the Client CA is set (ccloud cluster networking client-ca-cert set, or set_client_ca).');
   if (!r.cluster && isIpLiteral(r.host)) notes.push(`The host ${r.host} is an IP address: no SNI is sent, so pass --cluster <routing-id>.`);
   return notes;
 }
@@ -171,9 +193,9 @@ function cloudNotes(r: Resolved): string[] {
 function caPrerequisites(r: Resolved, input: SettingsInput): Prerequisite[] {
   if (input.ca !== undefined) return [];
   if (r.deployment === 'cloud') {
-    return [{ why: `No CA was given: fetch the cluster CA to ${r.ca} (needed for Advanced clusters; Basic/Standard certificates are publicly trusted)`, command: `curl --create-dirs -o ${r.ca} https://cockroachlabs.cloud/clusters/<cluster-id>/cert` }];
+    return [{ why: `No CA was given: fetch the cluster CA to ${r.ca} (needed for Advanced clusters; Basic/Standard certificates are publicly trusted)`, command: `curl --create-dirs -o ${shq(r.ca)} https://cockroachlabs.cloud/clusters/"\${CLUSTER_ID:?the CockroachDB Cloud cluster id}"/cert` }];
   }
-  return [{ why: `No CA was given: ${r.ca} stands for the ca.crt of the cluster's certs directory — the CA that signed the node certificates`, command: `crdb-tls cert list --certs-dir ${path.dirname(r.ca)}` }];
+  return [{ why: `No CA was given: ${r.ca} stands for the ca.crt of the cluster's certs directory — the CA that signed the node certificates`, command: `crdb-tls cert list --certs-dir ${shq(path.dirname(r.ca))}` }];
 }
 
 type Built = Pick<ConnectionSettings, 'settings' | 'prerequisites' | 'sslmode_semantics' | 'notes'> & { key?: string | null; keyFormat?: string | null };
@@ -233,7 +255,7 @@ function buildLibpqFamily(r: Resolved): Built {
       if (r.cert && r.key && path.dirname(r.cert) === dir && path.dirname(r.key) === dir && path.basename(r.ca) === 'ca.crt' && path.basename(r.cert) === `client.${r.user}.crt` && path.basename(r.key) === `client.${r.user}.key`) {
         settings.push({ label: 'cockroach sql with a certs directory (ca.crt, client.USER.crt/.key)', language: 'shell', text: `cockroach sql --certs-dir=${dir} --host=${hostForUrl(r.host)}:${r.port} --user=${r.user}` });
       }
-      return { settings, prerequisites: [], sslmode_semantics: `cockroach sql uses pgx, which follows libpq's sslmode meanings. ${LIBPQ_SEMANTICS}`, notes: ['cockroach sql ≥ v21.2.5 falls back to the system roots when no CA is given (reference §4.1).'] };
+      return { settings, prerequisites: [], sslmode_semantics: `cockroach sql uses pgx, which follows libpq's sslmode meanings. ${LIBPQ_SEMANTICS}`, notes: ['cockroach sql ≥ v21.2.5 falls back to the system roots when no CA is given.'] };
     }
     default:
       return {
@@ -277,7 +299,7 @@ function buildNode(r: Resolved): Built {
     'Do NOT also pass a connectionString / url containing sslmode, sslrootcert, sslcert, sslkey or ssl=true: pg-connection-string then builds its own ssl value and it REPLACES this ssl object (brianc/node-postgres packages/pg-connection-string/index.js, pg/lib/connection-parameters.js; node-postgres.com/features/ssl; typeorm/typeorm#9761).';
   const semantics =
     "node-postgres has no verify-full keyword in code: an ssl object with ca (and rejectUnauthorized left true) IS verify-full. In a connection string pg 8.x treats prefer/require/verify-ca as verify-full (with a SECURITY WARNING) unless uselibpqcompat=true; sslmode=no-verify disables verification; with no ssl setting at all it does not use TLS.";
-  const notes = [trap, 'Build a fresh ssl object per client: pg makes ssl.key non-enumerable on the object you pass, so spreading it into another config silently drops the key (toolchain §3).'];
+  const notes = [trap, 'Build a fresh ssl object per client: pg makes ssl.key non-enumerable on the object you pass, so spreading it into another config silently drops the key.'];
   if (r.deployment === 'cloud') notes.push("pg sets SNI (servername) from the host name automatically (not for IP addresses). For Basic/Standard the CA can be left out: Node's bundled roots trust it.");
   if (r.client === 'typeorm') {
     return {
@@ -339,6 +361,25 @@ function buildNode(r: Resolved): Built {
   };
 }
 
+/**
+ * Prisma 7 has two TLS stacks: the client runs queries through a driver adapter (node-postgres,
+ * PEM files, verify-full by default), while prisma migrate still uses the Rust schema engine with
+ * the URL above (sslmode=disable|prefer|require, sslaccept, sslcert = CA, sslidentity = PKCS#12).
+ */
+function prisma7Adapter(r: Resolved): string {
+  const ssl = [`ca: fs.readFileSync(${literal(r.ca)}, 'utf8')`, ...(r.cert && r.key ? [`cert: fs.readFileSync(${literal(r.cert)}, 'utf8')`, `key: fs.readFileSync(${literal(r.key)}, 'utf8')`] : [])];
+  const servername = isIpLiteral(r.host) ? '' : `, servername: ${literal(r.host)}`;
+  return [
+    "import fs from 'node:fs';",
+    "import { PrismaPg } from '@prisma/adapter-pg';",
+    "import { PrismaClient } from './generated/prisma/client';",
+    '',
+    '// No ssl* parameters in this URL: node-postgres would replace the ssl object with them.',
+    `const adapter = new PrismaPg({ connectionString: ${literal(`postgresql://${r.user}@${hostForUrl(r.host)}:${r.port}/${r.database}${r.cluster ? `?options=--cluster%3D${q(r.cluster)}` : ''}`)}, ssl: { ${ssl.join(', ')}${servername} } });`,
+    'export const prisma = new PrismaClient({ adapter });',
+  ].join('\n');
+}
+
 function buildPrisma(r: Resolved): Built {
   const identity = r.cert ? pkcs12PathFor(r.cert) : null;
   const params = ['sslmode=require', 'sslaccept=strict', `sslcert=${q(r.ca)}`];
@@ -346,12 +387,13 @@ function buildPrisma(r: Resolved): Built {
   if (r.cluster) params.push(`options=--cluster%3D${q(r.cluster)}`);
   const url = `postgresql://${r.user}@${hostForUrl(r.host)}:${r.port}/${r.database}?${params.join('&')}`;
   const prerequisites: Prerequisite[] = identity && r.key
-    ? [{ why: `Prisma reads the client certificate and key as one PKCS#12 file (sslidentity); make ${identity} from them (it asks for the password that goes in sslpassword)`, command: `openssl pkcs12 -export -in ${r.cert} -inkey ${r.key} -out ${identity}` }]
+    ? [{ why: `Prisma reads the client certificate and key as one PKCS#12 file (sslidentity); make ${identity} from them (it asks for the password that goes in sslpassword)`, command: `openssl pkcs12 -export -in ${shq(r.cert!)} -inkey ${shq(r.key)} -out ${shq(identity)}` }]
     : [];
   return {
     settings: [
       { label: '.env', language: 'env', text: `DATABASE_URL=${literal(url)}` },
       { label: 'schema.prisma', language: 'prisma', text: 'datasource db {\n  provider = "cockroachdb"\n  url      = env("DATABASE_URL")\n}' },
+      { label: 'Prisma 7 client: queries go through node-postgres (@prisma/adapter-pg), which reads PEM files and ignores sslaccept/sslidentity', language: 'ts', text: prisma7Adapter(r) },
     ],
     prerequisites,
     // prisma/docs content/200-orm/050-overview/500-databases/300-postgresql.mdx (arguments table, "Configuring an SSL connection").
@@ -360,7 +402,7 @@ function buildPrisma(r: Resolved): Built {
     notes: [
       ...(identity ? [] : ['Password login: Prisma takes the password only from the URL — insert it percent-encoded after the user (postgresql://USER:PASSWORD@...), from your secret store.']),
       'Certificate paths are resolved relative to the prisma/ folder (the one holding schema.prisma).',
-      'With a driver adapter (@prisma/adapter-pg) node-postgres makes the connection: use the node-pg settings instead.',
+      'Prisma 7 has two stacks: the client queries through the driver adapter (node-postgres: the ts snippet, PEM files, full verification), while prisma migrate / db push still connect with the Rust engine and the DATABASE_URL above (only sslmode=disable|prefer|require, sslaccept, sslcert = the CA, sslidentity = PKCS#12). A URL with sslrootcert/sslkey works for one and fails for the other: migrate then sends no client certificate and reports P1010 "User was denied access".',
       'Prisma historically ignored sslrootcert / verify-full for Postgres (prisma/prisma#10833): do not rely on libpq names here.',
     ],
     key: identity,
@@ -369,20 +411,30 @@ function buildPrisma(r: Resolved): Built {
 }
 
 function buildJava(r: Resolved): Built {
-  const pk8 = r.key ? pkcs8PathFor(r.key) : null;
+  // An existing .pk8 is used as it is: telling the person to make one again would be wrong.
+  const existingPk8 = r.key ? pkcs8Candidates(r.key).find((p) => r.existing.has(p)) : undefined;
+  const pk8 = r.key ? (existingPk8 ?? pkcs8PathFor(r.key)) : null;
   const jdbcParams = [`sslmode=verify-full`, `sslrootcert=${q(r.ca)}`, ...(r.cert && pk8 ? [`sslcert=${q(r.cert)}`, `sslkey=${q(pk8)}`] : []), `user=${q(r.user)}`, ...(r.cluster ? [`options=--cluster%3D${q(r.cluster)}`] : [])];
   const jdbcUrl = `jdbc:postgresql://${hostForUrl(r.host)}:${r.port}/${r.database}?${jdbcParams.join('&')}`;
   const prerequisites: Prerequisite[] = [];
-  if (r.key && pk8 !== r.key) {
+  const javaNotes: string[] = [];
+  if (r.key && existingPk8 && existingPk8 !== r.key) {
+    javaNotes.push(`${existingPk8} already exists and is used as it is; if ${r.cert ?? 'the certificate'} was reissued since it was made, make it again (openssl pkcs8 -topk8 -inform PEM -outform DER -in ${shq(r.key)} -out ${shq(existingPk8)} -nocrypt); crdb-tls cert list flags a .pk8 that no longer goes with its certificate.`);
+  } else if (r.key && pk8 !== r.key) {
     prerequisites.push({
-      why: `pgJDBC reads the client key as PKCS#8 DER (reference §6.4); CockroachDB's own name for it is client.USER.key.pk8`,
-      command: `openssl pkcs8 -topk8 -inform PEM -outform DER -in ${r.key} -out ${pk8} -nocrypt`,
+      why: `pgJDBC reads the client key as PKCS#8 DER; CockroachDB's own name for it is client.USER.key.pk8`,
+      command: `openssl pkcs8 -topk8 -inform PEM -outform DER -in ${shq(r.key)} -out ${shq(pk8!)} -nocrypt`,
     });
-    prerequisites.push({ why: 'Or issue a new client certificate with the PKCS#8 key written alongside', command: `crdb-tls cert create-client ${r.user} --certs-dir ${path.dirname(r.cert ?? r.key)} --ca-key my-safe-directory/ca.key --also-generate-pkcs8-key` });
+    // The certificate named exists (or was not looked at): issuing again replaces it, which create-client does only with --overwrite.
+    const replaces = r.cert !== null && (r.existing.has(r.cert) || !r.lookedAt.has(r.cert));
+    prerequisites.push({
+      why: replaces ? `Or issue a new client certificate with the PKCS#8 key written alongside: this REPLACES ${r.cert} and its key (--overwrite), so every other user of them needs the new files` : 'Or issue a new client certificate with the PKCS#8 key written alongside',
+      command: `crdb-tls cert create-client ${shq(r.user)} --certs-dir ${shq(path.dirname(r.cert ?? r.key))} --ca-key "\${COCKROACH_CA_KEY:?the CA private key file}" --also-generate-pkcs8-key${replaces ? ' --overwrite' : ''}`,
+    });
   }
   const semantics =
     "pgJDBC: sslmode=verify-full checks chain and host name against sslrootcert (default ~/.postgresql/root.crt); require encrypts but accepts ANY server certificate; ssl=true alone means verify-full; the default is prefer. The key must be PKCS#8 DER (.pk8) or PKCS#12 (.p12).";
-  const notes = ['A PKCS#8 key encrypted with PBES2 fails with "Cannot find any provider supporting 1.2.840.113549.1.5.13" (pgjdbc#1585): keep it unencrypted (-nocrypt) and protect the file instead.'];
+  const notes = [...javaNotes, 'A PKCS#8 key encrypted with PBES2 fails with "Cannot find any provider supporting 1.2.840.113549.1.5.13" (pgjdbc#1585): keep it unencrypted (-nocrypt) and protect the file instead.'];
   if (r.client === 'dbeaver') {
     return {
       settings: [
@@ -456,7 +508,7 @@ function buildAsyncpg(r: Resolved): Built {
     ],
     prerequisites: [],
     sslmode_semantics: "With an ssl.SSLContext asyncpg does exactly what the context says: create_default_context(cafile=...) verifies the chain and the host name (verify-full). Python's ssl never falls back to plaintext.",
-    notes: r.cluster ? ['asyncpg sends SNI (server_hostname) for host names; the routing id is also put in the database name (<routing-id>.<db>, reference §4.3).'] : [],
+    notes: r.cluster ? ['asyncpg sends SNI (server_hostname) for host names; the routing id is also put in the database name (<routing-id>.<db>).'] : [],
   };
 }
 

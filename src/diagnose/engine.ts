@@ -4,7 +4,7 @@ import { CODE_TITLES, DIAGNOSIS_CODES, type Deployment, type DiagnosisCode } fro
 import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis, type ParsedConnection } from './connection-string.js';
 import { ANCHORS, extractFacts, type Facts } from './extract.js';
 import { fixContext, type FixContext } from './fixes/context.js';
-import { GUIDES } from './fixes/index.js';
+import { GUIDES, withFillIns } from './fixes/index.js';
 import { PhraseMatcher, type MatcherPhrase } from './matcher.js';
 import { normalizeErrorText } from './normalize.js';
 import { ALL_SIGNALS, type Signal, type Weights } from './rules/index.js';
@@ -109,7 +109,10 @@ const SINK_TLS_CODES: DiagnosisCode[] = ['untrusted_server_ca', 'hostname_mismat
 function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>): Set<DiagnosisCode> {
   const { scores, evidence } = scored;
   const absorbed = new Set<DiagnosisCode>();
-  if (client.family === 'changefeed') {
+  // A changefeed whose only evidence is that it reached no broker has a reachability problem, not
+  // a TLS one: connection_dropped stays on top and changefeed_sink_tls stays an alternative.
+  const tlsEvidence = SINK_TLS_CODES.some((code) => code !== 'connection_dropped' && (scores.get(code) ?? 0) > 0);
+  if (client.family === 'changefeed' && (tlsEvidence || (scores.get('changefeed_sink_tls') ?? 0) > (scores.get('connection_dropped') ?? 0))) {
     const best = Math.max(0, ...SINK_TLS_CODES.map((code) => scores.get(code) ?? 0));
     if (best > 0) {
       const underlying = SINK_TLS_CODES.filter((code) => (scores.get(code) ?? 0) > 0);
@@ -158,8 +161,14 @@ function inferDeployment(given: Deployment | undefined, facts: Facts, connection
   return null;
 }
 
+/** Where the printed commands will run: crdb-tls and cockroach read COCKROACH_CERTS_DIR / COCKROACH_CA_KEY themselves. */
+export interface DiagnoseEnvironment {
+  certsDir?: string | null;
+  caKey?: string | null;
+}
+
 /** Diagnoses pasted error text. Throws input_too_large (nothing processed) above 1 MiB. */
-export function diagnose(input: DiagnoseInput): Diagnosis {
+export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment = {}): Diagnosis {
   const bytes = Buffer.byteLength(input.error_text, 'utf8');
   if (bytes > MAX_ERROR_TEXT_BYTES) {
     throw new ToolError('input_too_large', `error_text is ${bytes.toLocaleString('en-US')} bytes; the limit is 1 MiB (${MAX_ERROR_TEXT_BYTES.toLocaleString('en-US')} bytes)`, 'Paste the part around the error: its first line and every "Caused by" / wrapped error are enough.');
@@ -231,6 +240,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     connection: parsed,
     signals: new Set(contributions.map((c) => c.signal.id)),
     facts,
+    env: { certsDir: environment.certsDir ?? null, caKey: environment.caKey ?? null },
   });
   if (client.id) ctx.family = CLIENT_FAMILY[client.id];
 
@@ -252,7 +262,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     tell_apart: code === 'unknown' ? `A weak match: it is ${alt} if ${GUIDES[alt].confirm(ctx)}.` : `It is ${code} if ${primaryConfirm}; it is ${alt} if ${GUIDES[alt].confirm(ctx)}.`,
   }));
 
-  const causes = guide.causes(ctx);
+  const causes = guide.causes(ctx).map(withFillIns);
   for (const alt of alternatives.slice(0, 2)) {
     causes.push({ cause: `Or the fault is ${alt.code}: ${alt.title.charAt(0).toLowerCase()}${alt.title.slice(1)}.`, likelihood: alt.confidence >= 0.3 ? 'medium' : 'low', confirm: alt.tell_apart });
   }
@@ -265,7 +275,7 @@ export function diagnose(input: DiagnoseInput): Diagnosis {
     explanation: guide.explanation(ctx),
     evidence: code === 'unknown' ? [] : evidenceOf(code),
     causes: causes.map((c, i) => ({ rank: i + 1, ...c })),
-    fix_steps: guide.fixes(ctx).map((s, i) => ({ step: i + 1, ...s })),
+    fix_steps: guide.fixes(ctx).map(withFillIns).map((s, i) => ({ step: i + 1, ...s })),
     alternatives,
     next_tools: nextTools,
     client: { id: client.id, family: client.family, source: client.source, evidence: client.evidence, ...(client.note ? { note: client.note } : {}) },

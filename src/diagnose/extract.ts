@@ -84,6 +84,17 @@ function addFile(r: Reader, raw: string | undefined, role?: 'ca' | 'client'): vo
   r.facts.files.push({ path, role: role ?? classifyPath(path) });
 }
 
+/** The name the certificate was checked against (libpq's host name, Go's "not X", Node's Host:): first in the list, with the port another mention gave. */
+function addCheckedName(r: Reader, raw: string | undefined): void {
+  if (!raw) return;
+  const host = cleanHost(raw);
+  if (!host || host.length > MAX_TOKEN || host.includes(' ')) return;
+  const existing = r.facts.hosts.findIndex((h) => h.host === host);
+  const port = existing >= 0 ? r.facts.hosts[existing]!.port : null;
+  if (existing >= 0) r.facts.hosts.splice(existing, 1);
+  r.facts.hosts.unshift({ host, port: port ?? r.facts.hosts.find((h) => h.port !== null)?.port ?? null });
+}
+
 function addUser(r: Reader, raw: string | undefined, role: 'requested' | 'certificate'): void {
   const user = raw?.trim();
   if (!user || user.length > 63 || user.includes(' ')) return;
@@ -111,6 +122,18 @@ function fromUrl(r: Reader, after: number, anchorLength: number): void {
   if (parsed.user) addUser(r, parsed.user, 'requested');
 }
 
+function altNames(r: Reader, at: number): void {
+  let end = lineEnd(r.text, at);
+  for (const quote of ["'", '"', '`']) {
+    const q = r.text.indexOf(quote, at);
+    if (q >= 0 && q < end) end = q;
+  }
+  for (const name of r.text.slice(at, end).split(',')) {
+    const n = name.trim().replace('DNS:', '').replace('IP Address:', '').trim();
+    if (n && n.length <= MAX_TOKEN && !n.includes(' ') && !r.facts.certificate_names.includes(n)) r.facts.certificate_names.push(n);
+  }
+}
+
 /** Anchor (lowercase, as the matcher finds it) → what to read right after it. */
 export const ANCHORS: Record<string, Extractor> = {
   // libpq ≥ 14: connection to server at "db" (10.0.0.1), port 26257 failed: ...
@@ -131,19 +154,30 @@ export const ANCHORS: Record<string, Extractor> = {
   },
   'host: ': (r, at) => {
     const host = until(r.text, at, " is not in the cert's");
-    if (host !== undefined) addHost(r, host);
+    if (host !== undefined) addCheckedName(r, host);
   },
   'ip: ': (r, at) => {
     const host = until(r.text, at, " is not in the cert's");
-    if (host !== undefined) addHost(r, host);
+    if (host !== undefined) addCheckedName(r, host);
   },
-  "is not in the cert's altnames: ": (r, at) => {
-    for (const name of r.text.slice(at, lineEnd(r.text, at)).split(',')) {
-      const n = name.trim().replace('DNS:', '').replace('IP Address:', '').trim();
-      if (n && !r.facts.certificate_names.includes(n)) r.facts.certificate_names.push(n);
-    }
+  // Node: "... is not in the cert's altnames: DNS:a, DNS:b, IP Address:127.0.0.1" — inside a dumped
+  // error object the list ends at the closing quote of reason: '...' / "...".
+  "is not in the cert's altnames: ": (r, at) => altNames(r, at),
+  "is not in the cert's list: ": (r, at) => altNames(r, at),
+  "subjectaltname: '": (r, at) => altNames(r, at),
+  // pgx v5: failed to connect to `user=U database=D`: 10.0.0.7:26257 (db.internal): tls error: ...
+  'failed to connect to `user=': (r, at) => {
+    addUser(r, token(r.text, at, 64), 'requested');
+    const close = until(r.text, at, '`: ', 200);
+    if (close === undefined) return;
+    const from = at + close.length + 3;
+    const address = token(r.text, from);
+    const rest = r.text.slice(from + address.length, from + address.length + MAX_TOKEN + 3);
+    const name = rest.startsWith(' (') ? until(rest, 2, ')') : undefined;
+    const split = splitHostPort(address);
+    addHost(r, name && name.length > 0 ? name : split.host, split.port);
   },
-  'does not match host name "': (r, at) => addHost(r, until(r.text, at, '"')),
+  'does not match host name "': (r, at) => addCheckedName(r, until(r.text, at, '"')),
   'server certificate for "': (r, at) => {
     const name = until(r.text, at, '"');
     if (name && !r.facts.certificate_names.includes(name)) r.facts.certificate_names.push(name);
@@ -157,7 +191,7 @@ export const ANCHORS: Record<string, Extractor> = {
       const n = name.trim();
       if (n && n.length <= MAX_TOKEN && !r.facts.certificate_names.includes(n)) r.facts.certificate_names.push(n);
     }
-    addHost(r, token(r.text, at + not + ', not '.length));
+    addCheckedName(r, token(r.text, at + not + ', not '.length));
   },
   'cannot validate certificate for ': (r, at) => addHost(r, token(r.text, at)),
   'but wanted to match ': (r, at) => addHost(r, token(r.text, at)),

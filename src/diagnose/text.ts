@@ -1,4 +1,5 @@
 import type { ConnectionSettings } from './connection-settings.js';
+import type { NextTool } from './fixes/context.js';
 import type { Diagnosis } from './schema.js';
 
 /** The human summary of a diagnosis (CLI, and the text part of the MCP answer). */
@@ -7,7 +8,14 @@ function indent(text: string, prefix: string): string {
   return text.split('\n').map((line) => `${prefix}${line}`).join('\n');
 }
 
-export function renderDiagnosis(d: Diagnosis): string {
+export interface RenderOptions {
+  /** How a face writes a next tool: the CLI as a crdb-tls command line; by default a tool call (MCP's text). */
+  nextStep?: (next: NextTool) => string;
+}
+
+const toolCall = (t: NextTool) => `${t.tool} ${JSON.stringify(t.arguments)} — ${t.reason}`;
+
+export function renderDiagnosis(d: Diagnosis, options: RenderOptions = {}): string {
   const out: string[] = [];
   out.push(d.code === 'unknown' ? `unknown — ${d.title}` : `${d.code} — ${d.title} (confidence ${d.confidence.toFixed(2)})`);
   const client = d.client.id ? `${d.client.id}${d.client.source === 'text' ? ` (detected: ${d.client.evidence.slice(0, 3).map((e) => JSON.stringify(e)).join(', ')})` : ` (${d.client.source.replace('_', ' ')})`}` : d.client.family ? `a ${d.client.family} client (exact client not recognised)` : 'not recognised';
@@ -40,7 +48,7 @@ export function renderDiagnosis(d: Diagnosis): string {
   }
   if (d.next_tools.length) {
     out.push('', 'Next:');
-    for (const t of d.next_tools) out.push(`  - ${t.tool} ${JSON.stringify(t.arguments)} — ${t.reason}`);
+    for (const t of d.next_tools) out.push(`  - ${(options.nextStep ?? toolCall)(t)}`);
   }
   return out.join('\n');
 }

@@ -1,13 +1,13 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { createMcpHandler, isInitializeRequest, isLegacyRequest, type AuthInfo } from '@modelcontextprotocol/server';
+import { ToolError } from '../core/errors.js';
 import type { HttpSettings } from '../core/http-settings.js';
-import { Runner, type RunResult } from '../core/runner.js';
-import type { Runtime } from '../core/runtime.js';
-import type { ToolContext, ToolDefinition } from '../core/tool.js';
-import { createMcpServer, type McpFaceOptions } from './server.js';
+import { DEFAULT_IDLE_SESSION_MS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TOKEN, LegacySessions, type SessionLimits } from './legacy-sessions.js';
+import { InFlightLegacyCalls } from './in-flight.js';
+import { sendWebResponse, toWebRequest } from './node-web.js';
+import { createMcpServer, type Era, type McpFaceOptions } from './server.js';
 
 /** The MCP endpoint's path: the one URL this server answers. */
 export const MCP_PATH = '/mcp';
@@ -18,45 +18,39 @@ export const MCP_PATH = '/mcp';
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A client that keeps sending past the limit is cut off here instead of being drained forever. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
-const DEFAULT_MAX_SESSIONS = 64;
-/** A session no request has touched for this long is closed when room is needed for a new one. */
-const IDLE_SESSION_MS = 30 * 60_000;
 
 export interface HttpServeOptions extends McpFaceOptions, HttpSettings {
   maxBodyBytes?: number;
-  maxSessions?: number;
+  /**
+   * Stateless: every request is served by a fresh server instance and nothing is held between
+   * requests, so replicas behind a load balancer can share one store (2025 clients are served
+   * the stateless way, without sessions). Stateful (the default): 2025 clients get sessions.
+   */
+  stateless?: boolean;
+  sessionLimits?: Partial<SessionLimits>;
 }
 
 export interface HttpServerHandle {
   /** The endpoint, e.g. http://127.0.0.1:8080/mcp (the real port when 0 was asked for). */
   url: string;
   port: number;
-  /** Open MCP sessions. */
+  /** Open 2025-era MCP sessions (always 0 when stateless). */
   sessionCount(): number;
   close(): Promise<void>;
 }
 
-/** The runner every HTTP session calls through: "who asked" is the token's label (DESIGN.md §3). */
-class TokenHolderRunner extends Runner {
-  constructor(
-    base: Runner,
-    private readonly label: string,
-  ) {
-    super(base.policy, base.store);
-  }
-
-  override run(tool: ToolDefinition, rawInput: unknown, ctx: ToolContext): Promise<RunResult> {
-    return super.run(tool, rawInput, { ...ctx, requester: this.label });
-  }
-}
-
 const sha256 = (value: string) => crypto.createHash('sha256').update(value, 'utf8').digest();
 
-/** Compares digests of equal length, so neither the token's length nor its prefix leaks by timing. */
-function tokenMatches(header: string | undefined, expectedDigest: Buffer): boolean {
+/**
+ * The label of the token the request carries, or undefined. Every token's digest is compared
+ * (equal lengths, no early exit), so neither a token's length nor its prefix leaks by timing.
+ */
+function tokenHolder(header: string | undefined, tokens: Array<{ label: string; digest: Buffer }>): string | undefined {
   const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header ?? '');
   const given = sha256(match?.[1] ?? '');
-  return crypto.timingSafeEqual(given, expectedDigest) && match !== null;
+  let holder: string | undefined;
+  for (const token of tokens) if (crypto.timingSafeEqual(given, token.digest) && match !== null) holder ??= token.label;
+  return holder;
 }
 
 function sendJsonRpcError(res: http.ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
@@ -103,68 +97,68 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<BodyOutcome
   });
 }
 
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  lastSeen: number;
-  close(): Promise<void>;
-}
-
 /**
- * Serves the catalog over MCP Streamable HTTP at /mcp: stateful sessions (one McpServer each, so
- * elicitation and progress reach the right client), bearer-token authentication, Origin and Host
- * checks against DNS rebinding, and a body limit answered with a JSON-RPC error.
+ * Serves the catalog over MCP Streamable HTTP at /mcp, both protocol eras on one endpoint:
+ * 2026-07-28 requests through the SDK's per-request entry (createMcpHandler: a fresh server per
+ * request, confirmation state sealed in the request), 2025 requests through sessions (stateful,
+ * so elicitation/create and progress reach the right client) or per request (--stateless).
+ * Bearer-token authentication, Origin and Host checks against DNS rebinding, and a body limit
+ * answered with a JSON-RPC error come first, for both eras.
  *
- * Order of checks: path → Host/Origin (403) → token (401) → method → body size (413) → JSON → session.
+ * Order of checks: path → Host/Origin (403) → token (401) → method → body size (413) → JSON → era.
  * A request without Origin is let through: browsers always send Origin on the cross-origin and
  * POST requests a rebinding page would make, and the MCP spec (2025-11-25, transports, security
  * warning) asks for 403 when an Origin is present and invalid; non-browser clients send none. The
  * token and, on loopback, the Host check still apply to them.
  */
 export async function startHttpServer(options: HttpServeOptions): Promise<HttpServerHandle> {
-  const { catalog, runtime, version } = options;
+  const { runtime } = options;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
-  const expectedDigest = sha256(options.token);
-  const sessionRuntime: Runtime = { ...runtime, runner: new TokenHolderRunner(runtime.runner, options.tokenLabel) };
-  const sessions = new Map<string, Session>();
+  const tokens = [{ label: options.tokenLabel, token: options.token }, ...(options.extraTokens ?? [])].map((t) => ({ label: t.label, digest: sha256(t.token) }));
+  const log = runtime.log;
   let allowedOrigins = new Set<string>();
   let allowedHosts: Set<string> | undefined;
-  const log = runtime.log;
 
-  async function openSession(req: http.IncomingMessage, res: http.ServerResponse, body: unknown): Promise<void> {
-    if (sessions.size >= maxSessions) {
-      // Clients that vanished without DELETE leave sessions behind: the idle ones make room.
-      const now = Date.now();
-      await Promise.all([...sessions.values()].filter((s) => now - s.lastSeen > IDLE_SESSION_MS).map((s) => s.close()));
-    }
-    if (sessions.size >= maxSessions) {
-      sendJsonRpcError(res, 503, -32000, `too many open MCP sessions (${maxSessions}); close one (HTTP DELETE) and try again`);
+  const serverFor = (era: Era, principal: string | undefined) => createMcpServer(options, { era, ...(principal !== undefined ? { principal } : {}) });
+  const onerror = (error: Error) => log.debug({ err: error }, 'MCP over HTTP: request refused by the SDK');
+  const cancellable = new InFlightLegacyCalls();
+  const perRequest = createMcpHandler(({ era, authInfo }) => cancellable.track(serverFor(era, authInfo?.clientId)), {
+    legacy: options.stateless ? 'stateless' : 'reject',
+    onerror,
+    maxRequestBodySize: maxBodyBytes,
+  });
+  const sessions = options.stateless
+    ? undefined
+    : new LegacySessions(
+        { maxSessions: DEFAULT_MAX_SESSIONS, maxSessionsPerToken: DEFAULT_MAX_SESSIONS_PER_TOKEN, idleMs: DEFAULT_IDLE_SESSION_MS, ...options.sessionLimits },
+        (principal) => serverFor('legacy', principal),
+      );
+
+  async function serveLegacySession(request: Request, res: http.ServerResponse, body: unknown, authInfo: AuthInfo): Promise<void> {
+    const sessionHeader = request.headers.get('mcp-session-id');
+    if (sessionHeader) {
+      const found = sessions!.find(sessionHeader, authInfo.clientId);
+      if (found.kind !== 'ok') {
+        sendJsonRpcError(res, 404, -32001, 'session not found (it was closed, expired after being idle, or belongs to another token); start a new one with initialize');
+        return;
+      }
+      await sendWebResponse(await found.transport.handleRequest(request, { parsedBody: body, authInfo }), res);
       return;
     }
-    const server = createMcpServer({ catalog, runtime: sessionRuntime, version });
-    let session: Session | undefined;
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => crypto.randomUUID(),
-      onsessioninitialized: (id) => {
-        sessions.set(id, session!);
-      },
-    });
-    let closing = false;
-    session = {
-      transport,
-      lastSeen: Date.now(),
-      close: async () => {
-        if (closing) return;
-        closing = true;
-        if (transport.sessionId) sessions.delete(transport.sessionId);
-        await server.close().catch(() => undefined);
-      },
-    };
-    transport.onclose = () => void session!.close();
-    await server.connect(transport);
-    await transport.handleRequest(req, res, body);
-    // An initialize that the transport refused leaves no session behind.
-    if (!transport.sessionId || !sessions.has(transport.sessionId)) await session.close();
+    if (request.method !== 'POST') {
+      sendJsonRpcError(res, 400, -32000, 'bad request: Mcp-Session-Id header is required');
+      return;
+    }
+    if (!isInitializeRequest(body)) {
+      sendJsonRpcError(res, 400, -32000, 'bad request: no Mcp-Session-Id; start a session with initialize (or send 2026-07-28 requests, which need none)');
+      return;
+    }
+    const opened = await sessions!.open(request, body, authInfo);
+    if (opened.kind === 'full') {
+      sendJsonRpcError(res, 503, -32000, `too many open MCP sessions: ${opened.message}`, { 'retry-after': '60' });
+      return;
+    }
+    await sendWebResponse(opened.response, res);
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -194,62 +188,52 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
         return;
       }
     }
-    if (!tokenMatches(req.headers.authorization, expectedDigest)) {
+    const holder = tokenHolder(req.headers.authorization, tokens);
+    if (holder === undefined) {
       sendJsonRpcError(res, 401, -32001, 'unauthorized: send Authorization: Bearer <CRDB_TLS_HTTP_TOKEN>', { 'www-authenticate': 'Bearer realm="crdb-tls"' });
       req.resume();
       return;
     }
+    // "Who asked" is the token's label (DESIGN.md §3); the token itself goes no further.
+    const authInfo: AuthInfo = { token: 'redacted', clientId: holder, scopes: [] };
     const method = req.method ?? 'GET';
     if (method !== 'POST' && method !== 'GET' && method !== 'DELETE') {
       sendJsonRpcError(res, 405, -32000, 'method not allowed: use POST, GET or DELETE', { allow: 'GET, POST, DELETE' });
       req.resume();
       return;
     }
-    const sessionHeader = req.headers['mcp-session-id'];
-    const sessionId = Array.isArray(sessionHeader) ? sessionHeader[0] : sessionHeader;
-    if (method !== 'POST') {
-      const session = sessionId ? sessions.get(sessionId) : undefined;
-      if (!session) {
-        sendJsonRpcError(res, sessionId ? 404 : 400, sessionId ? -32001 : -32000, sessionId ? 'session not found' : 'bad request: Mcp-Session-Id header is required');
-        req.resume();
-        return;
-      }
-      session.lastSeen = Date.now();
-      await session.transport.handleRequest(req, res);
-      return;
-    }
-
-    const read = await readBody(req, maxBodyBytes);
-    if (read.kind === 'aborted') {
-      if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 400, -32600, 'request body ended early');
-      return;
-    }
-    if (read.kind === 'too_large') {
-      sendJsonRpcError(res, 413, -32600, `request body over ${maxBodyBytes} bytes; nothing was processed`, { connection: 'close' });
-      return;
-    }
+    let text: string | undefined;
     let body: unknown;
-    try {
-      body = JSON.parse(read.text);
-    } catch {
-      sendJsonRpcError(res, 400, -32700, 'parse error: the body is not JSON');
-      return;
-    }
-    if (sessionId) {
-      const session = sessions.get(sessionId);
-      if (!session) {
-        sendJsonRpcError(res, 404, -32001, 'session not found');
+    if (method === 'POST') {
+      const read = await readBody(req, maxBodyBytes);
+      if (read.kind === 'aborted') {
+        if (!res.headersSent && !res.destroyed) sendJsonRpcError(res, 400, -32600, 'request body ended early');
         return;
       }
-      session.lastSeen = Date.now();
-      await session.transport.handleRequest(req, res, body);
+      if (read.kind === 'too_large') {
+        sendJsonRpcError(res, 413, -32600, `request body over ${maxBodyBytes} bytes; nothing was processed`, { connection: 'close' });
+        return;
+      }
+      try {
+        body = JSON.parse(read.text);
+      } catch {
+        sendJsonRpcError(res, 400, -32700, 'parse error: the body is not JSON');
+        return;
+      }
+      text = read.text;
+    } else {
+      req.resume();
+    }
+    const request = toWebRequest(req, res, `http://${hostHeader ?? 'localhost'}${req.url ?? MCP_PATH}`, text);
+    if (sessions && (await isLegacyRequest(request, body, { maxRequestBodySize: maxBodyBytes }))) {
+      await serveLegacySession(request, res, body, authInfo);
       return;
     }
-    if (!isInitializeRequest(body)) {
-      sendJsonRpcError(res, 400, -32000, 'bad request: no Mcp-Session-Id; start a session with initialize');
+    if (cancellable.cancels(body, holder)) {
+      res.writeHead(202).end();
       return;
     }
-    await openSession(req, res, body);
+    await cancellable.serving(body, holder, async () => sendWebResponse(await perRequest.fetch(request, { parsedBody: body, authInfo }), res));
   }
 
   const httpServer = http.createServer((req, res) => {
@@ -261,13 +245,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
   httpServer.requestTimeout = 120_000;
   httpServer.headersTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => {
-      httpServer.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(httpServer, options.port, options.host);
   const address = httpServer.address() as net.AddressInfo;
   const port = address.port;
   const hostForUrl = net.isIPv6(options.host) ? `[${options.host}]` : options.host;
@@ -279,13 +257,30 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
   return {
     url: `http://${hostForUrl}:${port}${MCP_PATH}`,
     port,
-    sessionCount: () => sessions.size,
+    sessionCount: () => sessions?.size ?? 0,
     close: async () => {
-      await Promise.all([...sessions.values()].map((s) => s.close()));
+      await sessions?.closeAll();
+      await perRequest.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
     },
   };
+}
+
+/** Listens, or fails with one line naming the address (a port in use is the person's to fix, not a bug). */
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') reject(new ToolError('invalid_input', `cannot serve MCP on ${host}:${port}: the port is already in use`, 'Stop what listens there, or pick another port (0 picks a free one).'));
+      else if (error.code === 'EACCES') reject(new ToolError('permission_denied', `cannot serve MCP on ${host}:${port}: permission denied`, 'Use a port above 1023, or run with the right to bind it.'));
+      else reject(error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }

@@ -9,13 +9,16 @@ import { readBoundedFile } from '../core/read-file.js';
 import { ClientId, DiagnosisCode, diagnose, parseConnectionString } from '../diagnose/index.js';
 import { Cause, FixStep } from '../diagnose/fixes/context.js';
 import { wellFormed } from '../core/unicode.js';
+import { pgTarget, type PgTarget } from './pg-target.js';
+import type { HostList, NetworkPolicy } from './policy.js';
 
 /**
  * test_connection: a real login with node-postgres (`pg`, loaded only when a login runs, so the MCP
  * server's cold start does not pay for it), with the TLS settings read the way libpq reads them,
  * then `SELECT version()`. On failure the driver's own error text goes through diagnose_error.
- * The password is taken from the connection string (or PGPASSWORD, as pg does) and never appears
- * in the result: the settings are shown redacted and every string of the result is scrubbed.
+ * The password is taken from the connection string, or from PGPASSWORD / ~/.pgpass for a host the
+ * password policy allows (pg-target.ts), and never appears in the result: the settings are shown
+ * redacted and every string of the result is scrubbed. The target passes the network policy first.
  */
 
 export const DEFAULT_LOGIN_TIMEOUT_MS = 10_000;
@@ -87,6 +90,10 @@ export interface LoginDeps {
   progress?: (message: string, fraction?: number) => void;
   /** Environment for PGPASSWORD (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Which targets this face may reach (CRDB_TLS_NETWORK_ALLOW). */
+  network: NetworkPolicy;
+  /** Which hosts may receive the environment's password (CRDB_TLS_PASSWORD_HOSTS). */
+  passwordHosts: HostList;
 }
 
 /** The password of a URL (`user:pass@`, `?password=`) or keyword string (`password=...`); never logged. */
@@ -201,7 +208,7 @@ async function resolveSettings(input: LoginInput, deps: LoginDeps): Promise<Reso
   }
   if (cert && !key) key = cert.endsWith('.crt') ? `${cert.slice(0, -4)}.key` : null;
   const resolve = (file: string | null, what: string) => (file ? deps.resolvePath(file, what) : null);
-  const password = (input.url ? passwordOf(input.url) : undefined) ?? ((deps.env ?? process.env).PGPASSWORD || undefined);
+  const password = input.url ? passwordOf(input.url) : undefined;
   return {
     host,
     port: input.port ?? parsed?.hosts[0]?.port ?? DEFAULT_PORT,
@@ -263,7 +270,18 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
   const started = performance.now();
   const timeoutMs = input.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS;
   const r = await resolveSettings(input, deps);
-  const secrets = r.password && r.password.length >= 3 ? [r.password, encodeURIComponent(wellFormed(r.password))] : [];
+  // A refused target is a structured error before anything is read or sent; a name that does not resolve is the login's failure.
+  let target: PgTarget | undefined;
+  let unresolved: unknown;
+  try {
+    target = await pgTarget({ host: r.host, port: r.port, user: r.user, database: r.database, sslmode: r.sslmode, given: r.password, network: deps.network, passwordHosts: deps.passwordHosts, ...(deps.env ? { env: deps.env } : {}) });
+    r.notes.push(...target.notes);
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    unresolved = error;
+  }
+  const environmentPassword = (deps.env ?? process.env).PGPASSWORD;
+  const secrets = [r.password, environmentPassword].filter((s): s is string => !!s && s.length >= 3).flatMap((s) => [s, encodeURIComponent(wellFormed(s))]);
   const warnings: string[] = [];
   const verification = r.sslmode === 'verify-full' ? 'chain_and_host' : r.sslmode === 'verify-ca' || (r.sslmode === 'require' && r.ca) ? 'chain' : 'none';
   const report: LoginReport = {
@@ -284,7 +302,7 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
       ca: r.caSystem ? 'system' : r.ca,
       cert: r.cert,
       key: r.key,
-      has_password: Boolean(r.password),
+      has_password: target ? target.passwordSource !== 'none' : Boolean(r.password),
       notes: r.notes,
     },
     error: null,
@@ -317,12 +335,19 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
     return scrub(report, secrets);
   };
 
+  if (!target) {
+    const { text, driverCode } = errorTextOf(unresolved);
+    fail(text, driverCode, 'driver');
+    return finish();
+  }
+
   // ---- the TLS material, read like libpq reads it
   let ssl: false | ConnectionOptions = false;
   try {
     if (r.sslmode !== 'disable') {
       const options: ConnectionOptions = { rejectUnauthorized: verification !== 'none' };
       if (verification === 'chain') options.checkServerIdentity = () => undefined;
+      if (target.servername) options.servername = target.servername;
       if (r.ca && verification !== 'none') options.ca = (await readTlsFile(r.ca, 'ca')).toString('utf8');
       if (r.cert && r.key) {
         const cert = await readTlsFile(r.cert, 'cert');
@@ -351,11 +376,12 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
   deps.progress?.(`logging in to ${r.host}:${r.port} as ${r.user}`, 0.2);
   const { default: pg } = await import('pg');
   const client = new pg.Client({
-    host: r.host,
+    host: target.dialHost,
     port: r.port,
     user: r.user,
     database: r.database,
-    ...(r.password !== undefined ? { password: r.password } : {}),
+    // A function: pg calls it only when the server asks, and never reads PGPASSWORD or ~/.pgpass itself.
+    password: target.password,
     ssl,
     connectionTimeoutMillis: timeoutMs,
     query_timeout: timeoutMs,

@@ -108,17 +108,3 @@ export function parseAuthRequest(body: Buffer): AuthRequest {
     default: return 'other';
   }
 }
-
-/** A short, printable rendering of bytes that are not pgwire (e.g. `HTTP/1.1 400 Bad Request`). */
-export function printableBytes(bytes: Buffer, max = 120): string {
-  const text = bytes.subarray(0, max).toString('latin1');
-  let out = '';
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    if (c === 0x0d) continue;
-    if (c === 0x0a) out += '\\n';
-    else if (c >= 0x20 && c < 0x7f) out += ch;
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return bytes.length > max ? `${out}…` : out;
-}

@@ -1,4 +1,5 @@
 import type { CloudApiClient } from '../cloud/api-client.js';
+import { NetworkPolicy } from '../net/policy.js';
 import type { Material, ProbeReport } from '../net/probe.js';
 import { summarizeInventory, type Inventory, type InventoryEntry, type SourceResult, type Thresholds } from './items.js';
 import { inventoryCertsDir, inventoryFile } from './sources/certs-dir.js';
@@ -20,6 +21,8 @@ export interface InventoryRequest {
   /** The CA the probes verify nodes against (the inventory reads the chain either way). */
   probeCa?: Material;
   probeTimeoutMs: number;
+  /** Which hosts and SQL nodes may be contacted (CRDB_TLS_NETWORK_ALLOW); absent: none. */
+  network?: NetworkPolicy;
   sqlUrls: string[];
   sql?: Omit<SqlSourceOptions, 'signal' | 'progress'>;
   cloud?: { api: CloudApiClient; clusterId: string };
@@ -46,7 +49,7 @@ export async function takeInventory(request: InventoryRequest): Promise<Inventor
   signal?.throwIfAborted();
   const probes = request.hosts.length === 0
     ? []
-    : await inventoryNodes(request.hosts, now, thresholds, { ...(request.probeCa ? { ca: request.probeCa } : {}), timeoutMs: request.probeTimeoutMs, ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) });
+    : await inventoryNodes(request.hosts, now, thresholds, { ...(request.probeCa ? { ca: request.probeCa } : {}), timeoutMs: request.probeTimeoutMs, network: request.network ?? NetworkPolicy.none('a caller that passed no network policy'), ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) });
   results.push(...probes.map((p) => p.result));
   if (request.sqlUrls.length > 0) {
     if (!request.sql) throw new Error('inventory: SQL URLs given without SQL options');

@@ -42,6 +42,11 @@ export interface SlackConfig {
   /** High-severity actions need someone other than the requester (CRDB_TLS_FOUR_EYES). */
   fourEyes: boolean;
   issuers: IssuerRule[];
+  /**
+   * Who may run tools that connect to a host they name (CRDB_TLS_SLACK_NETWORK_USERS): 'everyone'
+   * for `*`, else these principals; empty means nobody. The hosts themselves are CRDB_TLS_NETWORK_ALLOW's.
+   */
+  networkUsers: Principal[] | 'everyone';
   /** Issuing client certificates from CSRs; undefined when CRDB_TLS_SLACK_CA_KEY is not set (off). */
   issuance: { caKey: string; certsDir: string; workDir: string } | undefined;
   /** Channels where a message that looks like a TLS error gets a quiet (ephemeral) suggestion. */
@@ -82,6 +87,16 @@ function list(value: string | undefined): string[] {
 /** `U123,U456,S0GROUP`. */
 export function parseConfirmers(value: string | undefined): Principal[] {
   return list(value).map((item) => principal('CRDB_TLS_SLACK_CONFIRMERS', item));
+}
+
+/** `U123,S0GROUP`, or `*` for every member of the workspace. */
+export function parseNetworkUsers(value: string | undefined): Principal[] | 'everyone' {
+  const items = list(value);
+  if (items.includes('*')) {
+    if (items.length > 1) throw new SlackConfigError('CRDB_TLS_SLACK_NETWORK_USERS mixes * with ids; * already lets everyone in');
+    return 'everyone';
+  }
+  return items.map((item) => principal('CRDB_TLS_SLACK_NETWORK_USERS', item));
 }
 
 /**
@@ -230,6 +245,8 @@ export function loadSlackConfig(env: NodeJS.ProcessEnv, base: Config, paths: All
     warnings.push(`four-eyes mode with a single confirmer: ${confirmers[0]!.id} can never confirm their own high-severity requests`);
   }
   const issuers = parseIssuers(env.CRDB_TLS_SLACK_ISSUERS);
+  const networkUsers = parseNetworkUsers(env.CRDB_TLS_SLACK_NETWORK_USERS);
+  if (networkUsers !== 'everyone' && networkUsers.length === 0) warnings.push('CRDB_TLS_SLACK_NETWORK_USERS is empty: nobody may probe, test a login or check the expiry of a live host from Slack');
 
   let issuance: SlackConfig['issuance'];
   const caKeyVar = env.CRDB_TLS_SLACK_CA_KEY?.trim();
@@ -287,6 +304,7 @@ export function loadSlackConfig(env: NodeJS.ProcessEnv, base: Config, paths: All
       confirmers,
       fourEyes,
       issuers,
+      networkUsers,
       issuance,
       watchChannels,
       digest,

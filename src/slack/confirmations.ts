@@ -54,6 +54,11 @@ export class SlackPolicy {
     return this.includes(this.config.confirmers, user);
   }
 
+  /** Whether `user` may run a tool that connects to a host they name (CRDB_TLS_SLACK_NETWORK_USERS). */
+  async mayReachNetwork(user: string): Promise<boolean> {
+    return this.config.networkUsers === 'everyone' || this.includes(this.config.networkUsers, user);
+  }
+
   private async members(groupId: string): Promise<Set<string>> {
     const cached = this.groups.get(groupId);
     if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;

@@ -51,6 +51,17 @@ const NEXT_TOOL_LABELS: Record<string, string> = {
   connection_string: 'Show connection settings',
   decode_changefeed_uri: 'Decode the sink URI',
 };
+/** Whether a tool's input names a host to connect to: such calls need CRDB_TLS_SLACK_NETWORK_USERS. */
+export function namesHosts(input: Record<string, unknown>): boolean {
+  const some = (value: unknown) => (Array.isArray(value) ? value.length > 0 : typeof value === 'string' && value.trim() !== '');
+  return ['host', 'hosts', 'sql_urls', 'url'].some((field) => some(input[field]));
+}
+
+const NETWORK_USERS_REFUSAL = renderProblem(
+  '🔒 Not allowed to reach the network',
+  'Tools that connect to a host (probe, test a login, check or plan with live hosts, reload) may be run from Slack only by the people in CRDB_TLS_SLACK_NETWORK_USERS. Nothing was sent. Ask the app\'s operator to add you (a Slack member id or user group id), or run `crdb-tls` on your own machine.',
+);
+
 /** A placeholder a diagnosis writes where it does not know a value (<host>, <user>). */
 const PLACEHOLDER = /<[^<>]*>/;
 
@@ -131,6 +142,11 @@ export class SlackFace implements FaceCore {
     if (holdsPrivateKeyText(request)) {
       await reply.whisper(renderProblem('⚠️ You posted a private key', 'What you sent holds a private key. It is now in Slack\'s history and search: treat it as compromised, create a new key and certificate, and never paste keys into chat. I will not repeat it.'));
     }
+    if (namesHosts(input) && !(await this.policy.mayReachNetwork(target.user))) {
+      this.log.info({ user: target.user, tool: tool.name }, 'refused: not in CRDB_TLS_SLACK_NETWORK_USERS');
+      await reply.whisper(NETWORK_USERS_REFUSAL);
+      return;
+    }
     if (sub.issuance) {
       await this.issuance.request({ user: target.user, csrPem: String(input.csr_pem), input, reply, request: cleanRequest(sub, request) });
       return;
@@ -152,6 +168,18 @@ export class SlackFace implements FaceCore {
     }
     const message = renderToolOutput(tool, outcome.output, outcome.text, tool.name === 'diagnose_error' ? this.nextToolButtons(outcome.output as unknown as Diagnosis) : []);
     await reply.finish(message);
+    await this.attachPicture(tool, outcome.output, reply);
+  }
+
+  /** The tool's picture of its result (the expiry timeline) in the answer's thread; the answer stands without it. */
+  async attachPicture(tool: ToolDefinition, output: Record<string, unknown>, reply: Reply): Promise<void> {
+    if (!tool.picture) return;
+    try {
+      const picture = await tool.picture.draw(output);
+      await reply.attachPicture({ ...picture, title: tool.title });
+    } catch (error) {
+      this.log.warn({ err: error, tool: tool.name }, 'the picture of a result could not be posted');
+    }
   }
 
   /** Buttons for the diagnosis's next tools that can run from Slack as they are: read-only, available, arguments complete. */
@@ -163,6 +191,8 @@ export class SlackFace implements FaceCore {
       if (!label || !tool || isMutating(tool)) return;
       const args = Object.fromEntries(Object.entries(next.arguments).filter(([name]) => !FILE_ARGUMENTS.has(name)));
       if (Object.values(args).some((v) => PLACEHOLDER.test(String(v))) || !publicInputSchema(tool).safeParse(args).success) return;
+      // A host taken from pasted text is offered only when the network policy could let it through.
+      if (typeof args.host === 'string' && !this.runtime.config.network.list.mayAllow(args.host, typeof args.port === 'number' ? args.port : 26257)) return;
       const value = JSON.stringify({ tool: next.tool, arguments: args });
       if (value.length > 2000) return;
       buttons.push({ label, actionId: `${NEXT_TOOL_ACTION}:${index}:${next.tool}`, value });
@@ -185,6 +215,10 @@ export class SlackFace implements FaceCore {
       return;
     }
     const args = (parsed.arguments && typeof parsed.arguments === 'object' ? parsed.arguments : {}) as Record<string, unknown>;
+    if (namesHosts(args) && !(await this.policy.mayReachNetwork(target.user))) {
+      await this.reply({ ...target, privately: true }).whisper(NETWORK_USERS_REFUSAL);
+      return;
+    }
     await reply.start(`⏳ <@${target.user}> ran \`${tool.name}\` — working on it…`);
     const outcome = await this.runtime.runner.run(tool, args, this.context(target.user, { reply }));
     await this.answer(tool, args, outcome, reply, target.user, tool.name);

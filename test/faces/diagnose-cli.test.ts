@@ -44,8 +44,24 @@ describe('crdb-tls diagnose', () => {
     assert.match(r.stdout, /Likely causes:\n {2}1\. /);
     assert.match(r.stdout, /Fix:\n {2}1\. /);
     assert.match(r.stdout, /jdbc:postgresql:\/\/.*sslmode=verify-full&sslrootcert=/);
-    assert.match(r.stdout, /Next:\n {2}- probe_server/);
+    assert.match(r.stdout, /Next:\n {2}- \$ crdb-tls probe "\$\{DB_HOST:\?the host name the client dials\}:26257" --ca /);
     assert.equal(r.stderr, '');
+  });
+
+  test('every command the CLI prints (fix steps, causes, Next:) is a complete shell command; Next: lines are crdb-tls commands, not tool calls', () => {
+    const texts = [PKIX, 'x509: certificate is valid for node1, localhost, not db.internal', 'changefeed job 7 failed: kafka: client has run out of available brokers to talk to', 'pq: user root must use certificate authentication instead of password authentication'];
+    for (const text of texts) {
+      const r = runCliOk(['diagnose', text, '--connection-string', "postgresql://app@db.internal:26257/shop?sslmode=verify-full&sslrootcert=/etc/my certs/ca.crt"]);
+      const next = r.stdout.slice(r.stdout.indexOf('\nNext:\n'));
+      for (const line of next.split('\n').slice(2).filter(Boolean)) assert.match(line, /^ {2}- \$ crdb-tls /, line);
+      const commands = r.stdout.split('\n').filter((l) => /^\s+(- )?\$ /.test(l)).map((l) => l.replace(/^\s+(- )?\$ /, '').replace(/ — .*$/, ''));
+      assert.ok(commands.length > 2, r.stdout);
+      for (const command of commands) {
+        const check = spawnSync('bash', ['-n', '-c', command], { encoding: 'utf8' });
+        assert.equal(check.status, 0, `${command}\n${check.stderr}`);
+        assert.doesNotMatch(command, /<[A-Za-z][^<>]*>/, command);
+      }
+    }
   });
 
   test('unquoted words are joined into one text', () => {

@@ -160,7 +160,9 @@ describe('npm run bundle: the packed .mcpb', () => {
     await client.close();
     const names = tools.map((t) => t.name);
     assert.ok(names.length > 0 && names.length < manifest.tools.length, `read-only lists ${names.length} of ${manifest.tools.length}`);
-    for (const tool of tools) assert.equal(tool.annotations?.readOnlyHint, true, `${tool.name} is listed in read-only mode`);
+    // plan_rotation stays: it records its plan in the store (so not readOnlyHint) but changes nothing on disk or the cluster.
+    for (const tool of tools) assert.equal(tool.annotations?.readOnlyHint, tool.name !== 'plan_rotation', `${tool.name} is listed in read-only mode`);
+    for (const tool of tools) assert.equal(tool.annotations?.destructiveHint, false, `${tool.name} is listed in read-only mode and destructive`);
     for (const name of names) assert.ok(manifest.tools.some((t) => t.name === name), `${name} is not in the manifest`);
   });
 

@@ -196,10 +196,11 @@ describe('crdb-tls mcp served over stdio to the MCP SDK client', () => {
     }
   });
 
-  test('reading tools are read-only and not destructive; create tools are not read-only', () => {
+  test('reading tools are read-only and not destructive; create tools are not read-only; plan_rotation says it saves its plan', () => {
     for (const name of READ_TOOLS) {
       const annotations = listed.find((t) => t.name === name)?.annotations;
-      assert.equal(annotations?.readOnlyHint, true, `${name} readOnlyHint`);
+      // plan_rotation saves the plan it makes in the store: truthfully not read-only, though ungated.
+      assert.equal(annotations?.readOnlyHint, name !== 'plan_rotation', `${name} readOnlyHint`);
       assert.equal(annotations?.destructiveHint, false, `${name} destructiveHint`);
     }
     for (const name of CREATE_TOOLS) {

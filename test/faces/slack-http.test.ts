@@ -47,7 +47,7 @@ describe('Slack face over HTTP', () => {
   let work: string;
 
   before(async () => {
-    h = await startSlackHarness({ standin: { notInChannel: ['C0PRIVATE'] } });
+    h = await startSlackHarness({ standin: { notInChannel: ['C0PRIVATE'] }, env: { CRDB_TLS_SLACK_NETWORK_USERS: ALICE } });
     work = h.work;
   });
 

@@ -31,6 +31,8 @@ export interface FaultPki {
   node: Pair;
   /** SAN DNS:db.example.invalid only: dialling 127.0.0.1 or localhost does not match. */
   nodeWrongHost: Pair;
+  /** SANs db1, db2 and db3.example.invalid: libpq says "(and 2 other names)". */
+  nodeManyNames: Pair;
   nodeExpired: Pair;
   nodeNotYetValid: Pair;
   root: Pair;
@@ -80,9 +82,10 @@ export async function makeFaultPki(parent = os.tmpdir()): Promise<FaultPki> {
   fs.writeFileSync(path.join(dir, 'other-ca.crt'), other.cert.pem);
 
   const hosts = { dns: ['localhost'], ips: ['127.0.0.1'] };
-  const [node, wrongHost, expired, notYet, root, alice, rootOther, rootExpired] = await Promise.all([
+  const [node, wrongHost, manyNames, expired, notYet, root, alice, rootOther, rootExpired] = await Promise.all([
     leaf(ca, 'node', 'node', hosts),
     leaf(ca, 'node', 'node', { dns: ['db.example.invalid'] }),
+    leaf(ca, 'node', 'node', { dns: ['db1.example.invalid', 'db2.example.invalid', 'db3.example.invalid'] }),
     leaf(ca, 'node', 'node', { ...hosts, now: new Date(now - 2 * YEAR) }),
     leaf(ca, 'node', 'node', { ...hosts, now: new Date(now + 30 * DAY) }),
     leaf(ca, 'client', 'root'),
@@ -96,6 +99,7 @@ export async function makeFaultPki(parent = os.tmpdir()): Promise<FaultPki> {
     otherCa: path.join(dir, 'other-ca.crt'),
     node: write(dir, 'node', node.cert, node.key),
     nodeWrongHost: write(dir, 'node-wrong-host', wrongHost.cert, wrongHost.key),
+    nodeManyNames: write(dir, 'node-many-names', manyNames.cert, manyNames.key),
     nodeExpired: write(dir, 'node-expired', expired.cert, expired.key),
     nodeNotYetValid: write(dir, 'node-not-yet-valid', notYet.cert, notYet.key),
     root: write(dir, 'client.root', root.cert, root.key),

@@ -5,6 +5,7 @@ import type { Deployment, DiagnosisCode } from '../codes.js';
 import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../connection-settings.js';
 import type { ParsedConnection } from '../connection-string.js';
 import { emptyFacts, type Facts } from '../extract.js';
+import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from './shell.js';
 
 /** Everything a guide may tailor its causes and steps to. Every field is optional knowledge. */
 export interface FixContext {
@@ -24,6 +25,8 @@ export interface FixContext {
   /** Ids of the signals that matched (rules/*.ts), to pick the most likely cause. */
   signals: ReadonlySet<string>;
   facts: Facts;
+  /** COCKROACH_CERTS_DIR / COCKROACH_CA_KEY where the commands will run (crdb-tls reads them itself). */
+  env: { certsDir: string | null; caKey: string | null };
 }
 
 export function fixContext(partial: Partial<FixContext> = {}): FixContext {
@@ -43,6 +46,7 @@ export function fixContext(partial: Partial<FixContext> = {}): FixContext {
     connection: null,
     signals: new Set(),
     facts: emptyFacts(),
+    env: { certsDir: null, caKey: null },
     ...partial,
   };
 }
@@ -116,12 +120,75 @@ export const keyOf = (ctx: FixContext) => {
   return `${certsDirOf(ctx)}/client.${userOf(ctx)}.key`;
 };
 export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.client] : 'the client');
-export const CA_KEY_PLACEHOLDER = 'my-safe-directory/ca.key';
 
-/** `openssl s_client` speaking pgwire's SSLRequest first (OpenSSL ≥ 1.1.1 `-starttls postgres`). */
+// ---- shell words: what a printed command says for each value (fixes/shell.ts)
+
+const certsDirCache = new WeakMap<FixContext, string | null>();
+
+/** The certs directory named by the text, the settings or COCKROACH_CERTS_DIR; null when none did. */
+export function knownCertsDir(ctx: FixContext): string | null {
+  const cached = certsDirCache.get(ctx);
+  if (cached !== undefined) return cached;
+  const dir = findCertsDir(ctx);
+  certsDirCache.set(ctx, dir);
+  return dir;
+}
+
+function findCertsDir(ctx: FixContext): string | null {
+  const known = ctx.caPath ?? ctx.certPath ?? ctx.keyPath ?? textFile(ctx, 'ca', false) ?? textFile(ctx, 'client', false) ?? textFile(ctx, 'client', true);
+  return known ? path.dirname(known) : ctx.env.certsDir;
+}
+const inCertsDir = (ctx: FixContext, file: string): ShellValue => {
+  const dir = knownCertsDir(ctx);
+  return dir ? path.join(dir, file) : raw(`${DEFAULT_CERTS_DIR_WORD.slice(0, -1)}/${file}"`);
+};
+export const hostWord = (ctx: FixContext): string | Shell => ctx.host ?? need('host');
+export const userWord = (ctx: FixContext): string | Shell => ctx.user ?? ctx.facts.users.find((u) => u.role === 'requested')?.user ?? need('user');
+export const certsDirWord = (ctx: FixContext): ShellValue => knownCertsDir(ctx) ?? raw(DEFAULT_CERTS_DIR_WORD);
+export const caWord = (ctx: FixContext): ShellValue => ctx.caPath ?? textFile(ctx, 'ca', false) ?? inCertsDir(ctx, 'ca.crt');
+export const nodeCertWord = (ctx: FixContext): ShellValue => inCertsDir(ctx, 'node.crt');
+export const inCertsDirWord = inCertsDir;
+const userKnown = (ctx: FixContext) => ctx.user ?? ctx.facts.users.find((u) => u.role === 'requested')?.user ?? null;
+/** The client certificate / key in commands: the known file, else client.USER.crt/.key in the certs dir. */
+function clientFileWord(ctx: FixContext, ext: 'crt' | 'key'): string | Shell {
+  const known = ctx.certPath || ctx.keyPath || textFile(ctx, 'client', false) || textFile(ctx, 'client', true) || userKnown(ctx);
+  if (known) return ext === 'crt' ? certOf(ctx) : keyOf(ctx);
+  const dir = knownCertsDir(ctx);
+  return raw(`${dir ? shq(dir) : DEFAULT_CERTS_DIR_WORD}/client.${need('user').text}.${ext}`);
+}
+export const certWord = (ctx: FixContext): string | Shell => clientFileWord(ctx, 'crt');
+export const keyWord = (ctx: FixContext): string | Shell => clientFileWord(ctx, 'key');
+/** `--certs-dir DIR` for crdb-tls when the directory is known; nothing (crdb-tls's default, $COCKROACH_CERTS_DIR) otherwise. */
+export const certsDirFlag = (ctx: FixContext): Shell => {
+  const dir = knownCertsDir(ctx);
+  return raw(dir && dir !== ctx.env.certsDir ? `--certs-dir ${shq(dir)}` : '');
+};
+/** `--ca-key` for crdb-tls / cockroach: nothing when COCKROACH_CA_KEY is set (both read it), else an expansion that asks for it. */
+export const caKeyFlag = (ctx: FixContext): Shell => raw(ctx.env.caKey ? '' : `--ca-key ${need('caKey').text}`);
+
+/** `openssl s_client` speaking pgwire's SSLRequest first (OpenSSL ≥ 1.1.1 `-starttls postgres`). `extra` is shell text (build it with sh). */
 export function opensslProbe(ctx: FixContext, extra = ''): string {
-  const host = hostOf(ctx);
-  return `openssl s_client -connect ${host.includes(':') ? `[${host}]` : host}:${portOf(ctx)} -starttls postgres -servername ${host}${extra} </dev/null`;
+  const host = hostWord(ctx);
+  const connect = typeof host === 'string' ? shq(`${host.includes(':') ? `[${host}]` : host}:${portOf(ctx)}`) : raw(`${host.text.slice(0, -1)}:${portOf(ctx)}"`).text;
+  return `openssl s_client -connect ${connect} -starttls postgres -servername ${sh`${host}`}${extra} </dev/null`;
+}
+
+/** crdb-tls cert create-client for the user of this context. */
+export function createClientCommand(ctx: FixContext, extra = ''): string {
+  return sh`crdb-tls cert create-client ${userWord(ctx)} ${certsDirFlag(ctx)} ${caKeyFlag(ctx)}` + extra;
+}
+
+/** The name of a client's CA / certificate / key setting, in its own vocabulary. */
+export function settingName(ctx: FixContext, what: 'ca' | 'cert' | 'key'): string {
+  const names: Record<string, [string, string, string]> = {
+    node: ['ssl.ca', 'ssl.cert', 'ssl.key'],
+    java: ['sslrootcert', 'sslcert', 'sslkey (a PKCS#8 file)'],
+    dotnet: ['Root Certificate', 'SSL Certificate', 'SSL Key'],
+    prisma: ['sslcert (Prisma\'s name for the CA)', 'sslidentity (PKCS#12)', 'sslidentity (PKCS#12)'],
+    changefeed: ['ca_cert', 'client_cert', 'client_key'],
+  };
+  const row = names[ctx.family ?? ''] ?? ['sslrootcert', 'sslcert', 'sslkey'];
+  return row[what === 'ca' ? 0 : what === 'cert' ? 1 : 2];
 }
 
 /** The client whose settings to show: the one named, else its family's representative, else libpq. */
@@ -131,7 +198,19 @@ export function settingsClient(ctx: FixContext): SettingsClient | null {
 }
 
 /** The full verify-full settings for the client, with the client certificate when `withClientCert`. */
+const settingsCache = new WeakMap<FixContext, Map<boolean, ConnectionSettings | null>>();
+
 export function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
+  // A diagnosis asks for the same settings from several steps; build them once per context.
+  let cached = settingsCache.get(ctx);
+  if (!cached) settingsCache.set(ctx, (cached = new Map()));
+  if (cached.has(withClientCert)) return cached.get(withClientCert)!;
+  const built = buildSettings(ctx, withClientCert);
+  cached.set(withClientCert, built);
+  return built;
+}
+
+function buildSettings(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
   const client = settingsClient(ctx);
   if (!client) return null;
   return buildConnectionSettings({
@@ -180,6 +259,9 @@ export const isCloud = (ctx: FixContext) => ctx.deployment === 'cloud';
 
 export function probeTool(ctx: FixContext, reason: string, withCa = true): NextTool {
   const args: NextTool['arguments'] = { host: hostOf(ctx), port: portOf(ctx) };
+  // libpq dialled an address ("connection to server at 127.0.0.1") and checked another name: probe that address with that name.
+  const address = ctx.connection ? undefined : ctx.facts.hosts.find((h) => h.host !== ctx.host && h.port !== null);
+  if (address && ctx.host) Object.assign(args, { host: address.host, port: address.port!, servername: ctx.host });
   if (withCa) args.ca = caOf(ctx);
   return { tool: 'probe_server', arguments: args, reason: ctx.host ? reason : `${reason} (the host was not in the text: fill it in)` };
 }

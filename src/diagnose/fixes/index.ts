@@ -3,6 +3,7 @@ import { CLIENT_FAMILY } from '../clients.js';
 import type { DiagnosisCode } from '../codes.js';
 import { clientCertExpired, clientCertFileMissing, clientCertRequired, clientCertUntrusted, clientCertUserMismatch, clientKeyFormat, clientKeyMismatch, clientKeyPermissions } from './client-cert.js';
 import { fixContext, type Cause, type FixContext, type FixStep, type GuideTable, type NextTool } from './context.js';
+import { fillInNote } from './shell.js';
 import { changefeedSinkTls, passwordAuthFailed, unknownGuide } from './other.js';
 import { caFileMissing, certNotYetValid, certWrongUsage, hostnameMismatch, legacyCommonName, serverCertExpired, untrustedServerCa } from './server-cert.js';
 import { clusterRouting, connectionDropped, notTlsEndpoint, serverRequiresTls, serverTlsDisabled, tlsVersionMismatch } from './transport.js';
@@ -35,7 +36,16 @@ export const GUIDES: GuideTable = {
   unknown: unknownGuide,
 };
 
-const number = <T extends object>(items: T[], key: 'step' | 'rank') => items.map((item, i) => ({ [key]: i + 1, ...item }) as T & Record<typeof key, number>);
+const number = <T extends object>(items: T[], key: 'step' | 'rank') => items.map(withFillIns).map((item, i) => ({ [key]: i + 1, ...item }) as T & Record<typeof key, number>);
+
+/** A step or cause whose command needs a value nobody gave says which, in its own text (fixes/shell.ts). */
+export function withFillIns<T extends { command?: string; action?: string; confirm?: string }>(item: T): T {
+  const note = item.command && item.command.includes('${') ? fillInNote(item.command) : '';
+  if (!note) return item;
+  if (item.action !== undefined) return { ...item, action: item.action + note };
+  if (item.confirm !== undefined) return { ...item, confirm: item.confirm + note };
+  return item;
+}
 
 function withClient(client: ClientId | null | undefined, context: Partial<FixContext>): FixContext {
   const c = client ?? context.client ?? null;

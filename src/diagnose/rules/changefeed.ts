@@ -9,7 +9,9 @@ export const CHANGEFEED_SIGNALS: Signal[] = [
   signal('cdc.key-needs-cert', 'client_key requires client_cert to be set', { changefeed_sink_tls: 0.95 }, 'ref §5.2'),
   signal('cdc.invalid-client-cert', 'invalid client certificate data provided', { changefeed_sink_tls: 0.93 }, 'ref §5.2'),
   signal('cdc.parse-cert-data', 'failed to parse certificate data', { changefeed_sink_tls: 0.85 }, 'ref §5.2 (webhook / schema registry ca_cert)'),
-  signal('cdc.no-brokers', 'client has run out of available brokers', { changefeed_sink_tls: 0.85 }, 'diagnosis-codes.md (sarama)'),
+  // sarama's ErrOutOfBrokers: no broker answered. Alone it is reachability (address, firewall,
+  // advertised.listeners); with a TLS error next to it the sink's TLS settings (engine.ts).
+  signal('cdc.no-brokers', 'client has run out of available brokers', { connection_dropped: 0.65, changefeed_sink_tls: 0.5 }, 'IBM/sarama errors.go ErrOutOfBrokers'),
   signal('cdc.unknown-kafka-params', 'unknown kafka sink query parameters', { changefeed_sink_tls: 0.85 }, 'ref §5.1'),
   signal('cdc.webhook-https', 'this sink requires webhook-https', { changefeed_sink_tls: 0.92 }, 'ref §5.1'),
   signal('cdc.tls-enabled-bool', 'param tls_enabled must be a bool', { changefeed_sink_tls: 0.9 }, 'ref §5.2'),

@@ -20,7 +20,10 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
   signal('pg.client-verify-failed', 'client certificate verification failed', { client_cert_untrusted: 0.85 }, 'toolchain §3 (PostgreSQL 18 server DETAIL)'),
 
   // client_cert_required
-  signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'toolchain §3 (PostgreSQL 15/18, psql and node-pg)'),
+  // libpq and lib/pq send no certificate when the sslcert file is missing: the server's text is the same (test/corpus/clients missing_client_cert).
+  signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'toolchain §3 (PostgreSQL 15/18, psql and node-pg)', {
+    refine: (line) => (['connection to server at', 'connection failed: ', 'pq: '].some((m) => line.includes(m)) ? { client_cert_required: 0.93, client_cert_file_missing: 0.25 } : undefined),
+  }),
   signal('cockroach.no-peer-certs', 'no tls peer certificates, but required for auth', { client_cert_required: 0.95 }, 'ref §3.3 (pkg/sql/pgwire auth_methods.go)'),
   signal('cockroach.no-client-certs', 'no client certificates in request', { client_cert_required: 0.85 }, 'ref §3.3 (pkg/security/auth.go)'),
   signal('go.client-no-cert', "client didn't provide a certificate", { client_cert_required: 0.9 }, 'diagnosis-codes.md (Go crypto/tls server)'),

@@ -10,6 +10,8 @@ export const HOSTNAME_SIGNALS: Signal[] = [
   signal('node.not-in-altnames', "is not in the cert's altnames", { hostname_mismatch: 0.93 }, 'ref §6.3'),
   signal('node.not-in-list', "is not in the cert's list", { hostname_mismatch: 0.9 }, 'ref §6.3 (IP form)'),
   signal('libpq.host-name', 'does not match host name', { hostname_mismatch: 0.93 }, 'ref §6.2; toolchain §3 (psql 15)'),
+  // libpq names only the first name and counts the rest: a reissue must read them from the certificate.
+  signal('libpq.other-names', 'other names) does not match host name', { hostname_mismatch: 0.93 }, 'postgres/postgres src/interfaces/libpq/fe-secure-common.c'),
   signal('python.hostname-mismatch', 'hostname mismatch, certificate is not valid for', { hostname_mismatch: 0.93 }, 'CPython Modules/_ssl.c verify message'),
   signal('python.ip-mismatch', 'ip address mismatch, certificate is not valid for', { hostname_mismatch: 0.93 }, 'CPython Modules/_ssl.c verify message'),
   signal('java.no-sans', 'no subject alternative names present', { hostname_mismatch: 0.8, legacy_common_name: 0.45 }, 'diagnosis-codes.md; Java HostnameChecker'),

@@ -7,10 +7,11 @@ import { HOSTNAME_SIGNALS } from './hostname.js';
 import { KEY_SIGNALS } from './key.js';
 import { TRANSPORT_SIGNALS } from './transport.js';
 import { TRUST_SIGNALS } from './trust.js';
+import { catalogSignals } from '../catalog/index.js';
 import type { Signal } from './types.js';
 
-/** The whole knowledge base, one family per file. */
-export const ALL_SIGNALS: Signal[] = [
+/** The hand-written rules, one family per file. */
+const RULE_SIGNALS: Signal[] = [
   ...TRUST_SIGNALS,
   ...HOSTNAME_SIGNALS,
   ...EXPIRY_SIGNALS,
@@ -21,5 +22,8 @@ export const ALL_SIGNALS: Signal[] = [
   ...CHANGEFEED_SIGNALS,
   ...AUTH_SIGNALS,
 ];
+
+/** The whole knowledge base: the rules, then every catalogued message (catalog/*.json) no rule has a phrase for. */
+export const ALL_SIGNALS: Signal[] = [...RULE_SIGNALS, ...catalogSignals(new Set(RULE_SIGNALS.map((s) => s.phrase)))];
 
 export type { Signal, Weights } from './types.js';

@@ -31,6 +31,10 @@ export const KEY_SIGNALS: Signal[] = [
   signal('openssl3.decoder-unsupported', 'decoder routines::unsupported', { client_key_format: 0.75 }, 'Node tls createSecureContext (test/corpus/clients key_wrong_format)'),
   // Python ssl.load_cert_chain: the certificate or key file is not readable PEM, or the key is encrypted.
   signal('python.pem-lib', '[ssl] pem lib', { client_key_format: 0.75, client_cert_file_missing: 0.2 }, 'CPython _ssl.c load_cert_chain (test/corpus/clients key_wrong_format, key_encrypted)'),
+  // Python's ssl raises FileNotFoundError WITHOUT the file name; the traceback's source line says
+  // which call failed: load_cert_chain (client certificate / key) or load_verify_locations (CA).
+  signal('python.load-cert-chain', 'load_cert_chain(', { client_cert_file_missing: 0.3 }, 'MagicStack/asyncpg asyncpg/connect_utils.py (ssl.load_cert_chain of sslcert/sslkey)'),
+  signal('python.load-verify-locations', 'load_verify_locations(', { ca_file_missing: 0.35 }, 'MagicStack/asyncpg asyncpg/connect_utils.py (ssl.load_verify_locations of sslrootcert)'),
   signal('go.no-pem-key', 'tls: failed to find any pem data in key input', { client_key_format: 0.92 }, 'ref §5.2 (Go tls.X509KeyPair)'),
   signal('go.no-pem-cert', 'tls: failed to find any pem data in certificate input', { client_key_format: 0.75 }, 'ref §5.2'),
   signal('go.pem-switched', 'pem inputs may have been switched', { client_key_format: 0.92 }, 'ref §5.2'),

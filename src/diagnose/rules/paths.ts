@@ -32,6 +32,9 @@ export function pathInMissingFileLine(line: string): string | undefined {
   if (goStyle > 0) {
     const open = line.lastIndexOf('open ', goStyle);
     if (open >= 0 && goStyle - open < 400) return line.slice(open + 5, goStyle).trim();
+    // Go os.Stat: "stat /path/file: no such file or directory" (lib/pq reading sslkey).
+    const stat = line.lastIndexOf('stat ', goStyle);
+    if (stat >= 0 && goStyle - stat < 400) return line.slice(stat + 5, goStyle).trim();
     const quoteEnd = line.lastIndexOf('"', goStyle);
     const quoteStart = quoteEnd > 0 ? line.lastIndexOf('"', quoteEnd - 1) : -1;
     if (quoteStart >= 0 && quoteEnd - quoteStart < 400) return line.slice(quoteStart + 1, quoteEnd);

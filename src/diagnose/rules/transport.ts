@@ -8,7 +8,7 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   signal('jdbc.server-no-ssl', 'the server does not support ssl', { server_tls_disabled: 0.9 }, 'pgJDBC ConnectionFactoryImpl message'),
   // pgx and asyncpg print these for ANY answer but 'S' to the SSLRequest: 'N' (no TLS) or another service (test/corpus/clients http_port).
   signal('pgx.refused-tls', 'server refused tls connection', { server_tls_disabled: 0.93, not_tls_endpoint: 0.22 }, 'ref §6.1 (gobuffalo/pop#513); pgconn ErrTLSRefused'),
-  signal('libpq-go.ssl-not-enabled', 'ssl is not enabled on the server', { server_tls_disabled: 0.93 }, 'ref §6.1 (lib/pq)'),
+  signal('libpq-go.ssl-not-enabled', 'ssl is not enabled on the server', { server_tls_disabled: 0.93, not_tls_endpoint: 0.22 }, 'ref §6.1 (lib/pq: any SSLRequest answer but S, test/corpus/clients go-libpq http_port)'),
   signal('asyncpg.rejected-upgrade', 'rejected ssl upgrade', { server_tls_disabled: 0.9, not_tls_endpoint: 0.22 }, 'MagicStack/asyncpg connect_utils.py'),
   signal('cockroach.tls-over-local', 'cannot use ssl/tls over local connections', { server_tls_disabled: 0.65 }, 'ref §3.3'),
 
@@ -37,6 +37,10 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException'),
   signal('node.socket-hang-up', 'socket hang up', { connection_dropped: 0.7 }, 'Node http/tls'),
   signal('net.broken-pipe', 'broken pipe', { connection_dropped: 0.5 }, 'OS error text'),
+  // pgJDBC over TLS 1.3: the server rejected the client certificate (or its signature) after the
+  // client's last flight and closed; the client's next write fails and the alert is lost (test/corpus/clients pgjdbc).
+  signal('jdbc.ssl-broken-pipe', 'ssl error: broken pipe', { connection_dropped: 0.6, client_cert_untrusted: 0.35, client_cert_expired: 0.25, client_key_mismatch: 0.25 }, 'pgjdbc/pgjdbc ssl/MakeSSL.java "SSL error: {0}" (test/corpus/clients client_cert_other_ca, client_cert_expired, key_mismatch)'),
+  signal('asyncpg.closed-mid-operation', 'connection was closed in the middle of operation', { connection_dropped: 0.75 }, 'MagicStack/asyncpg asyncpg/protocol/protocol.pyx ConnectionDoesNotExistError'),
   signal('java.eof-exception', 'java.io.eofexception', { connection_dropped: 0.75 }, 'pgJDBC "The connection attempt failed." caused by java.io.EOFException (test/corpus/clients port_closes)'),
   signal('asyncpg.connection-lost', 'unexpected connection_lost() call', { connection_dropped: 0.8 }, 'asyncpg connect_utils.py TLSUpgradeProto (test/corpus/clients port_closes)'),
   signal('net.unexpected-eof', 'unexpected eof', { connection_dropped: 0.6 }, 'Go io.ErrUnexpectedEOF / OpenSSL 3'),

@@ -7,7 +7,7 @@ import { signal, type Signal, type Weights } from './types.js';
 const serverLog = (line: string) => line.includes('could not accept ssl connection') || line.includes('client certificate verification failed');
 
 /** "certificate verify failed" only says that verification failed; psql prints it for an unknown CA AND for an expired server certificate (toolchain §3). */
-const VERIFY_FAILED: Weights = { untrusted_server_ca: 0.62, server_cert_expired: 0.35, cert_not_yet_valid: 0.12 };
+const VERIFY_FAILED: Weights = { untrusted_server_ca: 0.62, server_cert_expired: 0.35, cert_not_yet_valid: 0.22 };
 const refineVerifyFailed = (line: string): Weights | undefined => (serverLog(line) ? { client_cert_untrusted: 0.6, client_cert_expired: 0.3 } : undefined);
 
 export const TRUST_SIGNALS: Signal[] = [
@@ -15,6 +15,11 @@ export const TRUST_SIGNALS: Signal[] = [
   signal('go.unknown-authority-bare', 'certificate signed by unknown authority', { untrusted_server_ca: 0.85 }, 'ref §6.1'),
   // The "possibly because of crypto/rsa: verification error ... candidate authority" hint: a CA with the right name but another key (CA re-created).
   signal('go.candidate-authority', 'while trying to verify candidate authority certificate', { untrusted_server_ca: 0.9 }, 'ref §6.1'),
+  // Same name, other key: the client holds a CA named like the issuer (every cockroach cert CA is
+  // O=Cockroach, CN=Cockroach CA) whose key did not sign it — OpenSSL X509_V_ERR_CERT_SIGNATURE_FAILURE, Java's signature check.
+  signal('openssl.signature-failure', 'certificate signature failure', { untrusted_server_ca: 0.92 }, 'openssl/openssl crypto/x509/x509_txt.c X509_V_ERR_CERT_SIGNATURE_FAILURE'),
+  signal('node.signature-failure-code', 'cert_signature_failure', { untrusted_server_ca: 0.92 }, 'Node err.code CERT_SIGNATURE_FAILURE'),
+  signal('java.signature-check', 'signature check failed', { untrusted_server_ca: 0.9 }, 'openjdk sun/security/provider/certpath/BasicChecker.java'),
   signal('node.self-signed-in-chain-code', 'self_signed_cert_in_chain', { untrusted_server_ca: 0.93 }, 'ref §6.3; toolchain §3 (node-pg 8.23)'),
   signal('node.self-signed-in-chain', 'self-signed certificate in certificate chain', { untrusted_server_ca: 0.92 }, 'ref §6.3 (OpenSSL 3 spelling); §6.2 Python'),
   signal('node.self-signed-in-chain-old', 'self signed certificate in certificate chain', { untrusted_server_ca: 0.92 }, 'ref §6.3 (OpenSSL 1.1 spelling); §6.3 Prisma'),

@@ -49,7 +49,7 @@ async function clientCaNames(run: ProbeRun, mainReader: TlsRecordReader): Promis
   // TLS 1.3 hides the CertificateRequest: a second handshake, capped at TLS 1.2, stopped at ServerHelloDone.
   const reader = new TlsRecordReader();
   const outcome = await phase<'done' | 'failed' | 'timeout'>(remaining(), signal, () => 'timeout', (settle) => {
-    const socket = net.connect({ host: options.host, port: options.port });
+    const socket = net.connect({ host: run.dialHost, port: options.port });
     sockets.push(socket);
     socket.on('error', () => settle('failed'));
     let tlsSocket: tls.TLSSocket | undefined;
@@ -78,7 +78,7 @@ async function clientCaNames(run: ProbeRun, mainReader: TlsRecordReader): Promis
   const refused = reader.observation.alert?.name === 'protocol_version' || reader.observation.alert?.name === 'handshake_failure';
   const opensslBinary = options.openssl === undefined ? findOnPath('openssl') : options.openssl;
   if (opensslBinary && remaining() >= MIN_OPTIONAL_PHASE_MS) {
-    const names = await opensslCaNames(opensslBinary, options.host, options.port, servername, remaining(), signal);
+    const names = await opensslCaNames(opensslBinary, run.dialHost, options.port, servername, remaining(), signal);
     if (names) {
       return {
         source: 'openssl',

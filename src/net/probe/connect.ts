@@ -1,18 +1,57 @@
 import net from 'node:net';
-import { SSL_REQUEST, classifySslAnswer, formatPgError, parseErrorFields, printableBytes, readBackendMessage } from '../pgwire.js';
+import { ToolError } from '../../core/errors.js';
+import { SSL_REQUEST, classifySslAnswer, parseErrorFields, readBackendMessage } from '../pgwire.js';
 import { elapsed, errorText, phase, type ProbeRun } from './run.js';
 
 // A non-pgwire answer is read only to describe it: this much, or what came until a short quiet.
 const OTHER_BYTES_MAX = 512;
 const OTHER_BYTES_QUIET_MS = 150;
 
+/**
+ * What answered instead of pgwire, told without its bytes (DESIGN.md §5): whatever a port sends is
+ * the service's to say, and an internal HTTP server's or a cache's banner must not travel on into a
+ * tool result, a Slack message or a log. Only the kind of service and the number of bytes are shown.
+ */
+export function classifyOtherAnswer(bytes: Buffer): { kind: string; detail: string } {
+  const first = bytes[0]!;
+  const count = `${bytes.length}${bytes.length >= OTHER_BYTES_MAX ? '+' : ''} byte(s), not shown`;
+  if (/^HTTP\/\d/.test(bytes.subarray(0, 6).toString('latin1'))) return { kind: 'an HTTP server', detail: `it answered the SSLRequest with an HTTP response (${count})` };
+  if (first === 0x15 || first === 0x16) return { kind: 'a TLS server that expects TLS from the first byte (no pgwire SSLRequest)', detail: `it answered the SSLRequest with a TLS record (${count})` };
+  return { kind: 'something that is not a PostgreSQL server', detail: `it answered the SSLRequest with data that is neither pgwire nor TLS (${count})` };
+}
+
+/** An ErrorResponse to the SSLRequest: its SQLSTATE, never its text (a fake server writes what it likes there). */
+function describeErrorAnswer(bytes: Buffer): string {
+  try {
+    const message = readBackendMessage(bytes);
+    const code = message ? parseErrorFields(message.body).code : '';
+    if (/^[0-9A-Z]{5}$/.test(code)) return `a pgwire ErrorResponse (SQLSTATE ${code}; its text is not shown)`;
+  } catch {
+    // not a complete ErrorResponse
+  }
+  return 'a pgwire ErrorResponse (its text is not shown)';
+}
+
 /** The TCP connection; null (with a finding) when there is none. */
 export async function connect(run: ProbeRun): Promise<net.Socket | null> {
   const { host, port, signal, timeoutMs, report, sockets, remaining, progress, add } = run;
   progress(`connecting to ${host}:${port}`, 0.05);
   const t0 = performance.now();
+  // The policy check comes before the TCP connect: a refused target (a ToolError) is never contacted.
+  let admitted;
+  try {
+    admitted = await run.options.network.admit(host, port);
+  } catch (error) {
+    if (error instanceof ToolError) throw error;
+    report.timings_ms.connect = elapsed(t0);
+    const e = error as NodeJS.ErrnoException;
+    report.pgwire = { answer: 'unreachable', speaks_pgwire: null, tls_offered: null, detail: errorText(e) };
+    add('unknown', 'error', 'connect', `cannot resolve ${host}: ${errorText(e)}`);
+    return null;
+  }
+  if (admitted) run.dialHost = admitted.address;
   const connected = await phase<{ socket?: net.Socket; error?: string; code?: string }>(remaining(), signal, () => ({ error: `no TCP connection within ${timeoutMs} ms`, code: 'timeout' }), (settle) => {
-    const socket = net.connect({ host, port });
+    const socket = net.connect({ host: run.dialHost, port });
     sockets.push(socket);
     socket.setNoDelay(true);
     const onError = (error: NodeJS.ErrnoException) => settle({ error: errorText(error), ...(error.code ? { code: error.code } : {}) });
@@ -24,7 +63,8 @@ export async function connect(run: ProbeRun): Promise<net.Socket | null> {
   if (!connected.socket) {
     report.pgwire = { answer: 'unreachable', speaks_pgwire: null, tls_offered: null, detail: connected.error ?? null };
     const unresolved = connected.code === 'ENOTFOUND' || connected.code === 'EAI_AGAIN';
-    add(unresolved ? 'unknown' : 'connection_dropped', 'error', 'connect', unresolved ? `cannot resolve ${host}: ${connected.error}` : `cannot connect to ${host}:${port}: ${connected.error}`);
+    const refused = connected.code === 'ECONNREFUSED';
+    add(unresolved ? 'unknown' : 'connection_dropped', 'error', 'connect', unresolved ? `cannot resolve ${host}: ${connected.error}` : refused ? `nothing is listening on ${host}:${port} (${connected.error}): wrong port, the node is down, or it listens on another address` : `cannot connect to ${host}:${port}: ${connected.error}`, refused ? ['net.refused'] : undefined);
     return null;
   }
   const socket = connected.socket;
@@ -94,23 +134,15 @@ export async function sslRequest(run: ProbeRun, socket: net.Socket): Promise<boo
       add('server_tls_disabled', 'error', 'ssl_request', `${host}:${port} speaks pgwire but answered the SSLRequest with "N": the server does not support SSL (an insecure node, or PostgreSQL with ssl=off)`);
       return false;
     case 'E': {
-      let detail = printableBytes(ssl.bytes);
-      try {
-        const message = readBackendMessage(ssl.bytes);
-        if (message) detail = formatPgError(parseErrorFields(message.body));
-      } catch {
-        // keep the printable bytes
-      }
+      const detail = describeErrorAnswer(ssl.bytes);
       report.pgwire = { answer: 'E', speaks_pgwire: true, tls_offered: false, detail };
-      add('server_tls_disabled', 'error', 'ssl_request', `${host}:${port} answered the SSLRequest with an error (a server without SSL support): ${detail}`);
+      add('server_tls_disabled', 'error', 'ssl_request', `${host}:${port} answered the SSLRequest with ${detail}: a server without SSL support`);
       return false;
     }
     case 'other': {
-      const first = ssl.bytes[0]!;
-      const text = printableBytes(ssl.bytes);
-      const kind = ssl.bytes.subarray(0, 5).toString('latin1') === 'HTTP/' ? 'an HTTP server' : first === 0x15 || first === 0x16 ? 'a TLS server that expects TLS from the first byte (no pgwire SSLRequest)' : 'something that is not a PostgreSQL server';
-      report.pgwire = { answer: 'other', speaks_pgwire: false, tls_offered: null, detail: text };
-      add('not_tls_endpoint', 'error', 'ssl_request', `${host}:${port} is ${kind}: it answered the SSLRequest with ${JSON.stringify(text.slice(0, 80))}`);
+      const { kind, detail } = classifyOtherAnswer(ssl.bytes);
+      report.pgwire = { answer: 'other', speaks_pgwire: false, tls_offered: null, detail };
+      add('not_tls_endpoint', 'error', 'ssl_request', `${host}:${port} is ${kind}: ${detail}`);
       return false;
     }
     case 'S':

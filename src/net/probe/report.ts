@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ClientId, DiagnosisCode } from '../../diagnose/index.js';
 import { FixStep } from '../../diagnose/fixes/context.js';
 import { CertificateInfo } from '../../pki/certificate.js';
+import type { NetworkPolicy } from '../policy.js';
 
 /** What probe_server takes and gives back; every phase of the probe fills a part of ProbeReport. */
 
@@ -86,6 +87,8 @@ export interface Material {
 export interface ProbeOptions {
   host: string;
   port: number;
+  /** Which targets this face may reach: checked (after name resolution) before the TCP connect. */
+  network: NetworkPolicy;
   ca?: Material;
   cert?: Material;
   key?: Material;

@@ -11,6 +11,8 @@ export interface ProbeRun {
   options: ProbeOptions;
   host: string;
   port: number;
+  /** What every connection dials: the address the network policy checked, else host (unrestricted). */
+  dialHost: string;
   /** The name checked against the certificate. */
   name: string;
   /** The SNI sent: none for an IP address. */
@@ -25,7 +27,8 @@ export interface ProbeRun {
   /** Milliseconds left of the overall budget. */
   remaining: () => number;
   progress: (message: string, fraction: number) => void;
-  add: (code: DiagnosisCode, severity: Finding['severity'], phaseName: Finding['phase'], message: string) => void;
+  /** `signals` tailors the fix steps as a diagnosed text would (e.g. net.refused: nothing is listening). */
+  add: (code: DiagnosisCode, severity: Finding['severity'], phaseName: Finding['phase'], message: string, signals?: string[]) => void;
   /** Closes the sockets and fills ok, code, summary and the total time. */
   finalize: () => ProbeReport;
 }
@@ -69,6 +72,7 @@ export function startRun(options: ProbeOptions): ProbeRun {
     options,
     host,
     port,
+    dialHost: host,
     name,
     servername,
     signal,
@@ -79,8 +83,9 @@ export function startRun(options: ProbeOptions): ProbeRun {
     sockets,
     remaining: () => Math.max(0, Math.floor(deadline - performance.now())),
     progress: (message, fraction) => options.progress?.(message, fraction),
-    add: (code, severity, phaseName, message) => {
-      findings.push({ code, severity, phase: phaseName, message, fix_steps: fixStepsFor(code, options.client ?? null, fixContext) });
+    add: (code, severity, phaseName, message, signals) => {
+      const context = signals ? { ...fixContext, signals: new Set([...(fixContext.signals ?? []), ...signals]) } : fixContext;
+      findings.push({ code, severity, phase: phaseName, message, fix_steps: fixStepsFor(code, options.client ?? null, context) });
     },
     finalize: () => {
       for (const s of sockets) s.destroy();

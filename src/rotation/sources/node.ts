@@ -1,3 +1,5 @@
+import { ToolError } from '../../core/errors.js';
+import type { NetworkPolicy } from '../../net/policy.js';
 import { probeServer, type Material, type ProbeReport } from '../../net/probe.js';
 import { certificateItem, errorItem, type InventoryEntry, type SourceResult, type Thresholds } from '../items.js';
 
@@ -16,6 +18,7 @@ export const hostLabel = (t: HostTarget) => `${t.host.includes(':') ? `[${t.host
 export interface NodeSourceOptions {
   ca?: Material;
   timeoutMs: number;
+  network: NetworkPolicy;
   signal?: AbortSignal;
   progress?: (message: string, fraction?: number) => void;
   /** How many nodes are probed at once. */
@@ -58,10 +61,10 @@ export async function inventoryNodes(targets: HostTarget[], now: Date, threshold
       let entries: InventoryEntry[];
       let error: string | null = null;
       try {
-        report = await probeServer({ host: target.host, port: target.port, ...(options.ca ? { ca: options.ca } : {}), clientCaNames: false, timeoutMs: options.timeoutMs, ...(options.signal ? { signal: options.signal } : {}), openssl: null });
+        report = await probeServer({ host: target.host, port: target.port, ...(options.ca ? { ca: options.ca } : {}), clientCaNames: false, timeoutMs: options.timeoutMs, network: options.network, ...(options.signal ? { signal: options.signal } : {}), openssl: null });
         entries = probeEntries(target, report, now, thresholds);
       } catch (caught) {
-        if (options.signal?.aborted) throw caught;
+        if (options.signal?.aborted || (caught instanceof ToolError && caught.code === 'refused')) throw caught;
         error = `probe of ${location} failed: ${(caught as Error).message}`;
         entries = [{ item: errorItem({ source: 'node', location, what: 'served certificate', usage: 'Node', path: null, position: null }, error) }];
       }

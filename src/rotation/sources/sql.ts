@@ -3,6 +3,8 @@ import { ToolError } from '../../core/errors.js';
 import { readBoundedFile } from '../../core/read-file.js';
 import { parseConnectionString } from '../../diagnose/index.js';
 import { passwordOf } from '../../net/login.js';
+import { pgTarget } from '../../net/pg-target.js';
+import type { HostList, NetworkPolicy } from '../../net/policy.js';
 import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';
 
 /**
@@ -30,6 +32,9 @@ export interface SqlSourceOptions {
   /** Resolves a file named in the URL (sslrootcert, sslcert, sslkey) inside the allowed roots. */
   resolvePath: (file: string, what: string) => string;
   timeoutMs: number;
+  /** Which SQL nodes may be contacted, and which may receive the environment's password. */
+  network: NetworkPolicy;
+  passwordHosts: HostList;
   env?: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   progress?: (message: string, fraction?: number) => void;
@@ -73,16 +78,20 @@ async function targetOf(url: string, options: SqlSourceOptions): Promise<Target>
       ...(sslmode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
     };
   }
-  const password = passwordOf(url) ?? ((options.env ?? process.env).PGPASSWORD || undefined);
+  const user = parsed.user ?? 'root';
+  const database = parsed.database ?? 'defaultdb';
+  const target = await pgTarget({ host: first.host, port, user, database, sslmode, given: passwordOf(url), network: options.network, passwordHosts: options.passwordHosts, ...(options.env ? { env: options.env } : {}) });
+  if (ssl && target.servername) ssl.servername = target.servername;
   return {
     redacted: parsed.redacted,
     label,
     config: {
-      host: first.host,
+      host: target.dialHost,
       port,
-      user: parsed.user ?? 'root',
-      database: parsed.database ?? 'defaultdb',
-      ...(password ? { password } : {}),
+      user,
+      database,
+      // Called only when the server asks; pg never reads PGPASSWORD or ~/.pgpass itself (net/pg-target.ts).
+      password: target.password,
       ssl,
       connectionTimeoutMillis: options.timeoutMs,
       query_timeout: options.timeoutMs,
