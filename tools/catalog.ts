@@ -20,11 +20,12 @@ import applyRotationStep from './apply_rotation_step.js';
 import checkExpiry from './check_expiry.js';
 import getRotationPlan from './get_rotation_plan.js';
 import planRotation from './plan_rotation.js';
+import pruneRotationBackups from './prune_rotation_backups.js';
 import reloadNodeCerts from './reload_node_certs.js';
 import rollbackRotationStep from './rollback_rotation_step.js';
 
 /** Every tool, in the order faces list them. */
-export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, probeServer, testConnection, downloadCa, getClientCa, setClientCa, removeClientCa, checkExpiry, planRotation, getRotationPlan, applyRotationStep, rollbackRotationStep, reloadNodeCerts] as unknown as ToolDefinition[];
+export const catalog: ToolDefinition[] = [createCa, createClientCa, createNodeCert, createClientCert, listCerts, inspectCertificate, auditLog, encodeChangefeedUri, decodeChangefeedUri, diagnoseError, connectionString, probeServer, testConnection, downloadCa, getClientCa, setClientCa, removeClientCa, checkExpiry, planRotation, getRotationPlan, applyRotationStep, rollbackRotationStep, pruneRotationBackups, reloadNodeCerts] as unknown as ToolDefinition[];
 
 export function findTool(name: string): ToolDefinition | undefined {
   return catalog.find((tool) => tool.name === name);

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { filesToLookFor } from '../src/diagnose/connection-settings.js';
+import { refuseCaPairByPath } from './client-pair.js';
 import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
 
 /** Which of the files that change the settings exist; a path outside the allowed roots is not looked at. */
@@ -28,8 +29,10 @@ export default defineTool({
     'Builds verify-full connection settings for one client — psql/libpq, Go pgx and lib/pq, cockroach sql, psycopg, asyncpg, SQLAlchemy, ' +
     'pgJDBC and DBeaver (PKCS#8 DER key), .NET Npgsql, node-postgres, TypeORM, Prisma (PKCS#12 identity) — for a self-hosted cluster or ' +
     'CockroachDB Cloud (SNI / routing id), with the commands to prepare key files and a note wherever the driver\'s sslmode differs from libpq\'s. ' +
-    'It names the files and reads none; for Java it only looks whether a .pk8 already exists (and then points at it). Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+    'It names the files and reads only the client certificate and key given, to refuse a CA\'s (CA:TRUE) as the client pair; for Java it also looks whether a .pk8 already exists (and then points at it). Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+  // 'reads-files': the client certificate and key are read (inside CRDB_TLS_ROOTS) only to refuse a
+  // CA's pair; files that are not here (named for another machine) are only named.
   effects: 'reads-files',
   input: z.object({
     client: SettingsClient.describe('The client or driver to configure'),
@@ -44,6 +47,9 @@ export default defineTool({
     deployment: Deployment.optional().describe('cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with cluster)'),
   }),
   output: ConnectionSettings,
-  run: async (input, ctx) => buildConnectionSettings({ ...input, ...(await lookFor(filesToLookFor(input), ctx)) }),
+  run: async (input, ctx) => {
+    await refuseCaPairByPath({ cert: input.cert, key: input.key, ca: input.ca }, ctx);
+    return buildConnectionSettings({ ...input, ...(await lookFor(filesToLookFor(input), ctx)) });
+  },
   summary: renderConnectionSettings,
 });

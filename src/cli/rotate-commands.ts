@@ -200,6 +200,14 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
     .action((planId: string, options: Options) =>
       run('rollback_rotation_step', defined({ plan_id: planId, step: options.step, dry_run: options.dryRun }), options)));
 
+  rotate.addCommand(gated(new Command('prune'))
+    .description('remove backups of replaced keys and certificates older than an age from <state dir>/backups')
+    .option('--older-than <duration>', 'remove backups taken longer ago than this (default 30d)')
+    .option('--plan <plan-id>', 'only the backups of this plan')
+    .addHelpText('after', '\nBackups live in $CRDB_TLS_STATE_DIR/backups/<plan id>/ (crdb-tls config check shows where); they hold old private keys.\nRemoving the backups of a step still in effect (it can then not be rolled back) is high severity.\n\nExample:\n  crdb-tls rotate prune --older-than 30d --dry-run')
+    .action((options: Options) =>
+      run('prune_rotation_backups', defined({ older_than: options.olderThan, plan_id: options.plan, dry_run: options.dryRun }), options)));
+
   rotate.addCommand(gated(new Command('reload'))
     .description('SIGHUP a node process on this machine, then probe until it serves the new certificate')
     .option('--pid <pid>', 'the node\'s process id', pid)

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
+import { BACKUPS_DIR } from '../rotation/backup.js';
+import { backupSummary, DEFAULT_PRUNE_AGE_DAYS } from '../rotation/prune.js';
 import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
 import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
@@ -143,7 +145,11 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
     const problem = writableDirProblem(mcpConfig.stateDir);
     const given = set('CRDB_TLS_STATE_DIR');
     const status: CheckStatus = problem ? (kindOf(mcpConfig.stateDir) === 'file' || kindOf(mcpConfig.stateDir) === 'other' ? 'invalid' : 'warning') : given ? 'ok' : 'default';
-    add({ name: 'CRDB_TLS_STATE_DIR', status, shown: given ?? 'unset', message: problem ? `${problem}; the audit trail cannot be written` : `audit trail and plans in ${mcpConfig.stateDir}` });
+    // Backups hold old private keys (rotation/backup.ts): say where they are and how old, and how to remove them.
+    const backups = path.join(mcpConfig.stateDir, BACKUPS_DIR);
+    const held = backupSummary(backups);
+    const backupText = `; backups of replaced keys and certificates in ${backups} (${held.count === 0 ? 'none' : `${held.count}, the oldest ${held.oldestDays} days old; remove old ones with crdb-tls rotate prune --older-than ${DEFAULT_PRUNE_AGE_DAYS}d`})`;
+    add({ name: 'CRDB_TLS_STATE_DIR', status, shown: given ?? 'unset', message: problem ? `${problem}; the audit trail cannot be written` : `audit trail and plans in ${mcpConfig.stateDir}${backupText}` });
   }
   const databaseUrl = set('CRDB_TLS_DATABASE_URL');
   let databaseShown = '';

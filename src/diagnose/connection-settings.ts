@@ -429,7 +429,7 @@ function buildJava(r: Resolved): Built {
     const replaces = r.cert !== null && (r.existing.has(r.cert) || !r.lookedAt.has(r.cert));
     prerequisites.push({
       why: replaces ? `Or issue a new client certificate with the PKCS#8 key written alongside: this REPLACES ${r.cert} and its key (--overwrite), so every other user of them needs the new files` : 'Or issue a new client certificate with the PKCS#8 key written alongside',
-      command: `crdb-tls cert create-client ${shq(r.user)} --certs-dir ${shq(path.dirname(r.cert ?? r.key))} --ca-key "\${COCKROACH_CA_KEY:?the CA private key file}" --also-generate-pkcs8-key${replaces ? ' --overwrite' : ''}`,
+      command: `crdb-tls cert create-client ${shq(r.user)} --certs-dir ${shq(path.dirname(r.cert ?? r.key))} --ca-key my-safe-directory/ca.key --also-generate-pkcs8-key${replaces ? ' --overwrite' : ''}`,
     });
   }
   const semantics =

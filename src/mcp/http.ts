@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { createMcpHandler, isInitializeRequest, isLegacyRequest, type AuthInfo } from '@modelcontextprotocol/server';
-import { ToolError } from '../core/errors.js';
 import type { HttpSettings } from '../core/http-settings.js';
 import { DEFAULT_IDLE_SESSION_MS, DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_TOKEN, LegacySessions, type SessionLimits } from './legacy-sessions.js';
 import { InFlightLegacyCalls } from './in-flight.js';
@@ -269,14 +268,10 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
   };
 }
 
-/** Listens, or fails with one line naming the address (a port in use is the person's to fix, not a bug). */
+/** Listens, or fails with the OS error: the CLI turns a port in use into one line naming it (listenFailure). */
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new ToolError('invalid_input', `cannot serve MCP on ${host}:${port}: the port is already in use`, 'Stop what listens there, or pick another port (0 picks a free one).'));
-      else if (error.code === 'EACCES') reject(new ToolError('permission_denied', `cannot serve MCP on ${host}:${port}: permission denied`, 'Use a port above 1023, or run with the right to bind it.'));
-      else reject(error);
-    };
+    const onError = (error: NodeJS.ErrnoException) => reject(error);
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

@@ -6,6 +6,8 @@ import type { ConnectionOptions } from 'node:tls';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { readBoundedFile } from '../core/read-file.js';
+import { refuseCaKeyAsClientKey } from '../pki/ca-key-guard.js';
+import { parseCertificates, type ParsedCertificate } from '../pki/certificate.js';
 import { ClientId, DiagnosisCode, diagnose, parseConnectionString } from '../diagnose/index.js';
 import { Cause, FixStep } from '../diagnose/fixes/context.js';
 import { wellFormed } from '../core/unicode.js';
@@ -227,6 +229,27 @@ async function resolveSettings(input: LoginInput, deps: LoginDeps): Promise<Reso
 class SettingsError extends Error {}
 
 /** Reads a TLS file as libpq would, failing with libpq's words (which diagnose_error knows). */
+/**
+ * A CA's key is never presented as a client key (src/pki/ca-key-guard.ts); files that do not parse
+ * are left to the driver, whose own error the report then quotes.
+ */
+function refuseCaKeyAsClient(cert: Buffer, key: Buffer, ca: Buffer | undefined): void {
+  const parsed = (bytes: Buffer, what: string): ParsedCertificate[] => {
+    try {
+      return parseCertificates(bytes, what);
+    } catch {
+      return [];
+    }
+  };
+  let keyObject: crypto.KeyObject | undefined;
+  try {
+    keyObject = crypto.createPrivateKey(key);
+  } catch {
+    keyObject = undefined;
+  }
+  refuseCaKeyAsClientKey({ cert: parsed(cert, 'client certificate')[0], key: keyObject, cas: ca ? parsed(ca, 'root certificate') : [], keyName: 'the client key (key, sslkey)', certName: 'client certificate (cert, sslcert)' });
+}
+
 async function readTlsFile(file: string, role: 'ca' | 'cert' | 'key'): Promise<Buffer> {
   try {
     return await readBoundedFile(file, role === 'ca' ? 'root certificate file' : role === 'cert' ? 'certificate file' : 'private key file');
@@ -357,6 +380,7 @@ export async function testConnection(input: LoginInput, deps: LoginDeps): Promis
         } catch (error) {
           throw new SettingsError(`could not load private key file "${r.key}": ${(error as Error).message}`);
         }
+        refuseCaKeyAsClient(cert, key, r.ca && verification !== 'none' ? Buffer.from(options.ca as string) : undefined);
         const stat = await fs.stat(r.key);
         if ((stat.mode & 0o077) !== 0 && !(stat.uid === 0 && (stat.mode & 0o037) === 0)) {
           warnings.push(`private key file "${r.key}" has group or world access (mode ${(stat.mode & 0o777).toString(8)}): libpq (psql, psycopg) refuses it; node-postgres does not check. chmod 600 it.`);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { clientCertificate, keyMaterial, makeCa, sqlIntoLiteral, type Ca } from '../support/changefeed-pki.js';
 import { goSinkDecoder } from '../support/go-sink-decoder.js';
+import { assertNoKeyIn } from '../support/key-leaks.js';
 import { mcpEnv, startMcpSession, type McpSession } from '../support/mcp-session.js';
 
 let tmp = '';
@@ -36,28 +37,8 @@ interface Form {
 const pemOf = (key: crypto.KeyObject, type: 'pkcs1' | 'pkcs8' | 'sec1') => Buffer.from(key.export({ format: 'pem', type }) as string);
 const derOf = (key: crypto.KeyObject, type: 'pkcs1' | 'pkcs8' | 'sec1') => key.export({ format: 'der', type }) as Buffer;
 
-/** Every way the key could leak as text: its PEM lines, base64 of its PEM (plain, percent-encoded, URL-safe), base64 of its DER. */
-function leakForms(key: crypto.KeyObject): string[] {
-  const types = key.asymmetricKeyType === 'rsa' ? ['pkcs1', 'pkcs8'] as const : key.asymmetricKeyType === 'ec' ? ['sec1', 'pkcs8'] as const : ['pkcs8'] as const;
-  const forms: string[] = [];
-  for (const type of types) {
-    const pem = pemOf(key, type).toString('utf8');
-    const body = pem.split('\n').filter((line) => line && !line.startsWith('-----'));
-    forms.push(...body.filter((line) => line.length >= 40), body.join('').slice(10, 60));
-    const b64pem = Buffer.from(pem).toString('base64');
-    // Past the base64 of the BEGIN line, which every key of the type shares.
-    const middle = b64pem.slice(64, Math.min(b64pem.length - 8, 144));
-    forms.push(middle, encodeURIComponent(middle), middle.replace(/\+/g, '-').replace(/\//g, '_'));
-    const b64der = derOf(key, type).toString('base64');
-    const derMiddle = b64der.slice(16, Math.min(b64der.length - 4, 80));
-    forms.push(derMiddle, encodeURIComponent(derMiddle), derMiddle.replace(/\+/g, '-').replace(/\//g, '_'));
-  }
-  return forms.filter((f) => f.length >= 24);
-}
-
 function assertNoKey(text: string, where: string): void {
-  assert.ok(!/PRIVATE KEY-----/.test(text), `a PEM private key is in ${where}`);
-  for (const key of keys) for (const form of leakForms(key)) assert.ok(!text.includes(form), `key material (${form.slice(0, 12)}…) is in ${where}`);
+  assertNoKeyIn(text, keys, where);
 }
 
 const forms: Form[] = [];

@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli, runCliOk } from '../support/cli.js';
+import { spawnSync } from 'node:child_process';
+import { CLI_BUNDLE, cliEnv, runCliOk } from '../support/cli.js';
 import { openssl } from '../support/openssl.js';
 import { describeSkip } from '../support/system-tools.js';
 
@@ -58,9 +59,9 @@ describe('connection-string --client jdbc and the .pk8 on disk', { skip: describ
     openssl(args, { cwd: tmp });
     assert.equal(openssl(['pkey', '-inform', 'DER', '-in', at('certs/client.bob.key.pk8'), '-pubout']), openssl(['x509', '-noout', '-pubkey', '-in', at('certs/client.bob.crt')]));
 
-    const [crdb, ...cliArgs] = reissue.command.split(' ');
-    assert.equal(crdb, 'crdb-tls');
-    const result = runCli([...cliArgs, '--yes'], { cwd: tmp });
+    // As printed, in a shell where crdb-tls is the CLI bundle and COCKROACH_CA_KEY names the CA key.
+    assert.match(reissue.command, /^crdb-tls cert create-client /);
+    const result = spawnSync('bash', ['-c', `crdb-tls() { "${process.execPath}" "${CLI_BUNDLE}" "$@"; }; ${reissue.command} --yes`], { cwd: tmp, encoding: 'utf8', env: cliEnv({ COCKROACH_CA_KEY: at('my-safe-directory/ca.key') }) });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(openssl(['pkey', '-inform', 'DER', '-in', at('certs/client.bob.key.pk8'), '-pubout']), openssl(['x509', '-noout', '-pubkey', '-in', at('certs/client.bob.crt')]), 'the new .pk8 goes with the new certificate');
   });

@@ -24,7 +24,7 @@ const SNAPSHOT = path.join(REPO, 'test', '__snapshots__', 'tools.json');
 const SNAPSHOT_LABEL = 'test/__snapshots__/tools.json';
 
 const READ_TOOLS = ['list_certs', 'inspect_certificate', 'audit_log', 'diagnose_error', 'connection_string', 'encode_changefeed_uri', 'decode_changefeed_uri', 'get_client_ca', 'probe_server', 'test_connection', 'check_expiry', 'plan_rotation', 'get_rotation_plan'];
-const CREATE_TOOLS = ['create_ca', 'create_client_ca', 'create_node_cert', 'create_client_cert', 'download_ca', 'set_client_ca', 'remove_client_ca', 'apply_rotation_step', 'rollback_rotation_step', 'reload_node_certs'];
+const CREATE_TOOLS = ['create_ca', 'create_client_ca', 'create_node_cert', 'create_client_cert', 'download_ca', 'set_client_ca', 'remove_client_ca', 'apply_rotation_step', 'rollback_rotation_step', 'prune_rotation_backups', 'reload_node_certs'];
 const ANNOTATION_KEYS = ['readOnlyHint', 'destructiveHint', 'idempotentHint', 'openWorldHint'] as const;
 const ENVELOPE_STATUSES = ['done', 'dry_run', 'confirmation_required', 'refused'];
 // pkg/security/username/username.go (reference §1.2): the hint CockroachDB gives for a bad user name.

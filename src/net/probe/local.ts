@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { ToolError } from '../../core/errors.js';
 import { parseCertificates, type ParsedCertificate } from '../../pki/certificate.js';
+import { refuseCaKeyAsClientKey } from '../../pki/ca-key-guard.js';
 import { keyMatches } from '../../pki/keys.js';
 import type { ProbeRun } from './run.js';
 
@@ -46,6 +47,8 @@ export function checkLocalFiles(run: ProbeRun): LocalMaterial {
       } catch (error) {
         add('client_key_format', 'error', 'local', `client key ${options.key.path} cannot be read as a private key (${(error as Error).message}); probing without a client certificate`);
       }
+      // Before anything is sent: a CA's key never signs a client handshake (src/pki/ca-key-guard.ts).
+      refuseCaKeyAsClientKey({ cert: clientCert, key: clientKey, cas: trusted, keyName: 'the client key (key)', certName: 'client certificate (cert)' });
       if (clientKey && clientCert && !keyMatches(clientKey, clientCert.x509.publicKey)) {
         add('client_key_mismatch', 'error', 'local', `the key ${options.key.path} does not belong to the certificate ${options.cert.path} (key values mismatch); probing without a client certificate`);
         clientKey = undefined;
