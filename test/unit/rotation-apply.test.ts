@@ -57,7 +57,7 @@ async function planFor(dirs: string[], id: string, caKey: string, scope: 'node' 
 before(() => {
   tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-apply-')));
   store = new EmbeddedStore(at('state'));
-  // The caller redeems its own confirmation (the advisory MCP setting): these tests are about what a step does once confirmed.
+  // An MCP client passing the id back under the advisory setting: the step's gate is what is tested here.
   runner = new Runner({ threshold: 'medium', readOnly: false, confirmationTtlMs: 600_000, mcpConfirm: 'assistant' }, store, undefined, { face: 'mcp' });
 });
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
