@@ -19,8 +19,9 @@ import { benchColdStart } from './cold-start.js';
 import { benchSlackAck } from './slack-ack.js';
 import { benchProbe } from './probe.js';
 import { benchInventory } from './inventory.js';
+import { benchTimeline } from './timeline.js';
 
-const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe', 'slack', 'inventory', 'cold-start'] as const;
+const BENCHMARKS = ['issue', 'list', 'diagnose', 'probe', 'slack', 'inventory', 'cold-start', 'timeline'] as const;
 type BenchmarkName = (typeof BENCHMARKS)[number];
 
 function usage(message: string): never {
@@ -73,6 +74,8 @@ async function main(): Promise<void> {
     inventory_certificates: envInt('BENCH_INVENTORY_CERTS', 1000),
     inventory_dirs: envInt('BENCH_INVENTORY_DIRS', 4),
     cold_start_runs: envInt('BENCH_COLD_RUNS', 20),
+    timeline_runs: envInt('BENCH_TIMELINE_RUNS', 10),
+    timeline_certificates: envInt('BENCH_TIMELINE_CERTS', 500),
     warmups: envInt('BENCH_WARMUPS', 1),
   };
   const machine = machineInfo();
@@ -87,6 +90,7 @@ async function main(): Promise<void> {
   if (only.has('probe')) results.push(await benchProbe({ runs: config.probe_runs, warmups: config.warmups }));
   if (only.has('inventory')) results.push(await benchInventory({ runs: config.inventory_runs, peerRuns: config.inventory_peer_runs, warmups: config.warmups, certificates: config.inventory_certificates, dirs: config.inventory_dirs }));
   if (only.has('cold-start')) results.push(await benchColdStart({ runs: config.cold_start_runs, warmups: config.warmups }));
+  if (only.has('timeline')) results.push(await benchTimeline({ runs: config.timeline_runs, warmups: config.warmups, certificates: config.timeline_certificates }));
   const rows = results.flatMap((r) => r.rows);
   const notes = results.flatMap((r) => r.notes);
   const totalSeconds = (performance.now() - started) / 1000;
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
     only.has('probe') ? `probe ${config.probe_runs}` : '',
     only.has('inventory') ? `inventory ${config.inventory_runs} (openssl loop ${config.inventory_peer_runs})` : '',
     only.has('cold-start') ? `cold start ${config.cold_start_runs}` : '',
+    only.has('timeline') ? `timeline ${config.timeline_runs} (${config.timeline_certificates} certificates)` : '',
   ].filter(Boolean).join(', ');
   const commands = new Map<string, string>();
   for (const r of rows) {

@@ -18,6 +18,8 @@ await build({
   // Bolt (with express, the Web API client, undici) is ~2.9 MB: bundled, every start parses it, the
   // MCP face's cold start included (+~50 ms measured). It stays a dependency, loaded only by
   // `crdb-tls slack` (src/slack/app.ts) from node_modules.
-  external: ['@slack/bolt'],
+  // resvg is a native addon (a prebuilt .node per platform in its npm package): it cannot be
+  // bundled, and loads only when a PNG timeline is asked for (src/rotation/timeline-png.ts).
+  external: ['@slack/bolt', '@resvg/resvg-js'],
 });
 chmodSync(outfile, 0o755);

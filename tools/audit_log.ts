@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
+import { oneLine } from '../src/core/unicode.js';
 import { AuditEvent } from '../src/store/types.js';
 
 const Output = z.object({ store: z.enum(['embedded', 'postgres']), events: z.array(AuditEvent).describe('Newest first') });
@@ -22,6 +23,7 @@ export default defineTool({
     events.length === 0
       ? 'No audited actions yet.'
       : events
-          .map((e) => `${e.at}  ${e.event.padEnd(21)} ${e.tool}  by ${e.requester}${e.confirmer ? `, confirmed by ${e.confirmer}` : ''}${e.severity ? ` (${e.severity})` : ''}`)
+          // Requester and confirmer come from outside (an MCP client names itself): one line each, no escapes.
+          .map((e) => `${e.at}  ${e.event.padEnd(21)} ${oneLine(e.tool)}  by ${oneLine(e.requester)}${e.confirmer ? `, confirmed by ${oneLine(e.confirmer)}` : ''}${e.severity ? ` (${e.severity})` : ''}`)
           .join('\n'),
 });

@@ -1,6 +1,25 @@
+import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { defineTool } from '../src/core/tool.js';
+import { defineTool, type ToolContext } from '../src/core/tool.js';
+import { filesToLookFor } from '../src/diagnose/connection-settings.js';
 import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
+
+/** Which of the files that change the settings exist; a path outside the allowed roots is not looked at. */
+async function lookFor(paths: string[], ctx: ToolContext): Promise<{ existingFiles: string[]; lookedAt: string[] }> {
+  const existingFiles: string[] = [];
+  const lookedAt: string[] = [];
+  for (const p of paths) {
+    let resolved: string;
+    try {
+      resolved = ctx.paths.resolve(p, 'file');
+    } catch {
+      continue;
+    }
+    lookedAt.push(p);
+    if (await fs.stat(resolved).then((s) => s.isFile(), () => false)) existingFiles.push(p);
+  }
+  return { existingFiles, lookedAt };
+}
 
 export default defineTool({
   name: 'connection_string',
@@ -9,9 +28,9 @@ export default defineTool({
     'Builds verify-full connection settings for one client — psql/libpq, Go pgx and lib/pq, cockroach sql, psycopg, asyncpg, SQLAlchemy, ' +
     'pgJDBC and DBeaver (PKCS#8 DER key), .NET Npgsql, node-postgres, TypeORM, Prisma (PKCS#12 identity) — for a self-hosted cluster or ' +
     'CockroachDB Cloud (SNI / routing id), with the commands to prepare key files and a note wherever the driver\'s sslmode differs from libpq\'s. ' +
-    'It only names the files; it does not read them. Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
+    'It names the files and reads none; for Java it only looks whether a .pk8 already exists (and then points at it). Example: { "client": "node-pg", "host": "db.example.com", "ca": "certs/ca.crt", "cert": "certs/client.app.crt", "key": "certs/client.app.key" }',
   annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
-  effects: 'none',
+  effects: 'reads-files',
   input: z.object({
     client: SettingsClient.describe('The client or driver to configure'),
     host: z.string().min(1).max(255).describe('Host name the client dials (the name in the node certificate)'),
@@ -25,6 +44,6 @@ export default defineTool({
     deployment: Deployment.optional().describe('cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with cluster)'),
   }),
   output: ConnectionSettings,
-  run: async (input) => buildConnectionSettings(input),
+  run: async (input, ctx) => buildConnectionSettings({ ...input, ...(await lookFor(filesToLookFor(input), ctx)) }),
   summary: renderConnectionSettings,
 });

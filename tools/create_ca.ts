@@ -30,6 +30,7 @@ export function caOptions(kind: CreateCaOptions['kind'], input: z.infer<typeof C
     overwrite: input.overwrite,
     allowKeyReuse: input.allow_ca_key_reuse,
     watch: { signal: ctx.signal, progress: ctx.progress },
+    insideRoots: ctx.paths.insideRootsCheck,
   };
 }
 

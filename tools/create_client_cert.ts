@@ -7,7 +7,7 @@ import { LEAF_LIFETIME, caKeyField, certsDirField, keySizeField, lifetimeField, 
 import { LeafOutput, summarizeLeaf } from './leaf-output.js';
 
 const Input = z.object({
-  user: z.string().optional().describe('SQL user name (case-folded like CockroachDB: Alice → alice). Not needed with csr'),
+  user: z.string().optional().describe('SQL user name (case-folded like CockroachDB: Alice → alice). With csr it may be left out (the user is the CSR\'s CN); when given, the CSR\'s CN must be this user'),
   certs_dir: certsDirField,
   ca_key: caKeyField,
   key_size: keySizeField,
@@ -37,11 +37,11 @@ async function p12Password(input: Input, ctx: ToolContext): Promise<string | und
 
 async function plan(input: Input, ctx: ToolContext, withSecrets: boolean) {
   const certsDir = resolveCertsDir(input.certs_dir, ctx);
-  const common = { certsDir, caKeyPath: resolveCaKey(input.ca_key, ctx), lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, tenantScopes: input.tenant_scope, watch: { signal: ctx.signal, progress: ctx.progress } };
+  const common = { certsDir, caKeyPath: resolveCaKey(input.ca_key, ctx), lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, tenantScopes: input.tenant_scope, watch: { signal: ctx.signal, progress: ctx.progress }, insideRoots: ctx.paths.insideRootsCheck };
   if (input.csr !== undefined) {
     if (!input.out) throw new ToolError('invalid_input', 'signing a CSR needs an output file', 'Pass --out FILE (out) for the signed certificate.');
     if (input.also_generate_pkcs8_key || input.also_generate_pkcs12) throw new ToolError('invalid_input', 'key formats cannot be produced from a CSR', 'The key stays with the CSR\'s owner; they convert it themselves.');
-    return { kind: 'csr' as const, options: { ...common, csrPath: ctx.paths.resolve(input.csr, 'CSR'), outPath: ctx.paths.resolve(input.out, 'output file') } };
+    return { kind: 'csr' as const, options: { ...common, user: input.user, csrPath: ctx.paths.resolve(input.csr, 'CSR'), outPath: ctx.paths.resolve(input.out, 'output file') } };
   }
   if (!input.user) throw new ToolError('invalid_input', 'the SQL user name is required', 'Pass the user, e.g. crdb-tls cert create-client alice, or a CSR with --csr.');
   const password = withSecrets ? await p12Password(input, ctx) : input.also_generate_pkcs12 ? '' : undefined;
@@ -54,7 +54,7 @@ export default defineTool({
   description:
     'Creates client.USER.crt and client.USER.key (CN = the SQL user, clientAuth) like `cockroach cert create-client`, signed by ca-client.crt when present, else ca.crt. ' +
     'Optional PKCS#8 DER key for Java and PKCS#12 for DBeaver/.NET. With csr + out it signs a certificate request instead, so the private key never leaves its owner. ' +
-    'Certificates for root or admin are high severity. Example: { "user": "alice", "certs_dir": "certs", "ca_key": "my-safe-directory/ca.key" }',
+    'With csr, the certificate is for the CSR\'s CN: a user given too must match it, or nothing is signed. Certificates for root, admin or node (the node identity) are high severity. Example: { "user": "alice", "certs_dir": "certs", "ca_key": "my-safe-directory/ca.key" }',
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
   effects: 'writes-files',
   input: Input,

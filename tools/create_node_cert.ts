@@ -14,7 +14,7 @@ const Input = z.object({
 });
 
 function options(input: z.infer<typeof Input>, ctx: ToolContext): CreateNodeOptions {
-  return { hosts: input.hosts, certsDir: resolveCertsDir(input.certs_dir, ctx), caKeyPath: resolveCaKey(input.ca_key, ctx), keySize: input.key_size, lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, watch: { signal: ctx.signal, progress: ctx.progress } };
+  return { hosts: input.hosts, certsDir: resolveCertsDir(input.certs_dir, ctx), caKeyPath: resolveCaKey(input.ca_key, ctx), keySize: input.key_size, lifetimeMs: lifetimeMs(input.lifetime), overwrite: input.overwrite, watch: { signal: ctx.signal, progress: ctx.progress }, insideRoots: ctx.paths.insideRootsCheck };
 }
 
 export default defineTool({

@@ -27,7 +27,7 @@ const Output = z.object({
 function options(input: z.infer<typeof Input>, ctx: ToolContext): DownloadCaOptions {
   const fallback = defaultTrustFile();
   const file = ctx.paths.resolve(input.out ?? fallback, 'CA file');
-  return { clusterId: input.cluster_id, file, replace: input.replace, isDefaultFile: file === path.resolve(fallback) };
+  return { clusterId: input.cluster_id, file, replace: input.replace, isDefaultFile: file === path.resolve(fallback), insideRoots: ctx.paths.insideRootsCheck };
 }
 
 export default defineTool({

@@ -6,7 +6,8 @@ import { newPlanId, planRotation } from '../src/rotation/plan.js';
 import { renderPlan } from '../src/rotation/render.js';
 import { savePlan, viewOf } from '../src/rotation/saved.js';
 import { PlanView, Scope } from '../src/rotation/steps.js';
-import { days, inventoryRequest, resolveSources, sourceFields, withinField } from './rotation-inputs.js';
+import { chartField, days, inventoryRequest, resolveSources, sourceFields, withinField } from './rotation-inputs.js';
+import { timelinePicture } from '../src/rotation/timeline-picture.js';
 
 const optionalPath = (what: string) => z.string().min(1).max(4096).optional().describe(what);
 
@@ -24,6 +25,7 @@ export default defineTool({
   input: z.object({
     ...sourceFields,
     within: withinField,
+    chart: chartField,
     scope: Scope.default('all').describe('What to rotate: client, node, ca, client-ca (a separate client CA, or a Cloud Client CA), or all'),
     ca_key: optionalPath('The CA key (default COCKROACH_CA_KEY): lets crdb-tls reissue node and client certificates itself; without it those steps are manual'),
     client_ca_key: optionalPath('The key of ca-client.crt (or of the Cloud Client CA), when client certificates have their own CA'),
@@ -72,4 +74,5 @@ export default defineTool({
     return { plan: viewOf(plan, [], ctx.store.kind), inventory: taken.inventory };
   },
   summary: (out) => renderPlan(out.plan),
+  picture: { wanted: (input) => input.chart, draw: (out) => timelinePicture({ inventory: out.inventory, plan: out.plan }) },
 });

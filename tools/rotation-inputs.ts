@@ -29,6 +29,7 @@ export const sourceFields = {
 };
 
 export const withinField = z.string().default('90d').describe('The window: certificates expiring within it are due (e.g. 90d, 720h)');
+export const chartField = z.boolean().default(false).describe('Also answer with the expiry timeline as a PNG image (one row per certificate on a time axis, warn/fail windows shaded)');
 
 export function days(duration: string, what: string): number {
   return parseDuration(duration, what) / DAY_MS;
@@ -104,6 +105,7 @@ export function stepDeps(ctx: ToolContext): StepDeps {
     ...(ctx.progress ? { progress: ctx.progress } : {}),
     ...(cloud ? { cloud } : {}),
     checkPath: (file) => void ctx.paths.resolve(file, 'file of the plan'),
+    insideRoots: ctx.paths.insideRootsCheck,
   };
 }
 

@@ -277,7 +277,7 @@ function checkClientPair(material: TlsMaterial, ctx: MaterialContext, report: Tl
   // The CA in ca_cert is for the server; the client certificate only has to chain to it when it
   // was issued by that same CA (a private CA for both sides, the common setup).
   if (leaf && report.caCertificates.length > 0) {
-    const chain = verifyChain(leaf, bundle.slice(1), report.caCertificates, ctx.now);
+    const chain = verifyChain(leaf, bundle.slice(1), report.caCertificates, { purpose: 'client_auth', now: ctx.now });
     const namesCa = report.caCertificates.filter((ca) => ca.info.subject === leaf.info.issuer);
     const signedBy = namesCa.find((ca) => safeVerify(leaf.x509, ca.x509.publicKey));
     const expiryOnly = /expired|not yet valid/.test(chain.error ?? '');
@@ -287,7 +287,7 @@ function checkClientPair(material: TlsMaterial, ctx: MaterialContext, report: Tl
       report.problems.push(problem({
         code: 'client_cert_chain_invalid', level: 'error', where, param: 'client_cert',
         message: `client_cert was signed by the CA in ca_cert, but the chain is not valid: ${chain.error}. A broker trusting that CA refuses the client certificate.`,
-        fix: 'Issue the client certificate from a proper CA certificate (CA:TRUE with the keyCertSign usage), and include any intermediate in client_cert after the leaf.',
+        fix: 'Issue the client certificate from a proper CA certificate (basicConstraints CA:TRUE; a keyUsage, if it has one, must include keyCertSign) with the clientAuth usage (or no extendedKeyUsage), and include any intermediate in client_cert after the leaf.',
         cockroach_error: 'remote error: tls: bad certificate',
       }));
     } else if (namesCa.length > 0) {

@@ -1,6 +1,8 @@
 import { main } from './main.js';
 import { signalOfExitCode } from './invoke.js';
+import { endQuietlyOnBrokenPipe } from './terminal.js';
 
+endQuietlyOnBrokenPipe();
 const code = await main(process.argv.slice(2));
 const stoppedBy = signalOfExitCode(code);
 if (stoppedBy) {

@@ -5,6 +5,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
+import { writeErr } from './terminal.js';
 
 type Lookup = (name: string) => ToolDefinition;
 type Options = Record<string, unknown>;
@@ -63,7 +64,7 @@ export function changefeedCommands(tool: Lookup, runtime: () => Promise<Runtime>
         if (output.encoded === true) return EXIT_OK;
         // The report is on stdout; say on stderr (one line) why there is no URI, for when stdout is captured.
         const codes = (output.problems as Array<{ level: string; code: string }>).filter((p) => p.level === 'error').map((p) => p.code);
-        process.stderr.write(`crdb-tls: not encoded: ${codes.join(', ')} — fix ${codes.length === 1 ? 'it' : 'them'} first (see the report)\n`);
+        writeErr(`crdb-tls: not encoded: ${codes.join(', ')} — fix ${codes.length === 1 ? 'it' : 'them'} first (see the report)\n`);
         return EXIT_FAILED;
       };
       setExit(await invokeTool(tool('encode_changefeed_uri'), input, await runtime(), { json: Boolean(options.json), exitCodeOf }));

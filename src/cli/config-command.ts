@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { checkConfig, type CheckStatus, type ConfigReport, type FaceName } from '../core/config-check.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_OK, EXIT_USAGE } from './invoke.js';
+import { writeJson, writeOut } from './terminal.js';
 
 const MARK: Record<CheckStatus, string> = { ok: 'ok     ', default: 'default', warning: 'WARNING', invalid: 'INVALID' };
 const FACE_TITLE: Record<FaceName, string> = { cli: 'CLI', mcp_stdio: 'MCP over stdio', mcp_http: 'MCP over Streamable HTTP', slack: 'Slack' };
@@ -34,7 +35,8 @@ export function configCommand(catalog: ToolDefinition[], setExit: (code: number)
     .option('--json', 'print the report as JSON')
     .action((options: { json?: boolean }) => {
       const report = checkConfig(process.env, catalog);
-      process.stdout.write(options.json ? JSON.stringify(report, null, 2) + '\n' : renderConfigReport(report) + '\n');
+      if (options.json) writeJson(report);
+      else writeOut(renderConfigReport(report) + '\n');
       setExit(report.valid ? EXIT_OK : EXIT_USAGE);
     });
   return config;

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolContext, ToolDefinition } from '../core/tool.js';
 import { askOnTerminal, promptHidden } from './prompt.js';
+import { writeErr, writeJson, writeOut } from './terminal.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -30,15 +31,15 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     requester: os.userInfo().username,
     ...(process.stdin.isTTY ? { promptSecret: promptHidden } : {}),
     ...(askPerson ? { askPerson } : {}),
-    progress: (message: string) => void process.stderr.write(`crdb-tls: ${message}\n`),
+    progress: (message: string) => writeErr(`crdb-tls: ${message}\n`),
   };
   const stop = stopOnSignals();
   ctx.signal = stop.signal;
   const outcome = await runtime.runner.run(tool, input, ctx).finally(stop.dispose);
   if (!outcome.ok) {
     const { code, message, hint } = outcome.error;
-    process.stderr.write(`crdb-tls: ${message}${hint ? ` — ${hint}` : ''}\n`);
-    if (options.json) process.stdout.write(JSON.stringify({ error: outcome.error }, null, 2) + '\n');
+    writeErr(`crdb-tls: ${message}${hint ? ` — ${hint}` : ''}\n`);
+    if (options.json) writeJson({ error: outcome.error });
     if (code === 'cancelled') return stop.exitCode();
     return code === 'invalid_input' || code === 'input_too_large' ? EXIT_USAGE : EXIT_FAILED;
   }
@@ -46,19 +47,21 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
   if (output.status === 'confirmation_required') {
     // No terminal to ask and no --yes: refuse, and show what would have happened.
     const confirmation = output.confirmation as { severity: string; impact: string; changes: string[]; rollback: string };
-    process.stderr.write(
+    writeErr(
       `crdb-tls: not done: this ${confirmation.severity}-severity change needs confirmation; re-run with --yes to confirm (or --dry-run to only look)\n` +
         `  Impact:   ${confirmation.impact}\n  Changes:  ${confirmation.changes.join('; ')}\n  Rollback: ${confirmation.rollback}\n`,
     );
-    if (options.json) process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+    if (options.json) writeJson(output);
     return EXIT_FAILED;
   }
   if (output.status === 'refused') {
-    process.stderr.write(`crdb-tls: ${outcome.text}\n`);
-    if (options.json) process.stdout.write(JSON.stringify(output, null, 2) + '\n');
+    writeErr(`crdb-tls: ${outcome.text}\n`);
+    if (options.json) writeJson(output);
     return EXIT_FAILED;
   }
-  process.stdout.write(options.json ? JSON.stringify(output, null, 2) + '\n' : (options.render ? options.render(output) : outcome.text) + '\n');
+  if (options.json) writeJson(output);
+  else writeOut((options.render ? options.render(output) : outcome.text) + '
+');
   return options.exitCodeOf?.(output) ?? EXIT_OK;
 }
 
@@ -84,7 +87,7 @@ function stopOnSignals(): { signal: AbortSignal; dispose: () => void; exitCode: 
       return;
     }
     received = name;
-    process.stderr.write(`crdb-tls: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping (again to quit at once)\n`);
+    writeErr(`crdb-tls: ${name === 'SIGINT' ? 'interrupted' : 'terminated'}; stopping (again to quit at once)\n`);
     controller.abort(new Error(`stopped by ${name}`));
   };
   const listeners = Object.keys(SIGNAL_NUMBERS).map((name) => {

@@ -14,6 +14,8 @@ import { rotateCommands } from './rotate-commands.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
 import { slackCommand } from './slack-command.js';
 import { mcpCommand } from './mcp-command.js';
+import { printable } from '../core/unicode.js';
+import { writeErr } from './terminal.js';
 
 function toolByName(name: string) {
   const tool = findTool(name);
@@ -38,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({
       // One line that says what was wrong and where to look, instead of commander's two.
-      outputError: (message, write) => write(`crdb-tls: ${message.replace(/^error: /, '').trim()} (see --help)\n`),
+      outputError: (message, write) => write(printable(`crdb-tls: ${message.replace(/^error: /, '').trim()} (see --help)\n`)),
     });
 
   program.addCommand(certCommands(toolByName, cliRuntime, setExit));
@@ -75,11 +77,11 @@ export async function main(argv: string[]): Promise<number> {
       return benign ? EXIT_OK : EXIT_USAGE;
     }
     if (error instanceof ToolError) {
-      process.stderr.write(`crdb-tls: ${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`);
+      writeErr(`crdb-tls: ${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`);
       return error.code === 'invalid_input' ? EXIT_USAGE : EXIT_FAILED;
     }
     log.error({ err: error }, 'unexpected failure');
-    process.stderr.write(`crdb-tls: internal error: ${(error as Error).message} — this is a bug; run with CRDB_TLS_LOG_LEVEL=debug for details\n`);
+    writeErr(`crdb-tls: internal error: ${(error as Error).message} — this is a bug; run with CRDB_TLS_LOG_LEVEL=debug for details\n`);
     return 1;
   }
   return exitCode;

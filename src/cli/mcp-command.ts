@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import { catalog } from '../../tools/catalog.js';
 import type { Logger } from '../core/log.js';
 import { httpSettingsFromEnv } from '../core/http-settings.js';
+import { listenFailure } from '../core/listen-error.js';
 import { createRuntime } from '../core/runtime.js';
 import { withoutUnfilledPlaceholders } from '../mcp/bundle-env.js';
+import { writeErr } from './terminal.js';
 
 interface McpOptions {
   http?: string;
@@ -30,8 +32,14 @@ export function mcpCommand(log: Logger, version: string): Command {
       // Settings first: a bad token or address must stop the server before it opens the store.
       const settings = httpSettingsFromEnv(env, options.http, Boolean(options.allowRemote));
       const runtime = await createRuntime('mcp', env, log);
-      const handle = await startHttpServer({ catalog, runtime, version, ...settings });
-      process.stderr.write(`crdb-tls: MCP over Streamable HTTP at ${handle.url} (requests are made as "${settings.tokenLabel}")\n`);
+      let handle;
+      try {
+        handle = await startHttpServer({ catalog, runtime, version, ...settings });
+      } catch (error) {
+        await runtime.close();
+        throw listenFailure(error, settings.host, settings.port, '--http HOST:PORT') ?? error;
+      }
+      writeErr(`crdb-tls: MCP over Streamable HTTP at ${handle.url} (requests are made as "${settings.tokenLabel}")\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());

@@ -1,13 +1,15 @@
 import readline from 'node:readline';
 import { ToolError } from '../core/errors.js';
 import type { AskPerson } from '../gate/gate.js';
+import { printable } from '../core/unicode.js';
+import { writeErr } from './terminal.js';
 
 /** Reads a line from the terminal without echoing it (for passwords). Only called on a TTY. */
 export function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const output = process.stderr;
     const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
-    const write = (text: string) => output.write(text);
+    const write = (text: string) => output.write(printable(text));
     // Echo the question, then swallow what readline would echo for each key.
     (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = (s: string) => {
       if (s.startsWith(question)) write(question);
@@ -35,7 +37,7 @@ export function promptHidden(question: string): Promise<string> {
 /** The terminal's confirmation: the impact on stderr, then "Proceed? [y/N]"; anything but yes declines. */
 export const askOnTerminal: AskPerson = ({ tool, assessment }) =>
   new Promise((resolve) => {
-    process.stderr.write(
+    writeErr(
       [
         `${tool.title}: severity ${assessment.severity}`,
         `  Impact:   ${assessment.impact}`,

@@ -3,6 +3,7 @@ import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
 import type { CheckReport } from '../rotation/check.js';
 import { renderFailedCheck, renderPrometheus, writeTextfileAtomically } from '../rotation/prometheus.js';
+import { timelineFormatOf, writeTimelineFile, type TimelineSource } from '../rotation/timeline-picture.js';
 import { parseDuration } from '../pki/duration.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool, signalOfExitCode } from './invoke.js';
 
@@ -81,6 +82,23 @@ Examples:
   crdb-tls rotate check --certs-dir certs --host node1:26257 --within 30d
   crdb-tls rotate check --certs-dir /var/lib/cockroach/certs --prometheus-textfile /var/lib/node_exporter/textfile/crdb_tls.prom`;
 
+/** A --chart name that cannot be drawn is a usage error before anything runs. */
+function checkChartName(options: Options, command: Command): void {
+  if (typeof options.chart !== 'string') return;
+  try {
+    timelineFormatOf(options.chart);
+  } catch (error) {
+    command.error(`${command.name() === 'plan' ? 'rotate plan' : 'rotate check'}: --chart ${(error as Error).message}`, { exitCode: EXIT_USAGE, code: 'crdb-tls.chart' });
+  }
+}
+
+async function drawChart(options: Options, rt: Runtime, source: TimelineSource): Promise<void> {
+  if (typeof options.chart !== 'string') return;
+  const file = rt.paths.resolve(options.chart, 'timeline chart');
+  const format = await writeTimelineFile(file, source);
+  process.stderr.write(`Timeline (${format.toUpperCase()}) written to ${file}\n`);
+}
+
 /** `crdb-tls rotate ...`: expiry checks, rotation plans and their steps, node reloads. */
 export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, setExit: (code: number) => void): Command {
   const rotate = new Command('rotate').description('what expires when, a safe rotation plan, its steps one at a time, and node reloads');
@@ -90,9 +108,11 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
   rotate.addCommand(withSources(new Command('check'))
     .description('the expiry inventory as a table, with exit codes a scheduler can use')
     .option('--prometheus-textfile <file>', 'also write gauges of seconds left per certificate for node_exporter')
+    .option('--chart <file>', 'also draw the expiry timeline: FILE.svg, or FILE.png for places that do not show SVG')
     .option('--json', 'print the structured result as JSON')
     .addHelpText('after', CHECK_HELP)
-    .action(async (options: Options) => {
+    .action(async (options: Options, command: Command) => {
+      checkChartName(options, command);
       const rt = await runtime();
       let report: CheckReport | undefined;
       const status = await invokeTool(tool('check_expiry'), sourceInput(options), rt, {
@@ -109,6 +129,7 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
         // A check that failed outright still replaces the file, so that an alert fires instead of stale gauges.
         await writeTextfileAtomically(file, report ? renderPrometheus(report, new Date()) : renderFailedCheck(new Date()));
       }
+      if (report) await drawChart(options, rt, { inventory: report.inventory });
       setExit(report ? report.exit_code : EXIT_USAGE);
     }));
 
@@ -125,11 +146,15 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
     .option('--pidfile <file>', 'pid file of the node process on this machine, which serves the first --host: its reloads become `rotate reload` steps')
     .option('--leaf-lifetime <duration>', 'lifetime of reissued certificates (default 43920h, cut to the CA\'s remaining life)')
     .option('--ca-lifetime <duration>', 'lifetime of a new CA (default 87840h)')
+    .option('--chart <file>', 'also draw the expiry timeline with the plan\'s steps on it: FILE.svg or FILE.png')
     .option('--json', 'print the plan and the inventory as JSON')
     .addHelpText('after', '\nExamples:\n  crdb-tls rotate plan --certs-dir certs --ca-key my-safe-directory/ca.key --host node1:26257 --within 90d\n  crdb-tls rotate plan --certs-dir certs --client-ca-key safe/ca-client.key --cloud-cluster 5e6b1f0a-... --scope client-ca\n\nThen: crdb-tls rotate show PLAN_ID, crdb-tls rotate apply PLAN_ID --step N, crdb-tls rotate rollback PLAN_ID.')
     .action(async (options: Options, command: Command) => {
       if (Boolean(options.nodeCert) !== Boolean(options.nodeKey)) command.error('rotate plan: --node-cert and --node-key go together', { exitCode: 2, code: 'crdb-tls.nodeFiles' });
-      await run('plan_rotation', {
+      checkChartName(options, command);
+      let planned: TimelineSource | undefined;
+      const rt = await runtime();
+      const status = await invokeTool(tool('plan_rotation'), {
         ...sourceInput(options),
         ...defined({
           scope: options.scope,
@@ -143,7 +168,15 @@ export function rotateCommands(tool: Lookup, runtime: () => Promise<Runtime>, se
           leaf_lifetime: options.leafLifetime,
           ca_lifetime: options.caLifetime,
         }),
-      }, options);
+      }, rt, {
+        json: Boolean(options.json),
+        exitCodeOf: (output) => {
+          planned = output as unknown as TimelineSource;
+          return EXIT_OK;
+        },
+      });
+      if (planned && !signalOfExitCode(status)) await drawChart(options, rt, planned);
+      setExit(status);
     }));
 
   rotate.addCommand(new Command('show')

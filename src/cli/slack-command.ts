@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { catalog } from '../../tools/catalog.js';
 import type { Logger } from '../core/log.js';
 import { createRuntime } from '../core/runtime.js';
+import { writeErr } from './terminal.js';
 
 const port = (value: string) => {
   if (!/^\d{1,5}$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('expected a port number (0-65535; 0 picks a free one).');
@@ -29,8 +30,8 @@ export function slackCommand(log: Logger): Command {
         await runtime.close();
         throw error;
       }
-      for (const warning of running.warnings) process.stderr.write(`crdb-tls: warning: ${warning}\n`);
-      process.stderr.write(running.mode === 'http' ? `crdb-tls: Slack app listening on ${running.url}\n` : 'crdb-tls: Slack app connected in Socket Mode\n');
+      for (const warning of running.warnings) writeErr(`crdb-tls: warning: ${warning}\n`);
+      writeErr(running.mode === 'http' ? `crdb-tls: Slack app listening on ${running.url}\n` : 'crdb-tls: Slack app connected in Socket Mode\n');
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);

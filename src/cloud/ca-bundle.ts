@@ -1,6 +1,7 @@
 import { ToolError } from '../core/errors.js';
 import { parseCertificates, type CertificateInfo, type ParsedCertificate } from '../pki/certificate.js';
 import { pemBlocks, toPem } from '../pki/pem.js';
+import { signingProblem } from '../pki/verify.js';
 
 const CERTIFICATE_BLOCKS = new Set(['CERTIFICATE', 'X509 CERTIFICATE', 'TRUSTED CERTIFICATE']);
 const MAX_BUNDLE_BYTES = 1_048_576;
@@ -54,6 +55,18 @@ export function validateCaBundle(input: string | Buffer, source: string, rules: 
       'invalid_certificate',
       `${source} holds ${notCa.length === 1 ? 'a certificate that is' : `${notCa.length} certificates that are`} not a CA (no basicConstraints CA:TRUE): ${notCa.map((c) => describeCa(c.info)).join('; ')}`,
       'Give the CA certificate that signed the client certificates (ca-client.crt or ca.crt), not a client or node certificate.',
+    );
+  }
+  // CA:TRUE but a keyUsage without keyCertSign: nothing it signed verifies (RFC 5280 §4.2.1.3).
+  const cannotSign = certificates.flatMap((c) => {
+    const problem = signingProblem(c);
+    return problem ? [`${describeCa(c.info)}: ${problem}`] : [];
+  });
+  if (cannotSign.length > 0) {
+    throw new ToolError(
+      'invalid_certificate',
+      `${source} holds ${cannotSign.length === 1 ? 'a CA certificate that' : `${cannotSign.length} CA certificates that`} cannot sign certificates: ${cannotSign.join('; ')}`,
+      'Reissue the CA with keyUsage keyCertSign (or without a keyUsage extension): openssl x509 -noout -ext keyUsage,basicConstraints -in FILE shows what it has.',
     );
   }
   const seen = new Map<string, ParsedCertificate>();

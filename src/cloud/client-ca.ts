@@ -206,7 +206,7 @@ function verificationWarnings(o: SetClientCaOptions): string[] {
   return o.verify.flatMap(({ source, certificates }) => {
     const [leaf, ...intermediates] = certificates;
     if (!leaf) return [];
-    const result = verifyChain(leaf, intermediates, o.bundle.certificates);
+    const result = verifyChain(leaf, intermediates, o.bundle.certificates, { purpose: 'client_auth' });
     return result.verified ? [] : [`client certificate ${leaf.info.subject} (${source}) would not verify against the new bundle: ${result.error}`];
   });
 }

@@ -82,6 +82,8 @@ export interface DownloadCaOptions {
   replace: boolean;
   /** Whether the file is where libpq looks by default (for the note on sslrootcert). */
   isDefaultFile: boolean;
+  /** The roots check, applied again when the file is placed (after the download). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 /** Never drop what a shared trust file holds: append what is missing; replace only when asked. */
@@ -191,7 +193,7 @@ export async function downloadCa(api: CloudApiClient, planApi: CloudApiClient | 
         throw fileSystemError(error, path.dirname(o.file), 'create directory');
       }
     }
-    await writeFilesAtomically([{ path: o.file, contents: plan.contents, mode: CERT_MODE, overwrite: plan.file.contents !== undefined }]);
+    await writeFilesAtomically([{ path: o.file, contents: plan.contents, mode: CERT_MODE, overwrite: plan.file.contents !== undefined }], { insideRoots: o.insideRoots });
   }
   const { plan: clusterPlan, note } = await downloadNote(planApi, o.clusterId);
   const inFile = plan.action === 'created' || plan.action === 'replaced' ? plan.bundle.certificates.length : plan.file.certificates.length + (plan.action === 'appended' ? plan.missing.length : 0);

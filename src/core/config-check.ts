@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
 import { parseBoolean, policyFromEnv, PolicyError, type GatePolicy } from '../gate/policy.js';
-import { loadConfig } from './config.js';
+import { defaultRoots, loadConfig } from './config.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
 import { AllowedPaths } from './paths.js';
@@ -130,7 +130,9 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   // ---- what file tools may touch
   const rootsVar = set('CRDB_TLS_ROOTS')?.trim();
   if (!rootsVar) {
-    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}` });
+    const { cwdLeftOut } = defaultRoots();
+    const leftOut = cwdLeftOut ? ` (the working directory ${cwdLeftOut} is left out: it holds the whole tree; set CRDB_TLS_ROOTS to the directories the tools may use)` : '';
+    add({ name: 'CRDB_TLS_ROOTS', status: 'default', shown: 'unset', message: `CLI: unrestricted; MCP and Slack: ${mcpConfig.roots!.join(', ')}${leftOut}` });
   } else {
     const missing = mcpConfig.roots!.filter((root) => kindOf(root) !== 'dir');
     add({ name: 'CRDB_TLS_ROOTS', status: missing.length ? 'warning' : 'ok', shown: rootsVar, message: missing.length ? `not an existing directory: ${missing.join(', ')}` : `file tools limited to ${mcpConfig.roots!.join(', ')}` });

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -19,9 +20,38 @@ export interface Config {
 
 export type Face = 'cli' | 'mcp' | 'slack';
 
-function defaultRoots(): string[] {
-  const home = os.homedir();
-  return [process.cwd(), path.join(home, '.cockroach-certs'), path.join(home, '.postgresql')];
+/** Where users' home directories live: a working directory here holds every user's files. */
+const HOMES_PARENTS = ['/home', '/root', '/Users', '/var/home', '/export/home', '/usr/home'];
+
+const realOrSame = (dir: string) => {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
+};
+
+/**
+ * Whether a directory holds the user's whole tree (or everyone's): `/` or a drive, $HOME or any
+ * directory above it, or one of the places home directories live. An IDE that starts the MCP
+ * server in such a directory must not hand it the whole disk as a root (issue 14).
+ */
+export function holdsWholeTree(dir: string, home = os.homedir()): boolean {
+  const forms = (p: string) => [...new Set([path.resolve(p), realOrSame(path.resolve(p))])];
+  return forms(dir).some((d) => {
+    if (path.parse(d).root === d || HOMES_PARENTS.includes(d)) return true;
+    return forms(home).some((h) => h === d || h.startsWith(d.endsWith(path.sep) ? d : d + path.sep));
+  });
+}
+
+/**
+ * The roots over MCP and Slack when CRDB_TLS_ROOTS is unset: the conventional certificate places,
+ * and the working directory unless it holds the whole tree (then `cwdLeftOut` names it).
+ */
+export function defaultRoots(cwd = process.cwd(), home = os.homedir()): { roots: string[]; cwdLeftOut: string | undefined } {
+  const conventional = [path.join(home, '.cockroach-certs'), path.join(home, '.postgresql')];
+  if (holdsWholeTree(cwd, home)) return { roots: conventional, cwdLeftOut: cwd };
+  return { roots: [cwd, ...conventional], cwdLeftOut: undefined };
 }
 
 function splitPathList(value: string): string[] {
@@ -30,11 +60,12 @@ function splitPathList(value: string): string[] {
 
 /**
  * On the CLI the person runs as themselves, with their own file permissions, so roots apply only
- * when CRDB_TLS_ROOTS is set. MCP and Slack act for someone else and always have roots.
+ * when CRDB_TLS_ROOTS is set. MCP and Slack act for someone else and always have roots (see
+ * defaultRoots).
  */
 export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Config {
   const rootsVar = env.CRDB_TLS_ROOTS?.trim();
-  const roots = rootsVar ? splitPathList(rootsVar) : face === 'cli' ? undefined : defaultRoots();
+  const roots = rootsVar ? splitPathList(rootsVar) : face === 'cli' ? undefined : defaultRoots().roots;
   const stateHome = env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state');
   return {
     roots,

@@ -1,4 +1,7 @@
+import os from 'node:os';
+import path from 'node:path';
 import { policyFromEnv, PolicyError } from '../gate/policy.js';
+import { removeStaleStaging } from '../pki/staging.js';
 import { openStore } from '../store/open.js';
 import { loadConfig, type Config, type Face } from './config.js';
 import { ToolError } from './errors.js';
@@ -31,5 +34,19 @@ export async function createRuntime(face: Face, env: NodeJS.ProcessEnv = process
     throw new ToolError('internal', `cannot open the store at CRDB_TLS_DATABASE_URL: ${(error as Error).message}`, 'Check that the database is reachable and the URL (user, TLS settings) is right.');
   }
   const runner = new Runner(policy, store);
+  await removeLeftStaging(config, log);
   return { config, log, paths: new AllowedPaths(config.roots), runner, close: () => store.close() };
+}
+
+/**
+ * Staging copies a killed write left behind (a private key among them, issue 14) go at start-up
+ * from the places certificates usually are: the default certs dir and the roots (their top level
+ * only: a root may be a big working directory). Every write also cleans its own directories first.
+ */
+async function removeLeftStaging(config: Config, log: Logger): Promise<void> {
+  const dirs = new Set([config.defaultCertsDir ?? path.join(os.homedir(), '.cockroach-certs'), ...(config.roots ?? [])].map((dir) => path.resolve(dir)));
+  await Promise.all([...dirs].map(async (dir) => {
+    const removed = await removeStaleStaging(dir).catch(() => []);
+    if (removed.length > 0) log.info({ dir, removed }, 'removed staging copies left by an interrupted write');
+  }));
 }

@@ -64,6 +64,20 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
   assess?: (input: z.infer<I>, ctx: ToolContext) => Promise<Assessment>;
   run: (input: z.infer<I>, ctx: ToolContext) => Promise<z.infer<O>>;
   summary: (output: z.infer<O>) => string;
+  /**
+   * A picture of the result for faces that can show one (an MCP image block, a Slack upload):
+   * `wanted` says whether this call asked for it (MCP); Slack draws it whenever the tool has one.
+   * Loaded only when drawn, so that no other call pays for the renderer.
+   */
+  picture?: { wanted: (input: z.infer<I>) => boolean; draw: (output: z.infer<O>) => Promise<Picture> };
+}
+
+/** A rendered image of a result: PNG bytes and the words a screen reader (or a text-only client) gets instead. */
+export interface Picture {
+  mimeType: 'image/png';
+  data: Buffer;
+  filename: string;
+  alt: string;
 }
 
 export function isMutating(tool: Pick<ToolDefinition, 'effects'>): boolean {

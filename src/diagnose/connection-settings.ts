@@ -32,6 +32,10 @@ export interface SettingsInput {
   key?: string;
   /** CockroachDB Cloud Basic/Standard routing id (`<name>-<tenant id>`) */
   cluster?: string;
+  /** Of the paths filesToLookFor names, those that exist (the caller looked; nothing here reads files). */
+  existingFiles?: string[];
+  /** Those the caller could look at (inside the allowed roots); the others are unknown. */
+  lookedAt?: string[];
   deployment?: Deployment;
 }
 
@@ -80,6 +84,8 @@ interface Resolved {
   key: string | null;
   cluster: string | null;
   deployment: Deployment;
+  existing: Set<string>;
+  lookedAt: Set<string>;
 }
 
 const CERT_FILE_PREFIX = 'client.';
@@ -112,12 +118,26 @@ function resolve(input: SettingsInput): Resolved {
     key: input.key ?? null,
     cluster: input.cluster ?? null,
     deployment,
+    existing: new Set(input.existingFiles ?? []),
+    lookedAt: new Set(input.lookedAt ?? []),
   };
 }
 
 /** Java reads PKCS#8 DER: CockroachDB writes it as client.USER.key.pk8. */
 export function pkcs8PathFor(key: string): string {
   return key.toLowerCase().endsWith('.pk8') ? key : `${key}.pk8`;
+}
+
+/** Where a .pk8 for this key may already be: CockroachDB's client.USER.key.pk8, or client.USER.pk8 as the DBeaver docs name it. */
+function pkcs8Candidates(key: string): string[] {
+  if (key.toLowerCase().endsWith('.pk8')) return [key];
+  return [...new Set([`${key}.pk8`, key.toLowerCase().endsWith('.key') ? `${key.slice(0, -'.key'.length)}.pk8` : `${key}.pk8`])];
+}
+
+/** The paths whose existence changes the settings (a .pk8 already made, a certificate a command would replace). */
+export function filesToLookFor(input: Pick<SettingsInput, 'client' | 'cert' | 'key'>): string[] {
+  if ((input.client !== 'jdbc' && input.client !== 'dbeaver') || !input.key) return [];
+  return [...pkcs8Candidates(input.key), ...(input.cert ? [input.cert] : [])];
 }
 
 /** Prisma reads a PKCS#12 identity: client.USER.p12 next to the certificate. */
@@ -130,6 +150,7 @@ const q = encodeQueryValue;
 const literal = (value: string) => JSON.stringify(value);
 /** Double-quoted for a POSIX shell: `"` `$` `` ` `` and `\` escaped. */
 const shellQuote = (value: string) => `"${value.replace(/[\\"$`]/g, (c) => `\\${c}`)}"`;
+/** A word left as it is when the shell reads it back unchanged, else double-quoted. */
 /** libpq conninfo value: single-quoted when it has spaces or quotes (libpq-connect.html §34.1.1). */
 const conninfoValue = (value: string) => (value === '' || /[\s'\\]/.test(value) ? `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : value);
 
@@ -390,20 +411,30 @@ function buildPrisma(r: Resolved): Built {
 }
 
 function buildJava(r: Resolved): Built {
-  const pk8 = r.key ? pkcs8PathFor(r.key) : null;
+  // An existing .pk8 is used as it is: telling the person to make one again would be wrong.
+  const existingPk8 = r.key ? pkcs8Candidates(r.key).find((p) => r.existing.has(p)) : undefined;
+  const pk8 = r.key ? (existingPk8 ?? pkcs8PathFor(r.key)) : null;
   const jdbcParams = [`sslmode=verify-full`, `sslrootcert=${q(r.ca)}`, ...(r.cert && pk8 ? [`sslcert=${q(r.cert)}`, `sslkey=${q(pk8)}`] : []), `user=${q(r.user)}`, ...(r.cluster ? [`options=--cluster%3D${q(r.cluster)}`] : [])];
   const jdbcUrl = `jdbc:postgresql://${hostForUrl(r.host)}:${r.port}/${r.database}?${jdbcParams.join('&')}`;
   const prerequisites: Prerequisite[] = [];
-  if (r.key && pk8 !== r.key) {
+  const javaNotes: string[] = [];
+  if (r.key && existingPk8 && existingPk8 !== r.key) {
+    javaNotes.push(`${existingPk8} already exists and is used as it is; if ${r.cert ?? 'the certificate'} was reissued since it was made, make it again (openssl pkcs8 -topk8 -inform PEM -outform DER -in ${shq(r.key)} -out ${shq(existingPk8)} -nocrypt); crdb-tls cert list flags a .pk8 that no longer goes with its certificate.`);
+  } else if (r.key && pk8 !== r.key) {
     prerequisites.push({
       why: `pgJDBC reads the client key as PKCS#8 DER; CockroachDB's own name for it is client.USER.key.pk8`,
       command: `openssl pkcs8 -topk8 -inform PEM -outform DER -in ${shq(r.key)} -out ${shq(pk8!)} -nocrypt`,
     });
-    prerequisites.push({ why: 'Or issue a new client certificate with the PKCS#8 key written alongside', command: `crdb-tls cert create-client ${shq(r.user)} --certs-dir ${shq(path.dirname(r.cert ?? r.key))} --ca-key "\${COCKROACH_CA_KEY:?the CA private key file}" --also-generate-pkcs8-key` });
+    // The certificate named exists (or was not looked at): issuing again replaces it, which create-client does only with --overwrite.
+    const replaces = r.cert !== null && (r.existing.has(r.cert) || !r.lookedAt.has(r.cert));
+    prerequisites.push({
+      why: replaces ? `Or issue a new client certificate with the PKCS#8 key written alongside: this REPLACES ${r.cert} and its key (--overwrite), so every other user of them needs the new files` : 'Or issue a new client certificate with the PKCS#8 key written alongside',
+      command: `crdb-tls cert create-client ${shq(r.user)} --certs-dir ${shq(path.dirname(r.cert ?? r.key))} --ca-key "\${COCKROACH_CA_KEY:?the CA private key file}" --also-generate-pkcs8-key${replaces ? ' --overwrite' : ''}`,
+    });
   }
   const semantics =
     "pgJDBC: sslmode=verify-full checks chain and host name against sslrootcert (default ~/.postgresql/root.crt); require encrypts but accepts ANY server certificate; ssl=true alone means verify-full; the default is prefer. The key must be PKCS#8 DER (.pk8) or PKCS#12 (.p12).";
-  const notes = ['A PKCS#8 key encrypted with PBES2 fails with "Cannot find any provider supporting 1.2.840.113549.1.5.13" (pgjdbc#1585): keep it unencrypted (-nocrypt) and protect the file instead.'];
+  const notes = [...javaNotes, 'A PKCS#8 key encrypted with PBES2 fails with "Cannot find any provider supporting 1.2.840.113549.1.5.13" (pgjdbc#1585): keep it unencrypted (-nocrypt) and protect the file instead.'];
   if (r.client === 'dbeaver') {
     return {
       settings: [

@@ -3,7 +3,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { publicInputSchema, publicOutputSchema } from '../core/envelope.js';
 import type { Runtime } from '../core/runtime.js';
-import type { ToolContext, ToolDefinition } from '../core/tool.js';
+import type { Picture, ToolContext, ToolDefinition } from '../core/tool.js';
 import type { AskPerson } from '../gate/gate.js';
 
 export interface McpFaceOptions {
@@ -35,6 +35,17 @@ function elicitationPrompt(server: McpServer): AskPerson {
     if (result.action === 'accept') return result.content?.confirm === true ? 'accept' : 'decline';
     return result.action;
   };
+}
+
+/** The tool's picture of this result, when the call asked for one; a picture that cannot be drawn is logged, the answer stands. */
+async function pictureOf(tool: ToolDefinition, args: Record<string, unknown>, output: Record<string, unknown>, runtime: Runtime): Promise<Picture | null> {
+  if (!tool.picture) return null;
+  const input = tool.input.safeParse(args);
+  if (!input.success || !tool.picture.wanted(input.data)) return null;
+  return tool.picture.draw(output).catch((error: unknown) => {
+    runtime.log.warn({ err: error, tool: tool.name }, 'the picture of a result could not be drawn');
+    return null;
+  });
 }
 
 /** The MCP face: the visible catalog, its schemas and annotations, answered through the runner. */
@@ -82,7 +93,10 @@ export function createMcpServer({ catalog, runtime, version }: McpFaceOptions): 
           const { code, message, hint } = outcome.error;
           return { isError: true, content: [{ type: 'text', text: `Error (${code}): ${message}${hint ? `\nHint: ${hint}` : ''}` }] };
         }
-        return { content: [{ type: 'text', text: outcome.text }], structuredContent: outcome.output };
+        const content: CallToolResult['content'] = [{ type: 'text', text: outcome.text }];
+        const picture = await pictureOf(tool, args, outcome.output, runtime);
+        if (picture) content.push({ type: 'image', data: picture.data.toString('base64'), mimeType: picture.mimeType }, { type: 'text', text: picture.alt });
+        return { content, structuredContent: outcome.output };
       },
     );
   }

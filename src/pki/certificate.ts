@@ -39,6 +39,17 @@ export interface ParsedCertificate {
   subjectDer: Buffer;
   subjectKeyId: Buffer | undefined;
   keyCertSign: boolean;
+  /** What chain verification (verify.ts) needs beyond the facts above. */
+  issuerDer: Buffer;
+  authorityKeyId: Buffer | undefined;
+  /** Whether the extension is there at all: RFC 5280 gives an absent keyUsage or EKU no restriction. */
+  hasKeyUsage: boolean;
+  hasBasicConstraints: boolean;
+  hasExtKeyUsage: boolean;
+  /** Key usage names when present (info.key_usage, kept here so verification does not reparse). */
+  keyUsage: readonly string[];
+  /** Critical extensions nobody here understands: RFC 5280 §4.2 says to reject the certificate. */
+  unknownCriticalExtensions: string[];
 }
 
 const DAY_MS = 86_400_000;
@@ -89,13 +100,27 @@ interface Extensions {
   pathLen: number | null;
   sans: CertificateInfo['sans'];
   subjectKeyId: Buffer | undefined;
+  authorityKeyId: Buffer | undefined;
+  present: Set<string>;
+  unknownCritical: string[];
 }
 
+// Critical extensions that OpenSSL and Go process; any other critical one fails verification in
+// both (X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, Go's UnhandledCriticalExtension). Name
+// constraints and policies are known but not enforced by verify.ts (README: chain verification).
+const UNDERSTOOD_EXTENSIONS = new Set<string>([
+  OID.subjectKeyIdentifier, OID.keyUsage, OID.subjectAltName, OID.basicConstraints, OID.authorityKeyIdentifier, OID.extKeyUsage,
+  '2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54', // nameConstraints, certificatePolicies, policyMappings, policyConstraints, inhibitAnyPolicy
+]);
+
 function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
-  const result: Extensions = { keyUsage: [], extKeyUsage: [], isCa: false, pathLen: null, sans: { dns: [], ip: [], uri: [], email: [] }, subjectKeyId: undefined };
+  const result: Extensions = { keyUsage: [], extKeyUsage: [], isCa: false, pathLen: null, sans: { dns: [], ip: [], uri: [], email: [] }, subjectKeyId: undefined, authorityKeyId: undefined, present: new Set(), unknownCritical: [] };
   for (const extension of children(children(extensionsWrapper)[0])) {
     const parts = children(extension);
     const id = oidOf(parts[0]);
+    result.present.add(id);
+    const critical = parts.length === 3 && parts[1]?.type === Type.BOOLEAN && bytesOf(parts[1])[0] !== 0;
+    if (critical && !UNDERSTOOD_EXTENSIONS.has(id)) result.unknownCritical.push(id);
     const value = fromDer(bytesOf(parts[parts.length - 1]));
     if (id === OID.keyUsage) {
       const bits = bytesOf(value);
@@ -121,6 +146,9 @@ function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
       }
     } else if (id === OID.subjectKeyIdentifier) {
       result.subjectKeyId = bytesOf(value);
+    } else if (id === OID.authorityKeyIdentifier) {
+      const keyId = children(value).find((node) => node.tagClass === 0x80 && node.type === 0);
+      if (keyId) result.authorityKeyId = bytesOf(keyId);
     }
   }
   return result;
@@ -168,6 +196,13 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
       subjectDer,
       subjectKeyId: extensions.subjectKeyId,
       keyCertSign: extensions.keyUsage.includes('keyCertSign'),
+      issuerDer: toDer(issuer!),
+      authorityKeyId: extensions.authorityKeyId,
+      hasKeyUsage: extensions.present.has(OID.keyUsage),
+      hasBasicConstraints: extensions.present.has(OID.basicConstraints),
+      hasExtKeyUsage: extensions.present.has(OID.extKeyUsage),
+      keyUsage: extensions.keyUsage,
+      unknownCriticalExtensions: extensions.unknownCritical,
       info: {
         subject: nameToString(subject),
         common_name: commonNameOf(subject),

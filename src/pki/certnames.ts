@@ -8,6 +8,12 @@ export const clientCertName = (user: string) => `client.${user}.crt`;
 export const clientKeyName = (user: string) => `client.${user}.key`;
 export const clientPkcs8KeyName = (user: string) => `client.${user}.key.pk8`;
 export const clientPkcs12Name = (user: string) => `client.${user}.p12`;
+/**
+ * Not a CockroachDB name: the PKCS#8 PEM key (-----BEGIN PRIVATE KEY-----) pgJDBC >= 42.7.9 reads.
+ * pgjdbc#3700 (PEMKeyManager, 42.7.9) picks PEM for an sslkey ending in .key or .pem (pgjdbc#3942);
+ * pgjdbc#3946 then detects PEM by that PKCS#8 header, so `.pem` is the name both read as PEM.
+ */
+export const clientPkcs8PemKeyName = (user: string) => `client.${user}.key.pem`;
 
 /** `cockroach cert list` usage strings (PemUsage.String()). */
 export type CertUsage = 'CA' | 'Client CA' | 'Tenant Client CA' | 'UI CA' | 'Node' | 'UI' | 'Client' | 'Tenant Client' | 'Tenant Signing';

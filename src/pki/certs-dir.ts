@@ -6,6 +6,7 @@ import { readBoundedFile } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey } from './keys.js';
+import { signingProblem } from './verify.js';
 
 export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
   try {
@@ -34,8 +35,9 @@ export async function readCaBundle(filePath: string): Promise<ParsedCertificate[
 export async function loadSigningCa(caCertPath: string, caKeyPath: string): Promise<{ certificate: ParsedCertificate; key: crypto.KeyObject }> {
   const [certificate] = await readCaBundle(caCertPath);
   const key = readPrivateKey(await readFileOrThrow(caKeyPath, 'CA key'), caKeyPath);
-  if (!certificate!.info.is_ca || !certificate!.keyCertSign) {
-    throw new ToolError('invalid_certificate', `${caCertPath} is not a CA certificate (no CA:TRUE or keyCertSign)`, 'Point --certs-dir at a directory whose ca.crt was made by create-ca.');
+  const notCa = signingProblem(certificate!);
+  if (notCa) {
+    throw new ToolError('invalid_certificate', `${caCertPath} is not a CA certificate: ${notCa}`, 'Point --certs-dir at a directory whose ca.crt was made by create-ca (or any CA with basicConstraints CA:TRUE whose keyUsage, if present, includes keyCertSign).');
   }
   if (!keyMatches(key, certificate!.x509.publicKey)) {
     throw new ToolError('invalid_key', `CA key ${caKeyPath} does not belong to the first certificate of ${caCertPath}`, 'Use the key that created this CA; after a CA rotation the new CA is first in the bundle and needs the new key.');

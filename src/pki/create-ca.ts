@@ -4,6 +4,7 @@ import type { CertificateInfo, ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT } from './certnames.js';
 import { exists, readCaBundle, readFileOrThrow } from './certs-dir.js';
 import { CERT_MODE, KEY_MODE, stateFingerprint, writeIntoCertsDir, type PlannedFile } from './files.js';
+import type { InsideRoots } from './pinned-dir.js';
 import { maxSeverity, type Impact } from './impact.js';
 import { issueCaCertificate } from './issue.js';
 import { generateRsaKey, privateKeyPem, readPrivateKey, type KeyGenWatch } from './keys.js';
@@ -18,6 +19,8 @@ export interface CreateCaOptions {
   allowKeyReuse: boolean;
   /** Progress and cancellation of the key generation. */
   watch?: KeyGenWatch;
+  /** The roots check, applied again when the files are placed (the key generation takes seconds). */
+  insideRoots?: InsideRoots;
 }
 
 export interface CreateCaResult {
@@ -84,7 +87,7 @@ export async function createCa(o: CreateCaOptions): Promise<CreateCaResult> {
   const bundlePem = [issued.pem, ...state.existingBundle.map((c) => c.x509.toString())].join('');
   const files: PlannedFile[] = [{ path: state.certPath, contents: bundlePem, mode: CERT_MODE, overwrite: o.overwrite }];
   if (!state.keyExists) files.unshift({ path: o.caKeyPath, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: false });
-  await writeIntoCertsDir(o.certsDir, files);
+  await writeIntoCertsDir(o.certsDir, files, { insideRoots: o.insideRoots });
   return {
     certificate_file: state.certPath,
     key_file: o.caKeyPath,

@@ -5,12 +5,13 @@ import type { CertificateInfo } from './certificate.js';
 import { CA_CERT, NODE_CERT, NODE_KEY, clientCertName, clientKeyName, clientPkcs12Name, clientPkcs8KeyName } from './certnames.js';
 import { clientCaPath, exists, loadSigningCa, readFileOrThrow } from './certs-dir.js';
 import { parseCsr } from './csr.js';
-import { CERT_MODE, KEY_MODE, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile } from './files.js';
+import { CERT_MODE, KEY_MODE, octalMode, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile, type WrittenFile } from './files.js';
+import type { InsideRoots } from './pinned-dir.js';
 import type { Impact } from './impact.js';
 import { issueCertificate } from './issue.js';
 import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer, type KeyGenWatch } from './keys.js';
 import { buildPkcs12 } from './pkcs12.js';
-import { USERNAME_HINT, isPrivilegedUser, normalizeSqlUsername, usernameProblem } from './username.js';
+import { USERNAME_HINT, normalizeSqlUsername, privilegeOf, usernameProblem } from './username.js';
 
 interface SigningOptions {
   certsDir: string;
@@ -20,11 +21,15 @@ interface SigningOptions {
   overwrite: boolean;
   /** Progress and cancellation of the key generation. */
   watch?: KeyGenWatch;
+  /** The roots check, applied again when the files are placed (the key generation takes seconds). */
+  insideRoots?: InsideRoots;
 }
 
 export interface LeafResult {
   certificate_file: string;
   key_file?: string;
+  /** The mode the key file got, e.g. "0600" (a replaced 0400 key stays 0400). */
+  key_mode?: string;
   extra_files: string[];
   signed_by: string;
   certificate: CertificateInfo;
@@ -45,16 +50,19 @@ export function splitHosts(hosts: string[]): { dnsNames: string[]; ipAddresses: 
   return { dnsNames, ipAddresses };
 }
 
-function fileImpact(existing: boolean[], paths: string[], what: string, privileged: boolean): Pick<Impact, 'severity' | 'changes' | 'impact' | 'rollback'> {
+/** `privilege`: what the certificate's name gives its holder (username.ts privilegeOf), when it is privileged. */
+function fileImpact(existing: boolean[], paths: string[], what: string, privilege: string | undefined): Pick<Impact, 'severity' | 'changes' | 'impact' | 'rollback'> {
   const replacing = paths.filter((_, i) => existing[i]);
   const changes = paths.map((p, i) => (existing[i] ? `replace ${p}` : `create ${p}`));
-  const severity = replacing.length > 0 || privileged ? 'high' : 'low';
+  const severity = replacing.length > 0 || privilege ? 'high' : 'low';
   const impact = replacing.length > 0
-    ? `Replaces the ${what} in ${replacing.join(', ')}. Anything using the old files keeps its open connections but its next handshake uses the new ones; a process that cached the old key is not affected until it reloads.`
-    : `Creates the ${what}.${privileged ? ' It grants full administrative access to the cluster to whoever holds its key.' : ''}`;
+    ? `Replaces the ${what} in ${replacing.join(', ')}. Anything using the old files keeps its open connections but its next handshake uses the new ones; a process that cached the old key is not affected until it reloads.${privilege ? ` ${privilege}` : ''}`
+    : `Creates the ${what}.${privilege ? ` ${privilege}` : ''}`;
   const rollback = replacing.length > 0 ? `Restore ${replacing.join(', ')} from a backup; the old files are not kept.` : `Delete ${paths.join(', ')}.`;
   return { severity, changes, impact, rollback };
 }
+
+const modeWritten = (written: WrittenFile[], file: string) => octalMode(written.find((w) => w.path === file)!.mode);
 
 async function refuseExisting(paths: string[], overwrite: boolean): Promise<boolean[]> {
   const existing = await Promise.all(paths.map(exists));
@@ -74,7 +82,7 @@ export async function assessCreateNode(o: CreateNodeOptions): Promise<Impact> {
   const paths = [path.join(o.certsDir, NODE_CERT), path.join(o.certsDir, NODE_KEY)];
   await loadSigningCa(path.join(o.certsDir, CA_CERT), o.caKeyPath);
   const existing = await refuseExisting(paths, o.overwrite);
-  return { ...fileImpact(existing, paths, `node certificate for ${o.hosts.join(', ')}`, false), state_fingerprint: await stateFingerprint([...paths, path.join(o.certsDir, CA_CERT)]) };
+  return { ...fileImpact(existing, paths, `node certificate for ${o.hosts.join(', ')}`, undefined), state_fingerprint: await stateFingerprint([...paths, path.join(o.certsDir, CA_CERT)]) };
 }
 
 export async function createNodeCert(o: CreateNodeOptions): Promise<LeafResult> {
@@ -85,11 +93,11 @@ export async function createNodeCert(o: CreateNodeOptions): Promise<LeafResult> 
   await refuseExisting([certPath, keyPath], o.overwrite);
   const key = await generateRsaKey(o.keySize, o.watch);
   const issued = issueCertificate({ profile: 'node', commonName: 'node', subjectPublicKey: spkiDer(key), dnsNames, ipAddresses, lifetimeMs: o.lifetimeMs }, ca);
-  await writeIntoCertsDir(o.certsDir, [
+  const written = await writeIntoCertsDir(o.certsDir, [
     { path: keyPath, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: o.overwrite },
     { path: certPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite },
-  ]);
-  return { certificate_file: certPath, key_file: keyPath, extra_files: [], signed_by: caCertPath, certificate: issued.parsed.info };
+  ], { insideRoots: o.insideRoots });
+  return { certificate_file: certPath, key_file: keyPath, key_mode: modeWritten(written, keyPath), extra_files: [], signed_by: caCertPath, certificate: issued.parsed.info };
 }
 
 // --- client certificates -----------------------------------------------------------------
@@ -126,7 +134,7 @@ export async function assessCreateClient(o: CreateClientOptions): Promise<Impact
   await loadSigningCa(caPath, o.caKeyPath);
   const paths = clientPaths(o, user);
   const existing = await refuseExisting(paths, o.overwrite);
-  return { ...fileImpact(existing, paths, `client certificate for SQL user ${user}`, isPrivilegedUser(user)), state_fingerprint: await stateFingerprint([...paths, caPath]) };
+  return { ...fileImpact(existing, paths, user === 'node' ? 'client certificate of the node identity (CN=node, used by the nodes themselves)' : `client certificate for SQL user ${user}`, privilegeOf(user)), state_fingerprint: await stateFingerprint([...paths, caPath]) };
 }
 
 export async function createClientCert(o: CreateClientOptions): Promise<LeafResult> {
@@ -148,40 +156,53 @@ export async function createClientCert(o: CreateClientOptions): Promise<LeafResu
     const p12 = buildPkcs12(key, [issued.pem, ca.certificate.x509.toString()], o.pkcs12Password, user);
     files.push({ path: path.join(o.certsDir, clientPkcs12Name(user)), contents: p12, mode: KEY_MODE, overwrite: o.overwrite });
   }
-  await writeIntoCertsDir(o.certsDir, files);
-  return { certificate_file: certPath, key_file: keyPath, extra_files: extraPaths, signed_by: caPath, certificate: issued.parsed.info };
+  const written = await writeIntoCertsDir(o.certsDir, files, { insideRoots: o.insideRoots });
+  return { certificate_file: certPath, key_file: keyPath, key_mode: modeWritten(written, keyPath), extra_files: extraPaths, signed_by: caPath, certificate: issued.parsed.info };
 }
 
 // --- client certificates from a CSR --------------------------------------------------------
 
 export interface SignCsrOptions extends Omit<SigningOptions, 'keySize'> {
+  /** The SQL user asked for; the CSR's CN must name it. Absent: the user is the CSR's CN. */
+  user?: string | undefined;
   csrPath: string;
   outPath: string;
   tenantScopes: string[];
 }
 
-async function readCsrUser(csrPath: string) {
+/**
+ * The certificate is for the CSR's CN (CockroachDB takes the SQL user from it, reference §3.2).
+ * A user named as well must be that CN: signing `create-client mallory --csr eve.csr` as CN=eve
+ * would hand out a login for someone other than the one asked for (and checked by policy).
+ */
+async function readCsrUser(csrPath: string, asked: string | undefined) {
   const csr = parseCsr(await readFileOrThrow(csrPath, 'CSR'), csrPath);
   const normalized = csr.commonName.normalize('NFC').toLowerCase();
   const problem = usernameProblem(normalized);
   if (problem) throw new ToolError('invalid_csr', `the CSR's common name ${JSON.stringify(csr.commonName)} is not a valid SQL user name (${problem})`, `The CN must be the SQL user the certificate logs in as. ${USERNAME_HINT}`);
+  if (asked !== undefined) {
+    const user = normalizeSqlUsername(asked);
+    if (user !== normalized) {
+      throw new ToolError('invalid_csr', `${csrPath} asks for a certificate for SQL user ${normalized} (its CN), not ${user}; nothing was signed`, `Sign it for the user it names: crdb-tls cert create-client ${normalized} --csr ${csrPath} ..., or leave the user out (it is taken from the CSR); or have ${user} send a CSR with CN=${user}.`);
+    }
+  }
   return { csr, user: normalized };
 }
 
 export async function assessSignCsr(o: SignCsrOptions): Promise<Impact> {
-  const { user } = await readCsrUser(o.csrPath);
+  const { user } = await readCsrUser(o.csrPath, o.user);
   const caPath = await clientCaPath(o.certsDir);
   await loadSigningCa(caPath, o.caKeyPath);
   const existing = await refuseExisting([o.outPath], o.overwrite);
-  return { ...fileImpact(existing, [o.outPath], `client certificate for SQL user ${user} from ${o.csrPath}`, isPrivilegedUser(user)), state_fingerprint: await stateFingerprint([o.csrPath, o.outPath, caPath]) };
+  return { ...fileImpact(existing, [o.outPath], `client certificate for SQL user ${user} from ${o.csrPath}`, privilegeOf(user)), state_fingerprint: await stateFingerprint([o.csrPath, o.outPath, caPath]) };
 }
 
 export async function signClientCsr(o: SignCsrOptions): Promise<LeafResult> {
-  const { csr, user } = await readCsrUser(o.csrPath);
+  const { csr, user } = await readCsrUser(o.csrPath, o.user);
   const caPath = await clientCaPath(o.certsDir);
   const ca = await loadSigningCa(caPath, o.caKeyPath);
   await refuseExisting([o.outPath], o.overwrite);
   const issued = issueCertificate({ profile: 'client', commonName: user, subjectPublicKey: csr.subjectPublicKey, uris: tenantUris(o.tenantScopes, user), lifetimeMs: o.lifetimeMs }, ca);
-  await writeFilesAtomically([{ path: o.outPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite }]);
+  await writeFilesAtomically([{ path: o.outPath, contents: issued.pem, mode: CERT_MODE, overwrite: o.overwrite }], { insideRoots: o.insideRoots });
   return { certificate_file: o.outPath, extra_files: [], signed_by: caPath, certificate: issued.parsed.info };
 }

@@ -2,6 +2,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
+import { PinnedDir, type InsideRoots } from './pinned-dir.js';
+import { removeStaleStaging, stagingNames, stagingToken } from './staging.js';
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
@@ -10,10 +12,29 @@ export const CERTS_DIR_MODE = 0o700;
 export interface PlannedFile {
   path: string;
   contents: string | Buffer;
-  /** Mode for a new file; a replaced file keeps its own mode, owner and group. */
+  /**
+   * Mode for a new file. A replaced file keeps its owner, group and mode, except that a private
+   * file (a mode without group or other bits: KEY_MODE) never gets a wider mode than this one, so
+   * a key replaced over a 0644 file is 0600 and one over a 0400 file stays 0400 (DESIGN.md §5).
+   */
   mode: number;
   overwrite: boolean;
 }
+
+/** What a write placed: the mode is the one actually on the file (a summary must not guess it). */
+export interface WrittenFile {
+  path: string;
+  mode: number;
+  replaced: boolean;
+}
+
+export interface WriteOptions {
+  /** The roots check (AllowedPaths.insideRootsCheck): each directory must pass it when the files are placed. */
+  insideRoots?: InsideRoots;
+}
+
+/** 0600 → "0600", as the summaries print a mode. */
+export const octalMode = (mode: number) => '0' + (mode & 0o7777).toString(8).padStart(3, '0');
 
 export interface FileState {
   path: string;
@@ -38,33 +59,46 @@ export async function stateFingerprint(paths: string[]): Promise<string> {
   return crypto.createHash('sha256').update(JSON.stringify(states)).digest('hex');
 }
 
-async function lstatOrUndefined(filePath: string) {
+async function lstatOrUndefined(filePath: string, shown: string) {
   try {
     return await fs.lstat(filePath);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileSystemError(error, filePath, 'inspect');
+    throw fileSystemError(error, shown, 'inspect');
   }
 }
 
-/** Creates the certs dir like `cockroach cert` (one level, 0700); returns whether it was created. */
-export async function ensureCertsDir(dir: string): Promise<boolean> {
+/**
+ * Creates the certs dir like `cockroach cert` (one level, 0700); returns whether it was created.
+ * The directory is made inside its parent as opened and checked against the roots, so a parent
+ * swapped for a symlink cannot make it appear elsewhere.
+ */
+export async function ensureCertsDir(dir: string, { insideRoots }: WriteOptions = {}): Promise<boolean> {
+  let parent: PinnedDir;
   try {
-    await fs.mkdir(dir, { mode: CERTS_DIR_MODE });
+    parent = await PinnedDir.open(path.dirname(dir), insideRoots);
+  } catch (error) {
+    if (error instanceof ToolError && error.code === 'not_found') throw new ToolError('not_found', `cannot create certs dir ${dir}: its parent directory does not exist`, `Create ${path.dirname(dir)} first.`);
+    throw error;
+  }
+  const inParent = parent.at(path.basename(dir));
+  try {
+    await fs.mkdir(inParent, { mode: CERTS_DIR_MODE });
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') {
       // EEXIST with a failing stat: a symlink whose target is missing (or unreadable).
-      const stat = await fs.stat(dir).catch((statError: unknown) => {
+      const stat = await fs.stat(inParent).catch((statError: unknown) => {
         if ((statError as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(statError, dir, 'use certs dir');
         throw new ToolError('not_found', `certs dir ${dir} is a symbolic link to a directory that does not exist`, 'Create the directory it points to, or give --certs-dir the real directory.');
       });
       if (!stat.isDirectory()) throw new ToolError('invalid_input', `${dir} exists and is not a directory`, 'Give a directory for --certs-dir.');
       return false;
     }
-    if (code === 'ENOENT') throw new ToolError('not_found', `cannot create certs dir ${dir}: its parent directory does not exist`, `Create ${path.dirname(dir)} first.`);
     throw fileSystemError(error, dir, 'create directory');
+  } finally {
+    await parent.close();
   }
 }
 
@@ -73,23 +107,41 @@ export async function ensureCertsDir(dir: string): Promise<boolean> {
  * same directory (fsynced, mode and owner set), then all are renamed into place; a failure on the
  * way undoes what was already placed, so a crash or an error never leaves a half-written key or a
  * certificate without its key. New files are linked into place, which fails if the name appeared
- * in the meantime, so "never overwrite without permission" holds even against a race.
+ * in the meantime, so "never overwrite without permission" holds even against a race. Every
+ * directory is held open from the start (PinnedDir) and checked again just before the first file
+ * is placed, so a directory swapped for a symlink meanwhile makes the write fail with nothing left.
  */
-export async function writeFilesAtomically(files: PlannedFile[]): Promise<void> {
-  const existing = await Promise.all(files.map((file) => lstatOrUndefined(file.path)));
+export async function writeFilesAtomically(files: PlannedFile[], options: WriteOptions = {}): Promise<WrittenFile[]> {
+  const pins = new Map<string, PinnedDir>();
+  try {
+    for (const dir of new Set(files.map((file) => path.dirname(file.path)))) pins.set(dir, await PinnedDir.open(dir, options.insideRoots));
+    return await writeIntoPinned(files, (file) => pins.get(path.dirname(file.path))!, [...pins.values()]);
+  } finally {
+    await Promise.all([...pins.values()].map((pin) => pin.close()));
+  }
+}
+
+async function writeIntoPinned(files: PlannedFile[], pinOf: (file: PlannedFile) => PinnedDir, pins: PinnedDir[]): Promise<WrittenFile[]> {
+  // Copies a killed write left behind (a private key among them) go before new ones are staged.
+  await Promise.all(pins.map((pin) => removeStaleStaging(pin.at('.'))));
+  const targets = files.map((file) => pinOf(file).at(path.basename(file.path)));
+  const existing = await Promise.all(files.map((file, i) => lstatOrUndefined(targets[i]!, file.path)));
   files.forEach((file, i) => {
     const stat = existing[i];
     if (stat && !file.overwrite) throw new ToolError('already_exists', `${file.path} already exists`, 'Pass --overwrite (overwrite: true) to replace it; the old file is then gone.');
     if (stat && !stat.isFile()) throw new ToolError('invalid_input', `${file.path} exists and is not a regular file`, 'Move it away first.');
   });
 
-  const token = crypto.randomBytes(6).toString('hex');
-  const temps = files.map((file) => path.join(path.dirname(file.path), `.${path.basename(file.path)}.${token}.tmp`));
-  const backups = files.map((file) => path.join(path.dirname(file.path), `.${path.basename(file.path)}.${token}.bak`));
+  const token = stagingToken();
+  const staged = files.map((file) => stagingNames(path.basename(file.path), token));
+  const temps = files.map((file, i) => pinOf(file).at(staged[i]!.temp));
+  const backups = files.map((file, i) => pinOf(file).at(staged[i]!.backup));
+  const modes = files.map((file, i) => modeFor(file, existing[i]));
   const removeQuietly = (paths: string[]) => Promise.all(paths.map((p) => fs.rm(p, { force: true }).catch(() => undefined)));
 
   try {
-    for (const [i, file] of files.entries()) await stageFile(temps[i]!, file, existing[i]);
+    for (const [i, file] of files.entries()) await stageFile(temps[i]!, file, modes[i]!, existing[i]);
+    for (const pin of pins) await pin.verify();
   } catch (error) {
     await removeQuietly(temps);
     throw error;
@@ -97,43 +149,47 @@ export async function writeFilesAtomically(files: PlannedFile[]): Promise<void> 
 
   const placed: Array<{ index: number; replaced: boolean }> = [];
   try {
-    for (const [i, file] of files.entries()) {
+    for (const [i] of files.entries()) {
       if (existing[i]) {
-        await fs.link(file.path, backups[i]!);
-        await fs.rename(temps[i]!, file.path);
+        await fs.link(targets[i]!, backups[i]!);
+        await fs.rename(temps[i]!, targets[i]!);
         placed.push({ index: i, replaced: true });
       } else {
-        await fs.link(temps[i]!, file.path);
+        await fs.link(temps[i]!, targets[i]!);
         placed.push({ index: i, replaced: false });
         await fs.rm(temps[i]!);
       }
     }
   } catch (error) {
     for (const { index, replaced } of placed.reverse()) {
-      if (replaced) await fs.rename(backups[index]!, files[index]!.path).catch(() => undefined);
-      else await fs.rm(files[index]!.path, { force: true }).catch(() => undefined);
+      if (replaced) await fs.rename(backups[index]!, targets[index]!).catch(() => undefined);
+      else await fs.rm(targets[index]!, { force: true }).catch(() => undefined);
     }
     await removeQuietly([...temps, ...backups]);
     const failed = files[placed.length]?.path ?? files[0]!.path;
     throw error instanceof ToolError ? error : fileSystemError(error, failed, 'write');
   }
   await removeQuietly(backups);
-  await Promise.all([...new Set(files.map((f) => path.dirname(f.path)))].map(syncDirectory));
+  await Promise.all(pins.map((pin) => pin.sync()));
+  return files.map((file, i) => ({ path: file.path, mode: modes[i]!, replaced: existing[i] !== undefined }));
 }
 
-async function stageFile(temp: string, file: PlannedFile, replaced: import('node:fs').Stats | undefined): Promise<void> {
+function modeFor(file: PlannedFile, replaced: import('node:fs').Stats | undefined): number {
+  if (!replaced) return file.mode;
+  const kept = replaced.mode & 0o7777;
+  const isPrivate = (file.mode & 0o077) === 0;
+  return isPrivate ? kept & file.mode : kept;
+}
+
+async function stageFile(temp: string, file: PlannedFile, mode: number, replaced: import('node:fs').Stats | undefined): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temp, 'wx', 0o600);
     await handle.writeFile(file.contents);
     await handle.sync();
-    if (replaced) {
-      // A node process may run as another user: the replacement keeps the old owner and mode.
-      if (replaced.uid !== process.getuid?.() || replaced.gid !== process.getgid?.()) await handle.chown(replaced.uid, replaced.gid);
-      await handle.chmod(replaced.mode & 0o7777);
-    } else {
-      await handle.chmod(file.mode);
-    }
+    // A node process may run as another user: the replacement keeps the old owner and group.
+    if (replaced && (replaced.uid !== process.getuid?.() || replaced.gid !== process.getgid?.())) await handle.chown(replaced.uid, replaced.gid);
+    await handle.chmod(mode);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EPERM' && replaced) {
@@ -145,17 +201,11 @@ async function stageFile(temp: string, file: PlannedFile, replaced: import('node
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r').catch(() => undefined);
-  await handle?.sync().catch(() => undefined);
-  await handle?.close();
-}
-
 /** Creates the certs dir if needed and writes the files; a dir created here is removed again on failure. */
-export async function writeIntoCertsDir(certsDir: string, files: PlannedFile[]): Promise<void> {
-  const created = await ensureCertsDir(certsDir);
+export async function writeIntoCertsDir(certsDir: string, files: PlannedFile[], options: WriteOptions = {}): Promise<WrittenFile[]> {
+  const created = await ensureCertsDir(certsDir, options);
   try {
-    await writeFilesAtomically(files);
+    return await writeFilesAtomically(files, options);
   } catch (error) {
     if (created) await fs.rmdir(certsDir).catch(() => undefined);
     throw error;

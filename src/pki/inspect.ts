@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { CertificateInfo, parseCertificates } from './certificate.js';
-import { Finding, lintAgainstIssuer, lintCertificate, type CertRole } from './lint.js';
-import { ChainVerification, findIssuer, verifyChain } from './verify.js';
+import { Finding, lintAgainstIssuer, lintCertificate, lintNodeChainAsClient, type CertRole } from './lint.js';
+import { ChainVerification, findIssuer, verifyChain, type Purpose } from './verify.js';
 
 export const Inspection = z.object({
   source: z.string(),
@@ -10,6 +10,10 @@ export const Inspection = z.object({
   findings: z.array(Finding),
 });
 export type Inspection = z.infer<typeof Inspection>;
+
+// The RFC 5280 verdict is for the purpose the certificate looks made for; CockroachDB's stricter
+// profile (a node certificate also serves as a client when nodes dial each other) is a lint finding.
+const PURPOSE_OF_ROLE: Record<CertRole, Purpose> = { ca: 'any', node: 'server_auth', client: 'client_auth', other: 'any' };
 
 function guessRole(info: CertificateInfo): CertRole {
   if (info.is_ca) return 'ca';
@@ -32,8 +36,11 @@ export function inspectCertificates(input: InspectInput): Inspection {
   const trusted = input.ca ? parseCertificates(input.ca.contents, input.ca.source, now) : [];
   const findings = certs.flatMap((cert) => lintCertificate(cert, guessRole(cert.info), now));
   const leaf = certs[0]!;
+  const role = guessRole(leaf.info);
   const issuer = findIssuer(leaf, [...certs.slice(1), ...trusted]);
   if (issuer && !leaf.info.is_ca) findings.push(...lintAgainstIssuer(leaf, issuer));
-  const chain = input.ca ? { ...verifyChain(leaf, certs.slice(1), trusted, now), ca_source: input.ca.source } : null;
+  const verdict = input.ca ? verifyChain(leaf, certs.slice(1), trusted, { purpose: PURPOSE_OF_ROLE[role], now }) : null;
+  if (verdict?.verified && role === 'node') findings.push(...lintNodeChainAsClient(verifyChain(leaf, certs.slice(1), trusted, { purpose: 'client_auth', now })));
+  const chain = verdict && input.ca ? { ...verdict, ca_source: input.ca.source } : null;
   return { source: input.source, certificates: certs.map((c) => c.info), chain, findings };
 }

@@ -73,6 +73,11 @@ export function privateKeyPkcs8Der(key: crypto.KeyObject): Buffer {
   return key.export({ format: 'der', type: 'pkcs8' }) as Buffer;
 }
 
+/** PKCS#8 PEM (-----BEGIN PRIVATE KEY-----): the key file pgJDBC >= 42.7.9 reads (certnames.ts clientPkcs8PemKeyName). */
+export function privateKeyPkcs8Pem(key: crypto.KeyObject): string {
+  return key.export({ format: 'pem', type: 'pkcs8' }) as string;
+}
+
 export function spkiDer(key: crypto.KeyObject): Buffer {
   const publicKey = key.type === 'private' ? crypto.createPublicKey(key) : key;
   return publicKey.export({ format: 'der', type: 'spki' }) as Buffer;

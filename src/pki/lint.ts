@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { usernameProblem } from './username.js';
+import { signingProblem, type ChainVerification } from './verify.js';
 
 export const Finding = z.object({
   rule: z.string(),
@@ -34,9 +35,8 @@ export function lintCertificate(cert: ParsedCertificate, role: CertRole, now = n
     findings.push({ rule: 'weak_rsa_key', level: 'error', message: `${label} has a ${info.public_key.bits}-bit RSA key; use at least ${MIN_RSA_BITS}` });
   }
   if (/sha1|SHA1/.test(info.signature_algorithm)) findings.push({ rule: 'sha1_signature', level: 'error', message: `${label} is signed with ${info.signature_algorithm}, which clients reject; reissue it` });
-  if (role === 'ca' && (!info.is_ca || !cert.keyCertSign)) {
-    findings.push({ rule: 'ca_not_ca', level: 'error', message: `${label} is in a CA file but lacks ${info.is_ca ? 'the keyCertSign key usage' : 'CA:TRUE'}; nothing it signed will verify` });
-  }
+  const notCa = role === 'ca' ? signingProblem(cert) : null;
+  if (notCa) findings.push({ rule: 'ca_not_ca', level: 'error', message: `${label} is in a CA file but cannot sign certificates: ${notCa}; nothing it signed will verify` });
   if (role === 'node') {
     const missing = ['serverAuth', 'clientAuth'].filter((eku) => !info.ext_key_usage.includes(eku));
     if (info.ext_key_usage.length > 0 && missing.length > 0) {
@@ -54,6 +54,16 @@ export function lintCertificate(cert: ParsedCertificate, role: CertRole, now = n
     }
   }
   return findings;
+}
+
+/**
+ * CockroachDB's profile beyond the RFC verdict: nodes dial each other, so a node certificate that
+ * verifies for serverAuth must verify for clientAuth too (reference §1.2, §3.1), through every CA
+ * of its chain (an intermediate's EKU restricts what it vouches for).
+ */
+export function lintNodeChainAsClient(asClient: ChainVerification): Finding[] {
+  if (asClient.verified) return [];
+  return [{ rule: 'node_chain_not_client_auth', level: 'error', message: `the node certificate verifies as a server but not as a client, which CockroachDB needs when nodes connect to each other: ${asClient.error}` }];
 }
 
 /** Leaf against the CA that signed it: it must not outlive that CA. */
@@ -76,4 +86,24 @@ export function lintKeyPermissions(fileName: string, mode: number, uid: number, 
   const limit = uid === 0 && gid === process.getgid?.() ? 0o740 : 0o700;
   if ((mode & 0o777 & ~limit) === 0) return [];
   return [{ rule: 'key_permissions', level: 'error', message: `key file ${fileName} has permissions ${formatFileMode(mode)}, exceeds ${formatFileMode(limit)}; fix: chmod 600 ${fileName}` }];
+}
+
+/**
+ * A certs dir that others may write into: whoever can write there can put their own CA or a
+ * client.root.crt beside ours, or swap node.key, whatever the files' own modes say. CockroachDB
+ * does not check the directory; `cockroach cert create-*` makes it 0700.
+ */
+export function lintCertsDirPermissions(dir: string, mode: number): Finding[] {
+  const writable = [mode & 0o020 ? 'group' : '', mode & 0o002 ? 'others' : ''].filter(Boolean);
+  if (writable.length === 0) return [];
+  return [{ rule: 'certs_dir_writable', level: 'warning', message: `certs dir ${dir} is writable by ${writable.join(' and ')} (${formatFileMode(mode).replace(/^-/, 'd')}): anyone who can write there can add or replace certificates and keys; fix: chmod go-w ${dir}` }];
+}
+
+/** Staging copies an interrupted write left (src/pki/staging.ts): one of them may hold a private key. */
+export function lintStagingLeftovers(leftovers: Array<{ name: string; for_file: string; kind: string; age_seconds: number }>): Finding[] {
+  return leftovers.map((leftover) => ({
+    rule: 'staging_leftover',
+    level: 'warning' as const,
+    message: `${leftover.name} is a ${leftover.kind === 'backup link' ? 'backup link' : 'staged copy'} of ${leftover.for_file} left by an interrupted write (${leftover.age_seconds} s old)${leftover.for_file.endsWith('.key') || leftover.for_file.endsWith('.p12') || leftover.for_file.endsWith('.pk8') ? ', and it may hold a private key' : ''}; the next crdb-tls write into this dir removes it once it is a minute old`,
+  }));
 }

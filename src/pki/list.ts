@@ -1,8 +1,14 @@
+import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { isCaUsage, type CertUsage } from './certnames.js';
-import { loadCertsDir, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
+import type { ParsedCertificate } from './certificate.js';
+import { clientCertName, clientKeyName, isCaUsage, type CertUsage } from './certnames.js';
+import path from 'node:path';
+import { clientCaPath, loadCertsDir, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
+import { checkDerivedFile, findDerivedFiles } from './derived.js';
 import { keyMatches } from './keys.js';
-import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintKeyPermissions, type CertRole, type LintThresholds } from './lint.js';
+import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type LintThresholds } from './lint.js';
+import { sh } from './shell-word.js';
+import { findStagingLeftovers } from './staging.js';
 import { findIssuer } from './verify.js';
 
 export const CertRow = z.object({
@@ -22,6 +28,7 @@ export type CertRow = z.infer<typeof CertRow>;
 export const CertListing = z.object({
   certs_dir: z.string(),
   rows: z.array(CertRow),
+  dir_findings: z.array(Finding).describe('About the directory itself: writable by others, staging copies an interrupted write left'),
   errors: z.number().int(),
   warnings: z.number().int(),
   earliest_expiry: z.object({ certificate_file: z.string(), not_after: z.string(), days_left: z.number().int() }).nullable(),
@@ -66,6 +73,13 @@ export async function listCerts(
   const entries = await loadCertsDir(certsDir, now, { signal: options.signal, onLoaded, insideRoots: options.insideRoots });
   throwIfCancelled(options.signal);
   const caPool = entries.filter((e) => isCaUsage(e.kind.usage)).flatMap((e) => e.certificates);
+  const signingCa = await clientCaPath(certsDir);
+  const derivedFindings = new Map<CertsDirEntry, Finding[]>();
+  for (const entry of entries) {
+    const first = entry.certificates[0];
+    if (entry.kind.usage !== 'Client' || !entry.kind.user || !first) continue;
+    derivedFindings.set(entry, await derivedFileFindings(certsDir, entry.kind.user, first, { caPath: signingCa, trustedCas: caPool, now, insideRoots: options.insideRoots }));
+  }
   const rows = entries.map((entry): CertRow => {
     const role = roleOf(entry.kind.usage);
     const findings = entry.certificates.flatMap((cert) => lintCertificate(cert, role, now, thresholds));
@@ -84,6 +98,7 @@ export async function listCerts(
       findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
     }
     if (key?.error) findings.push({ rule: 'key_unreadable', level: 'error', message: key.error });
+    findings.push(...(derivedFindings.get(entry) ?? []));
     const error = entry.error ?? findings.find((f) => f.rule === 'key_permissions')?.message.replace(/; fix:.*$/, '') ?? '';
     return {
       usage: entry.kind.usage,
@@ -98,16 +113,33 @@ export async function listCerts(
       findings,
     };
   });
+  const dirFindings = [
+    ...lintCertsDirPermissions(certsDir, (await fs.stat(certsDir)).mode),
+    ...lintStagingLeftovers(await findStagingLeftovers(certsDir, now.getTime())),
+  ];
   const all = rows.flatMap((row) => row.certificates.map((c) => ({ file: row.certificate_file, ...c })));
   const earliest = all.reduce<(typeof all)[number] | undefined>((min, c) => (!min || c.not_after < min.not_after ? c : min), undefined);
   const failWithin = options.failWithinDays;
   return {
     certs_dir: certsDir,
     rows,
+    dir_findings: dirFindings,
     errors: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'error').length + (r.certificates.length === 0 ? 1 : 0), 0),
-    warnings: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, 0),
+    warnings: rows.reduce((n, r) => n + r.findings.filter((f) => f.level === 'warning').length, dirFindings.length),
     earliest_expiry: earliest ? { certificate_file: earliest.file, not_after: earliest.not_after, days_left: earliest.days_left } : null,
     fail_within_days: failWithin ?? null,
     expiring_within_threshold: failWithin === undefined ? [] : [...new Set(all.filter((c) => new Date(c.not_after).getTime() - now.getTime() < failWithin * 86_400_000).map((c) => c.file))],
   };
+}
+
+/** client.USER.key.pk8 / .key.pem / .p12 that no longer go with client.USER.crt (derived.ts). */
+async function derivedFileFindings(dir: string, user: string, cert: ParsedCertificate, context: { caPath: string; trustedCas: ParsedCertificate[]; now: Date; insideRoots: ((realPath: string) => boolean) | undefined }): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const pair = { certPath: path.join(dir, clientCertName(user)), keyPath: path.join(dir, clientKeyName(user)), user, ...context };
+  for (const file of await findDerivedFiles(dir, user)) {
+    const check = await checkDerivedFile(file, cert, pair);
+    if (check.matches === false) findings.push({ rule: 'derived_file_mismatch', level: 'error', message: `${check.problem}; make it again: ${check.regenerate}` });
+    if (check.matches === null) findings.push({ rule: 'derived_file_unchecked', level: 'warning', message: `${path.basename(file.path)} keeps its certificates encrypted, so it cannot be compared with ${clientCertName(user)} without its password; check: openssl pkcs12 -in ${sh(file.path)} -nokeys | openssl x509 -noout -fingerprint -sha256` });
+  }
+  return findings;
 }

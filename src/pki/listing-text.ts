@@ -15,7 +15,10 @@ export function renderListingTable(listing: CertListing): string {
     ['Usage', 'Certificate File', 'Key File', 'Expires', 'Days Left', 'Notes', 'Error'],
     listing.rows.map((r) => [r.usage, r.certificate_file, r.key_file, r.expires, r.days_left === null ? '' : String(r.days_left), r.notes, r.error]),
   );
-  const findings = listing.rows.flatMap((r) => r.findings.map((f) => `  ${f.level === 'error' ? 'ERROR' : 'warn '} ${r.certificate_file}: ${f.message}`));
+  const findings = [
+    ...listing.dir_findings.map((f) => `  ${f.level === 'error' ? 'ERROR' : 'warn '} ${f.message}`),
+    ...listing.rows.flatMap((r) => r.findings.map((f) => `  ${f.level === 'error' ? 'ERROR' : 'warn '} ${r.certificate_file}: ${f.message}`)),
+  ];
   const threshold = listing.fail_within_days === null ? [] : listing.expiring_within_threshold.length
     ? [`${listing.expiring_within_threshold.length} file(s) expire within ${listing.fail_within_days} days: ${listing.expiring_within_threshold.join(', ')}`]
     : [`Nothing expires within ${listing.fail_within_days} days.`];

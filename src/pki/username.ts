@@ -26,3 +26,16 @@ export function normalizeSqlUsername(input: string): string {
 export function isPrivilegedUser(normalized: string): boolean {
   return normalized === 'root' || normalized === 'admin' || normalized === 'node';
 }
+
+/**
+ * What a certificate for a privileged name gives whoever holds its key, for the impact text.
+ * `node` is not an admin login: client.node.crt is the identity CockroachDB nodes use for
+ * themselves (reference §1.3), and a CN=node certificate can no longer log in as other users
+ * (reference §3.2, §7.10); it stays high severity because its holder speaks as a node.
+ */
+export function privilegeOf(normalized: string): string | undefined {
+  if (normalized === 'root') return 'root is the superuser: whoever holds its key has full administrative access to the cluster.';
+  if (normalized === 'admin') return 'admin is the role that holds every privilege: whoever holds its key has full administrative access wherever admin may log in.';
+  if (normalized === 'node') return 'CN=node is the node identity (client.node.crt), which CockroachDB nodes present for themselves, not an administrator login: whoever holds its key can act as a node of the cluster.';
+  return undefined;
+}

@@ -1,49 +1,182 @@
 import * as z from 'zod';
 import { safeVerify, type ParsedCertificate } from './certificate.js';
 
+/**
+ * What the leaf is verified for. server_auth and client_auth are OpenSSL's sslserver/sslclient
+ * purposes and Go's ExtKeyUsageServerAuth/ClientAuth; any checks the chain alone (a CA file, a
+ * certificate of unknown role).
+ */
+export const Purpose = z.enum(['server_auth', 'client_auth', 'any']);
+export type Purpose = z.infer<typeof Purpose>;
+
 export const ChainVerification = z.object({
   verified: z.boolean(),
+  purpose: Purpose.describe('What the leaf was verified for: server_auth (a server certificate), client_auth (a client certificate) or any (the chain alone)'),
   path: z.array(z.string()).describe('Subjects from the leaf to the trusted CA'),
   error: z.string().optional(),
 });
 export type ChainVerification = z.infer<typeof ChainVerification>;
 
-const MAX_DEPTH = 8;
+export interface VerifyOptions {
+  purpose?: Purpose;
+  now?: Date;
+}
 
-function issuedBy(cert: ParsedCertificate, candidate: ParsedCertificate): boolean {
-  return cert.x509.checkIssued(candidate.x509) && safeVerify(cert.x509, candidate.x509.publicKey);
+const MAX_DEPTH = 8;
+/** Signature checks one verification may spend: many same-name CAs must not make it exponential. */
+const MAX_SIGNATURE_CHECKS = 256;
+
+const EKU_NAME: Record<Exclude<Purpose, 'any'>, string> = { server_auth: 'serverAuth', client_auth: 'clientAuth' };
+// OpenSSL's check_purpose_ssl_client/server (crypto/x509/v3_purp.c): a present keyUsage must allow
+// the TLS handshake signature (KU_SSL_CLIENT) or key exchange (KU_TLS); RFC 8446 §4.4.2.2 says the
+// same for digitalSignature.
+const LEAF_KEY_USAGES: Record<Exclude<Purpose, 'any'>, string[]> = {
+  client_auth: ['digitalSignature', 'keyAgreement'],
+  server_auth: ['digitalSignature', 'keyEncipherment', 'keyAgreement'],
+};
+
+const names = (list: readonly string[]) => (list.length ? list.join(', ') : 'nothing');
+
+/**
+ * Why `cert` may not sign certificates, or null. RFC 5280 §4.2.1.9 and §6.1.4 (k): basicConstraints
+ * CA:TRUE; §4.2.1.3 and §6.1.4 (n): a keyUsage, when present, must assert keyCertSign; an absent
+ * keyUsage does not restrict (openssl req -x509's default CA has none). As a trust anchor, a
+ * certificate without basicConstraints whose keyUsage asserts keyCertSign passes too, as in
+ * OpenSSL's X509_check_ca (RFC 5280 leaves anchors to local policy).
+ */
+export function signingProblem(cert: ParsedCertificate, as: 'intermediate' | 'anchor' = 'intermediate'): string | null {
+  const anchorByKeyUsage = as === 'anchor' && !cert.hasBasicConstraints && cert.keyCertSign;
+  if (!cert.info.is_ca && !anchorByKeyUsage) return cert.hasBasicConstraints ? 'it has basicConstraints CA:FALSE' : 'it has no basicConstraints CA:TRUE';
+  if (cert.hasKeyUsage && !cert.keyCertSign) return `its keyUsage (${names(cert.keyUsage)}) lacks keyCertSign`;
+  return null;
+}
+
+/** Why `cert` may not be used for `purpose` at `position` in a chain (0: the leaf), or null. */
+function purposeProblem(cert: ParsedCertificate, purpose: Purpose, position: number): string | null {
+  if (purpose === 'any') return null;
+  // EKU nests through the chain in OpenSSL (xku_reject on every certificate) and Go
+  // (checkChainForKeyUsage): a CA with an EKU may only vouch for those usages.
+  if (cert.hasExtKeyUsage && !cert.info.ext_key_usage.includes(EKU_NAME[purpose])) {
+    return `${cert.info.subject}'s extendedKeyUsage (${names(cert.info.ext_key_usage)}) lacks ${EKU_NAME[purpose]}`;
+  }
+  if (position === 0 && cert.hasKeyUsage && !LEAF_KEY_USAGES[purpose].some((u) => cert.keyUsage.includes(u))) {
+    return `${cert.info.subject}'s keyUsage (${names(cert.keyUsage)}) has none of ${LEAF_KEY_USAGES[purpose].join(', ')}`;
+  }
+  return null;
+}
+
+function dateProblem(cert: ParsedCertificate, now: Date): string | null {
+  if (cert.notAfter < now) return `certificate has expired: ${cert.info.subject} (not after ${cert.info.not_after})`;
+  if (cert.notBefore > now) return `certificate is not yet valid: ${cert.info.subject} (not before ${cert.info.not_before})`;
+  return null;
+}
+
+const selfIssued = (cert: ParsedCertificate) => cert.subjectDer.equals(cert.issuerDer);
+
+/**
+ * RFC 5280 §6.1 on one built path, leaf first, trust anchor last: dates (the anchor's too, as in
+ * OpenSSL and Go), critical extensions, CA-ness and keyUsage of every issuer, pathLenConstraint
+ * (§4.2.1.9: self-issued intermediates do not count), and the purpose.
+ */
+function checkPath(path: ParsedCertificate[], purpose: Purpose, now: Date): string | null {
+  for (const [i, cert] of path.entries()) {
+    const date = dateProblem(cert, now);
+    if (date) return date;
+    if (cert.unknownCriticalExtensions.length) return `unhandled critical extension: ${cert.info.subject} marks ${cert.unknownCriticalExtensions.join(', ')} critical`;
+    if (i > 0) {
+      const problem = signingProblem(cert, i === path.length - 1 ? 'anchor' : 'intermediate');
+      if (problem) return `invalid CA certificate: ${cert.info.subject} signed ${path[i - 1]!.info.subject} but is not a CA: ${problem}`;
+      const below = path.slice(1, i).filter((c) => !selfIssued(c)).length;
+      if (cert.info.path_len !== null && below > cert.info.path_len) {
+        return `path length constraint exceeded: ${cert.info.subject} allows ${cert.info.path_len} intermediate CA(s) below it, the chain has ${below}`;
+      }
+    }
+    const usage = purposeProblem(cert, purpose, i);
+    if (usage) return `unsupported certificate purpose: ${usage}`;
+  }
+  return null;
+}
+
+/** The candidates that name `cert`'s issuer, the likeliest first: AKI = SKI, then dates that hold now. */
+function candidatesFor(cert: ParsedCertificate, pool: ParsedCertificate[], now: Date): ParsedCertificate[] {
+  // Byte-equal names (Go's rule), or names equal as text when encoded differently (OpenSSL
+  // compares a canonical form; PrintableString vs UTF8String of the same name is the usual case).
+  const named = pool.filter((c) => c.subjectDer.equals(cert.issuerDer) || c.info.subject === cert.info.issuer);
+  const rank = (c: ParsedCertificate) => {
+    const keyIdMatch = !cert.authorityKeyId || !c.subjectKeyId ? 1 : cert.authorityKeyId.equals(c.subjectKeyId) ? 0 : 2;
+    return keyIdMatch * 2 + (dateProblem(c, now) ? 1 : 0);
+  };
+  return named.map((c, i) => ({ c, key: rank(c) * 1000 + i })).sort((a, b) => a.key - b.key).map(({ c }) => c);
 }
 
 /**
- * Builds a path from `leaf` to one of `trusted`, through `intermediates`, checking signatures,
- * validity dates and that every issuer is a CA; errors use OpenSSL's wording so that they match
- * what people see from clients.
+ * Builds every path from `leaf` to one of `trusted` through `intermediates` (the presented chain
+ * and any bundle) and validates each by RFC 5280 for `purpose`; verified when one passes. Any
+ * trusted certificate is a trust anchor (RFC 5280 §6.1, Go, Java; OpenSSL needs -partial_chain for
+ * an anchor that is not self-signed). Errors use OpenSSL's wording so that they match what people
+ * see from clients; the one reported is that of the first complete path, else the missing issuer.
  */
-export function verifyChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], trusted: ParsedCertificate[], now = new Date()): ChainVerification {
-  const path: string[] = [leaf.info.subject];
-  const fail = (error: string): ChainVerification => ({ verified: false, path, error });
-  let current = leaf;
-  for (let depth = 0; depth < MAX_DEPTH; depth++) {
-    if (current.notAfter <= now) return fail(`certificate has expired: ${current.info.subject} (not after ${current.info.not_after})`);
-    if (current.notBefore > now) return fail(`certificate is not yet valid: ${current.info.subject} (not before ${current.info.not_before})`);
-    if (trusted.some((t) => t.der.equals(current.der))) return { verified: true, path };
-    const anchor = trusted.find((t) => issuedBy(current, t));
-    const next = anchor ?? intermediates.find((i) => i !== current && issuedBy(current, i));
-    if (!next) {
-      return fail(current.info.self_signed ? `self-signed certificate: ${current.info.subject} is not among the trusted CAs` : `unable to get local issuer certificate: no trusted CA signed ${current.info.subject} (issuer ${current.info.issuer})`);
+export function verifyChain(leaf: ParsedCertificate, intermediates: ParsedCertificate[], trusted: ParsedCertificate[], options: VerifyOptions = {}): ChainVerification {
+  const purpose = options.purpose ?? 'any';
+  const now = options.now ?? new Date();
+  const signatures = new Map<string, boolean>();
+  let budget = MAX_SIGNATURE_CHECKS;
+  const signedBy = (cert: ParsedCertificate, issuer: ParsedCertificate) => {
+    const key = `${cert.info.sha256_fingerprint}>${issuer.info.sha256_fingerprint}`;
+    let ok = signatures.get(key);
+    if (ok === undefined) {
+      if (budget-- <= 0) return false;
+      ok = safeVerify(cert.x509, issuer.x509.publicKey);
+      signatures.set(key, ok);
     }
-    if (!next.info.is_ca || !next.keyCertSign) return fail(`invalid CA certificate: ${next.info.subject} signed ${current.info.subject} but is not a CA`);
-    path.push(next.info.subject);
-    if (anchor) {
-      if (anchor.notAfter <= now) return fail(`certificate has expired: ${anchor.info.subject} (not after ${anchor.info.not_after})`);
-      return { verified: true, path };
+    return ok;
+  };
+  const isTrusted = (cert: ParsedCertificate) => trusted.some((t) => t.der.equals(cert.der));
+  const untrusted = intermediates.filter((c) => !isTrusted(c));
+  let firstFailure: { path: ParsedCertificate[]; error: string } | undefined;
+  let deepestMissing: ParsedCertificate[] = [leaf];
+
+  const search = (path: ParsedCertificate[]): ParsedCertificate[] | undefined => {
+    const current = path[path.length - 1]!;
+    if (path.length > deepestMissing.length) deepestMissing = path;
+    if (path.length > MAX_DEPTH) return undefined;
+    const onPath = (c: ParsedCertificate) => path.some((p) => p.der.equals(c.der));
+    for (const anchor of candidatesFor(current, trusted, now)) {
+      if (onPath(anchor) || !signedBy(current, anchor)) continue;
+      const complete = [...path, anchor];
+      const error = checkPath(complete, purpose, now);
+      if (!error) return complete;
+      firstFailure ??= { path: complete, error };
     }
-    current = next;
+    for (const next of candidatesFor(current, untrusted, now)) {
+      if (onPath(next) || !signedBy(current, next)) continue;
+      const found = search([...path, next]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+
+  const subjects = (path: ParsedCertificate[]) => path.map((c) => c.info.subject);
+  if (isTrusted(leaf)) {
+    // The leaf itself is trusted (a pinned self-signed certificate): only its own dates and purpose.
+    const error = dateProblem(leaf, now) ?? (purposeProblem(leaf, purpose, 0) ? `unsupported certificate purpose: ${purposeProblem(leaf, purpose, 0)}` : null);
+    return { verified: !error, purpose, path: [leaf.info.subject], ...(error ? { error } : {}) };
   }
-  return fail('certificate chain too long');
+  const found = search([leaf]);
+  if (found) return { verified: true, purpose, path: subjects(found) };
+  if (firstFailure) return { verified: false, purpose, path: subjects(firstFailure.path), error: firstFailure.error };
+  const last = deepestMissing[deepestMissing.length - 1]!;
+  const leafDate = dateProblem(leaf, now);
+  const error = last.info.self_signed
+    ? `self-signed certificate: ${last.info.subject} is not among the trusted CAs`
+    : `unable to get local issuer certificate: no trusted CA signed ${last.info.subject} (issuer ${last.info.issuer})`;
+  return { verified: false, purpose, path: subjects(deepestMissing), error: leafDate && deepestMissing.length === 1 ? `${error}; also ${leafDate}` : error };
 }
 
-/** The certificate of `pool` that signed `leaf`, if any. */
+/**
+ * The certificate of `pool` that signed `leaf`, if any (no validity checks: for listings and
+ * rotation, which want to know who signed what even when it no longer verifies).
+ */
 export function findIssuer(leaf: ParsedCertificate, pool: ParsedCertificate[]): ParsedCertificate | undefined {
-  return pool.find((candidate) => candidate !== leaf && issuedBy(leaf, candidate));
+  return candidatesFor(leaf, pool.filter((c) => c !== leaf && !c.der.equals(leaf.der)), new Date()).find((candidate) => safeVerify(leaf.x509, candidate.x509.publicKey));
 }

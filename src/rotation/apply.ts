@@ -15,8 +15,9 @@ import { splitHosts } from '../pki/create-leaf.js';
 import { CERT_MODE, KEY_MODE, stateFingerprint, writeFilesAtomically, type PlannedFile } from '../pki/files.js';
 import type { Impact } from '../pki/impact.js';
 import { checkLifetimeAgainstCa, issueCertificate } from '../pki/issue.js';
-import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer } from '../pki/keys.js';
+import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, privateKeyPkcs8Pem, spkiDer } from '../pki/keys.js';
 import { toPem } from '../pki/pem.js';
+import { checkDerivedFile, findDerivedFiles, pairOf } from '../pki/derived.js';
 import { findIssuer } from '../pki/verify.js';
 import type { Store } from '../store/types.js';
 import { backupFiles, fileSha256, restoreFiles } from './backup.js';
@@ -49,6 +50,8 @@ export interface StepDeps {
    * CLI (no roots) and applied over MCP (roots) is checked again here, path by path.
    */
   checkPath?: (file: string) => void;
+  /** The roots check of real paths, applied again when files are placed (src/pki/pinned-dir.ts). */
+  insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
 export const StepRef = z.object({ number: z.number().int(), title: z.string(), kind: StepKind, mode: StepMode });
@@ -122,9 +125,9 @@ function actionPaths(action: StepAction): string[] {
     case 'copy_bundle':
       return [action.from, ...action.to];
     case 'issue_node':
-      return [action.ca_cert, action.ca_key, action.cert, action.key];
+      return [action.ca_cert, action.ca_key, action.cert, action.key, ...action.copies.flatMap((c) => [c.cert, c.key])];
     case 'issue_client':
-      return [action.ca_cert, action.ca_key, action.cert, action.key, ...(action.pkcs8 ? [action.pkcs8] : [])];
+      return [action.ca_cert, action.ca_key, action.cert, action.key, ...(action.pkcs8 ? [action.pkcs8] : []), ...(action.pkcs8_pem ? [action.pkcs8_pem] : [])];
     case 'remove_ca':
       return [...action.bundles, ...action.check_dirs, ...action.check_files];
   }
@@ -210,7 +213,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
         run: async () => {
           const fresh = await readCerts(action.from, 'CA bundle');
           if (!fresh) throw new ToolError('not_found', `${action.from} disappeared`);
-          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })));
+          await writeFilesAtomically(action.to.map((to): PlannedFile => ({ path: to, contents: fresh.bytes, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
         },
       };
     }
@@ -221,7 +224,9 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
       checkLifetimeAgainstCa(ca.certificate, lifetimeMs, now);
       const isNode = action.kind === 'issue_node';
       const names = isNode ? splitHosts(action.hosts) : undefined;
-      const paths = [action.cert, action.key, ...(action.kind === 'issue_client' && action.pkcs8 ? [action.pkcs8] : [])];
+      // A node identity served from several places gets one key and certificate, written to each (steps.ts copies).
+      const copies = action.kind === 'issue_node' ? action.copies : [];
+      const paths = [action.cert, action.key, ...copies.flatMap((c) => [c.cert, c.key]), ...(action.kind === 'issue_client' ? [action.pkcs8, action.pkcs8_pem].filter((p): p is string => p !== null) : [])];
       const present = await Promise.all(paths.map(exists));
       const replacing = paths.filter((_, i) => present[i]);
       const who = isNode ? `node certificate for ${action.hosts.join(', ')}` : `client certificate for SQL user ${action.user}`;
@@ -240,18 +245,37 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
           const issued = isNode
             ? issueCertificate({ profile: 'node', commonName: 'node', subjectPublicKey: spkiDer(key), dnsNames: names!.dnsNames, ipAddresses: names!.ipAddresses, lifetimeMs }, ca)
             : issueCertificate({ profile: 'client', commonName: (action as { user: string }).user, subjectPublicKey: spkiDer(key), uris: (action as { tenant_uris: string[] }).tenant_uris, lifetimeMs }, ca);
-          const files: PlannedFile[] = [
-            { path: action.key, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: true },
-            { path: action.cert, contents: issued.pem, mode: CERT_MODE, overwrite: true },
-          ];
+          const files: PlannedFile[] = [action, ...copies].flatMap((place): PlannedFile[] => [
+            { path: place.key, contents: privateKeyPem(key), mode: KEY_MODE, overwrite: true },
+            { path: place.cert, contents: issued.pem, mode: CERT_MODE, overwrite: true },
+          ]);
+          // The key in every other format a client of this certificate reads (pki/derived.ts), from the same key.
           if (action.kind === 'issue_client' && action.pkcs8) files.push({ path: action.pkcs8, contents: privateKeyPkcs8Der(key), mode: KEY_MODE, overwrite: true });
-          await writeFilesAtomically(files);
+          if (action.kind === 'issue_client' && action.pkcs8_pem) files.push({ path: action.pkcs8_pem, contents: privateKeyPkcs8Pem(key), mode: KEY_MODE, overwrite: true });
+          await writeFilesAtomically(files, { insideRoots: deps.insideRoots });
         },
       };
     }
     case 'remove_ca':
       return prepareRemoval(action, deps, now);
   }
+}
+
+/**
+ * A .p12 / .pk8 / PKCS#8 PEM key not made again with its client certificate: its users still log
+ * in with what the old CA signed (or with a key that fits no current certificate), and removing
+ * the old CA locks them out (pki/derived.ts).
+ */
+async function derivedBlockers(dir: string, user: string, cert: ParsedCertificate, removedCerts: ParsedCertificate[], now: Date): Promise<string[]> {
+  const pair = pairOf(dir, user);
+  const blockers: string[] = [];
+  for (const file of await findDerivedFiles(dir, user)) {
+    const check = await checkDerivedFile(file, cert, { certPath: pair.cert, keyPath: pair.key, caPath: path.join(dir, CA_CERT), user, now });
+    if (check.matches !== false) continue;
+    const stale = check.certificates.find((c) => !c.info.is_ca && c.notAfter > now && findIssuer(c, removedCerts));
+    if (file.kind !== 'pkcs12' || stale) blockers.push(`${file.path}: ${check.problem} (make it again: ${check.regenerate})`);
+  }
+  return blockers;
 }
 
 async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>, deps: StepDeps, now: Date): Promise<Prepared> {
@@ -280,6 +304,8 @@ async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>
       if (!leaf || leaf.info.is_ca || leaf.notAfter <= now) continue;
       const issuer = findIssuer(leaf, removedCerts);
       if (issuer) blockers.push(`${file} (${described(leaf)}) is still valid and signed by ${described(issuer)}`);
+      const user = /^client\.(.+)\.crt$/.exec(path.basename(file))?.[1];
+      if (user && action.check_dirs.includes(path.dirname(file))) blockers.push(...(await derivedBlockers(path.dirname(file), user, leaf, removedCerts, now)));
     }
   }
   const observed: Record<string, string> = {};
@@ -314,7 +340,7 @@ async function prepareRemoval(action: Extract<StepAction, { kind: 'remove_ca' }>
     keepOnRollback: [],
     run: async () => {
       if (rewrites.length === 0) return;
-      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })));
+      await writeFilesAtomically(rewrites.map((r): PlannedFile => ({ path: r.path, contents: r.contents, mode: CERT_MODE, overwrite: true })), { insideRoots: deps.insideRoots });
     },
   };
 }
@@ -438,6 +464,7 @@ async function verifyDone(deps: StepDeps, step: PlanStep): Promise<string | null
     }
     return `${where} answers with SHA-256 ${served.sha256_fingerprint}`;
   }
+  if (step.kind === 'rebuild_pkcs12') return verifyPkcs12Rebuilt(deps, step);
   if (step.tool?.name === 'set_client_ca') {
     const input = step.tool.input as { cluster_id: string; cert_file: string };
     checkPaths(deps, [input.cert_file]);
@@ -451,6 +478,20 @@ async function verifyDone(deps: StepDeps, step: PlanStep): Promise<string | null
     return `cluster ${input.cluster_id} trusts exactly the ${wanted.length} CA(s) of ${input.cert_file} (IS_SET)`;
   }
   return null;
+}
+
+/** The .p12 holds the certificate now in its client.USER.crt (readable without the password, pki/derived.ts). */
+async function verifyPkcs12Rebuilt(deps: StepDeps, step: PlanStep): Promise<string> {
+  const p12 = step.files[0]!.path;
+  const user = /^client\.(.+)\.p12$/.exec(path.basename(p12))?.[1];
+  if (!user) throw new ToolError('internal', `${p12} is not named client.USER.p12`);
+  const pair = pairOf(path.dirname(p12), user);
+  checkPaths(deps, [p12, pair.cert]);
+  const cert = (await readCerts(pair.cert, 'certificate'))?.certs[0];
+  if (!cert) throw new ToolError('refused', `cannot mark step ${step.number} done: ${pair.cert} is missing`, 'Apply the reissue step first.');
+  const check = await checkDerivedFile({ path: p12, kind: 'pkcs12' }, cert, { certPath: pair.cert, keyPath: pair.key, caPath: '', user });
+  if (check.matches === false) throw new ToolError('refused', `cannot mark step ${step.number} done: ${check.problem}`, `Make it: ${step.commands[0]}`);
+  return check.matches ? `${p12} holds the certificate of ${pair.cert} (SHA-256 ${cert.info.sha256_fingerprint})` : `${p12} keeps its certificates encrypted; not compared with ${pair.cert}`;
 }
 
 // ---- rollback -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { ParsedCertificate } from '../pki/certificate.js';
-import { CA_CERT, CLIENT_CA_CERT, clientPkcs12Name, clientPkcs8KeyName, type CertFileKind } from '../pki/certnames.js';
+import { CA_CERT, CLIENT_CA_CERT, type CertFileKind } from '../pki/certnames.js';
+import { findDerivedFiles, type DerivedKind } from '../pki/derived.js';
 import { findIssuer } from '../pki/verify.js';
 import type { InventoryEntry } from './items.js';
 
@@ -26,10 +26,39 @@ export interface LeafFile {
   role: 'node' | 'client';
   keyPath: string;
   user?: string;
+  /** client.USER.key.pk8 (PKCS#8 DER), rewritten with the key when it exists. */
   pkcs8: string | null;
+  /** client.USER.key.pem (PKCS#8 PEM, pgJDBC >= 42.7.9), rewritten with the key when it exists. */
+  pkcs8Pem: string | null;
+  /** client.USER.p12: needs its password, so a person makes it again (a manual step). */
   pkcs12: string | null;
   /** Named with node_files (e.g. a PostgreSQL data dir's server.crt), not found in a certs dir. */
   explicit: boolean;
+}
+
+/**
+ * The files that serve one node identity: the same certificate (and so the same key) in several
+ * places, e.g. certs/node.crt and a PostgreSQL data dir's server.crt copied from it. A rotation
+ * makes ONE new key and certificate for it and writes it to every place; two keys would leave the
+ * copies disagreeing, and the reload check would expect a file the server does not read.
+ */
+export interface NodeIdentity {
+  /** The file a certs dir holds (what `cockroach cert create-node` writes), else the first named. */
+  primary: LeafFile;
+  /** Every other file holding the same certificate. */
+  copies: LeafFile[];
+}
+
+export function nodeIdentities(leaves: LeafFile[]): NodeIdentity[] {
+  const groups = new Map<string, LeafFile[]>();
+  for (const leaf of leaves) {
+    const fp = leaf.cert.info.sha256_fingerprint;
+    groups.set(fp, [...(groups.get(fp) ?? []), leaf]);
+  }
+  return [...groups.values()].map((group) => {
+    const primary = group.find((l) => !l.explicit) ?? group[0]!;
+    return { primary, copies: group.filter((l) => l !== primary) };
+  });
 }
 
 export interface LocalModel {
@@ -43,7 +72,6 @@ export interface LocalModel {
   issuerOf(cert: ParsedCertificate): ParsedCertificate | undefined;
 }
 
-const exists = (file: string) => fs.access(file).then(() => true, () => false);
 
 export async function buildModel(entries: InventoryEntry[], certsDirs: string[], nodeFiles: Array<{ cert: string; key: string }>, trustFiles: string[]): Promise<LocalModel> {
   const files = new Map<string, CertFile>();
@@ -70,17 +98,17 @@ export async function buildModel(entries: InventoryEntry[], certsDirs: string[],
     const cert = file.certs[0];
     if (!cert) continue;
     if (explicit.has(file.path)) {
-      nodeLeaves.push({ file, cert, role: 'node', keyPath: explicit.get(file.path)!, pkcs8: null, pkcs12: null, explicit: true });
+      nodeLeaves.push({ file, cert, role: 'node', keyPath: explicit.get(file.path)!, pkcs8: null, pkcs8Pem: null, pkcs12: null, explicit: true });
       continue;
     }
     if (!certsDirs.includes(file.dir) || !file.kind?.keyFile) continue;
     const keyPath = path.join(file.dir, file.kind.keyFile);
-    if (file.kind.usage === 'Node') nodeLeaves.push({ file, cert, role: 'node', keyPath, pkcs8: null, pkcs12: null, explicit: false });
+    if (file.kind.usage === 'Node') nodeLeaves.push({ file, cert, role: 'node', keyPath, pkcs8: null, pkcs8Pem: null, pkcs12: null, explicit: false });
     if (file.kind.usage === 'Client' && file.kind.user) {
       const user = file.kind.user;
-      const pk8 = path.join(file.dir, clientPkcs8KeyName(user));
-      const p12 = path.join(file.dir, clientPkcs12Name(user));
-      clientLeaves.push({ file, cert, role: 'client', keyPath, user, pkcs8: (await exists(pk8)) ? pk8 : null, pkcs12: (await exists(p12)) ? p12 : null, explicit: false });
+      const derived = await findDerivedFiles(file.dir, user);
+      const of = (kind: DerivedKind) => derived.find((d) => d.kind === kind)?.path ?? null;
+      clientLeaves.push({ file, cert, role: 'client', keyPath, user, pkcs8: of('pkcs8-der'), pkcs8Pem: of('pkcs8-pem'), pkcs12: of('pkcs12'), explicit: false });
     }
   }
   return {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { hostLabel, isDue, type InventoryItem } from './inventory.js';
-import { buildModel } from './model.js';
+import { buildModel, nodeIdentities } from './model.js';
+import { serverKindOf } from './server-kind.js';
 import { RotationPlan, StepList, sh, type Scope } from './steps.js';
 import { describeCert, isDueCert, label, markDone, type PlanEnv, type PlanRequest } from './templates/context.js';
 import { manualReissueStep, moveClientsStep, reissueClientStep, reissueNodeStep, reloadSteps } from './templates/leaves.js';
@@ -22,7 +23,7 @@ const covers = (scope: Scope, part: Exclude<Scope, 'all'>) => scope === 'all' ||
 export async function planRotation(req: PlanRequest): Promise<RotationPlan> {
   const { inventory } = req;
   const model = await buildModel(inventory.entries, req.certsDirs, req.nodeFiles, req.trustFiles);
-  const env: PlanEnv = { req, model, list: new StepList(), notes: [], covered: new Set(), served: new Map() };
+  const env: PlanEnv = { req, model, list: new StepList(), notes: [], covered: new Set(), server: await serverKindOf(req.pidfile), served: new Map() };
   for (const probe of inventory.probes) {
     const cert = probe.report?.chain.find((c) => c.position === 0);
     const leaf = cert ? model.nodeLeaves.find((l) => l.cert.info.sha256_fingerprint === cert.sha256_fingerprint) : undefined;
@@ -57,7 +58,7 @@ export async function planRotation(req: PlanRequest): Promise<RotationPlan> {
     const leaves = model.nodeLeaves.filter((l) => !env.covered.has(l.file.path) && isDueCert(l.cert, req));
     if (leaves.length > 0 && !primaryCa) env.notes.push(`No ca.crt in ${req.certsDirs.join(', ') || 'the certs dirs given'}: node certificates cannot be reissued here; give the certs dir holding the CA.`);
     if (primaryCa) {
-      for (const leaf of leaves) reissueNodeStep(env, leaf, { bundle: primaryCa, key: req.caKey }, `${describeCert(leaf.cert)} expires within ${req.withinDays} days.`);
+      for (const identity of nodeIdentities(leaves)) reissueNodeStep(env, identity, { bundle: primaryCa, key: req.caKey }, `${describeCert(identity.primary.cert)} expires within ${req.withinDays} days.`);
       if (leaves.length > 0) reloadSteps(env, { reason: 'Nodes serve a new certificate only after a reload (SIGHUP; reference §2.1).', caPath: req.probeCa ?? primaryCa.path, certChanges: true });
     }
     for (const [hostKey, served] of env.served) {
@@ -178,6 +179,7 @@ function verifyStep(env: PlanEnv): void {
   const { req } = env;
   const sources = [
     ...req.certsDirs.map((d) => `--certs-dir ${sh(d)}`),
+    ...[...req.nodeFiles.map((f) => f.cert), ...req.trustFiles].map((f) => `--file ${sh(f)}`),
     ...req.hosts.map((h) => `--host ${label(h)}`),
     ...(req.probeCa && req.hosts.length > 0 ? [`--ca ${sh(req.probeCa)}`] : []),
     ...(req.cloudCluster ? [`--cloud-cluster ${req.cloudCluster}`] : []),
@@ -191,7 +193,8 @@ function verifyStep(env: PlanEnv): void {
     commands: [`crdb-tls rotate check ${sources} --within ${req.withinDays}d`, markDone(req, n)],
     equivalent: req.certsDirs.map((d) => `cockroach cert list --certs-dir=${sh(d)}`),
     changes: [],
-    verify: [`crdb-tls rotate check ... exits 0`, ...req.hosts.map((h) => `DB Console: https://${h.host}:8080/#/reports/certificates/local`)],
+    // The host behind a PostgreSQL pid file has no DB Console; every other host is a CockroachDB node.
+    verify: [`crdb-tls rotate check ... exits 0`, ...req.hosts.filter((_, i) => !(i === 0 && req.pidfile && env.server === 'postgresql')).map((h) => `DB Console: https://${h.host}:8080/#/reports/certificates/local`)],
     rollback: [],
     blast_radius: { stops_trusted: [], summary: 'A check; it changes nothing.' },
     action: null,

@@ -148,11 +148,15 @@ export async function assessReload(o: ReloadOptions): Promise<Impact> {
   };
 }
 
-const WHERE_TO_LOOK = (o: ReloadOptions) => [
+const isPostgres = (name: string | null) => name === 'postgres' || name === 'postmaster';
+
+const WHERE_TO_LOOK = (o: ReloadOptions, processName: string | null) => isPostgres(processName) ? [
+  'PostgreSQL logs why it could not load its SSL files in its server log (after `received SIGHUP, reloading configuration files`) and keeps serving the previous ones.',
+  'Check the files it loads (ssl_cert_file, ssl_key_file in postgresql.conf; server.crt / server.key in the data dir by default): the key must match the certificate, be owned by the user the server runs as, and be mode 0600 (0640 when owned by root).',
+] : [
   'CockroachDB keeps the certificates it had when a reload fails (reference §2.1): look in the node\'s log (OPS channel) for `could not reload certificates` and the certs_reload event with Success:false, e.g. `reload would lose valid node cert`.',
   'Check the files the node loads: node.crt must match node.key, node.key must be mode 0600 (0740 when owned by root) and owned by the user the node runs as, and node.crt must be signed by a CA in ca.crt: crdb-tls cert list --certs-dir <its certs dir>.',
   `DB Console: https://${o.host}:8080/#/reports/certificates/local shows what the node has loaded.`,
-  'A PostgreSQL server logs why it could not load its SSL files in its server log and keeps the previous ones.',
 ];
 
 export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
@@ -216,7 +220,9 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     reloaded: `${where} now serves ${after?.subject} [SHA-256 ${after?.sha256_fingerprint}] (before: ${before ? before.sha256_fingerprint : 'nothing read'}), ${seconds} s after SIGHUP to ${pid}.`,
     already_serving: `${where} already served the expected certificate [SHA-256 ${after?.sha256_fingerprint}] before the signal; it still does after SIGHUP to ${pid}.`,
     serving: `${where} answers with the same certificate [SHA-256 ${after?.sha256_fingerprint}] after SIGHUP to ${pid}; the trust files it re-read cannot be seen from outside — check a login with a certificate signed by the new CA.`,
-    kept_old_certificate: `${where} still serves [SHA-256 ${after?.sha256_fingerprint}]${expected.source === 'file' ? `, not ${o.expectCert} [SHA-256 ${expectedFp}]` : ''}, ${seconds} s after SIGHUP to ${pid}: the node kept its old certificate (the reload failed, or the files it reads are not the ones changed).`,
+    kept_old_certificate: expected.source === 'file' && before && after && after.sha256_fingerprint !== before.sha256_fingerprint
+      ? `${where} now serves [SHA-256 ${after.sha256_fingerprint}] (before: ${before.sha256_fingerprint}), but not ${o.expectCert} [SHA-256 ${expectedFp}], ${seconds} s after SIGHUP to ${pid}: the node reloaded files other than the one expected.`
+      : `${where} still serves [SHA-256 ${after?.sha256_fingerprint}]${expected.source === 'file' ? `, not ${o.expectCert} [SHA-256 ${expectedFp}]` : ''}, ${seconds} s after SIGHUP to ${pid}: the node kept its old certificate (the reload failed, or the files it reads are not the ones changed).`,
     unreachable: `${where} did not answer with a certificate after SIGHUP to ${pid}${last ? ` (${last.summary})` : ''}.`,
   }[outcome];
   return {
@@ -232,7 +238,7 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     probes,
     elapsed_ms: Math.round(performance.now() - started),
     message,
-    where_to_look: ok ? [] : WHERE_TO_LOOK(o),
+    where_to_look: ok ? [] : WHERE_TO_LOOK(o, info.name),
   };
 }
 

@@ -19,7 +19,7 @@ export type StepMode = z.infer<typeof StepMode>;
 export const StepStatus = z.enum(['pending', 'applying', 'done', 'failed', 'rolling_back', 'rolled_back']);
 export type StepStatus = z.infer<typeof StepStatus>;
 
-export const StepKind = z.enum(['new_ca', 'distribute_trust', 'reload', 'reissue_node', 'reissue_client', 'move_clients', 'remove_ca', 'upload_client_ca', 'manual_reissue', 'verify']);
+export const StepKind = z.enum(['new_ca', 'distribute_trust', 'reload', 'reissue_node', 'reissue_client', 'move_clients', 'remove_ca', 'upload_client_ca', 'manual_reissue', 'rebuild_pkcs12', 'verify']);
 export type StepKind = z.infer<typeof StepKind>;
 
 export const HostRef = z.object({ host: z.string(), port: z.number().int() });
@@ -47,6 +47,7 @@ export const StepAction = z.discriminatedUnion('kind', [
     ca_key: z.string(),
     cert: z.string(),
     key: z.string(),
+    copies: z.array(z.object({ cert: z.string(), key: z.string() })).default([]).describe('Other places serving the same node identity (e.g. a PostgreSQL data dir\'s server.crt/server.key): the same new key and certificate are written there too'),
     hosts: z.array(z.string()).min(1),
     key_size: keySize,
     lifetime_hours: hours,
@@ -59,6 +60,7 @@ export const StepAction = z.discriminatedUnion('kind', [
     cert: z.string(),
     key: z.string(),
     pkcs8: z.string().nullable().describe('client.USER.key.pk8 to rewrite too (DER), when it exists'),
+    pkcs8_pem: z.string().nullable().default(null).describe('client.USER.key.pem to rewrite too (PKCS#8 PEM, pgJDBC >= 42.7.9), when it exists'),
     tenant_uris: z.array(z.string()),
     key_size: keySize,
     lifetime_hours: hours,
@@ -169,6 +171,4 @@ export class StepList {
   }
 }
 
-const SAFE_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/;
-/** A path or word as a POSIX shell reads it back unchanged. */
-export const sh = (word: string) => (SAFE_WORD.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`);
+export { sh } from '../pki/shell-word.js';

@@ -19,6 +19,7 @@ import { CANCEL_ACTION, CONFIRM_ACTION } from './render/confirmation.js';
 import { renderProblem } from './render/outcome.js';
 import { SlackApiError, type Respond, type SlackApi } from './reply.js';
 import { fromSlackText, scrubPayload } from './text.js';
+import { listenFailure } from '../core/listen-error.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */
 export const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
@@ -105,6 +106,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     postEphemeral: (args) => callSlack(async () => void (await client.chat.postEphemeral(args as never))),
     uploadSnippet: (args) =>
       callSlack(async () => void (await client.files.uploadV2({ channel_id: args.channel, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}), filename: args.filename, title: args.title, content: args.content } as never))),
+    uploadImage: (args) =>
+      callSlack(async () => void (await client.files.uploadV2({ channel_id: args.channel, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}), filename: args.filename, title: args.title, file: args.data, alt_text: args.alt_text } as never))),
     groupMembers: (groupId) => callSlack(async () => (await client.usergroups.users.list({ usergroup: groupId })).users ?? []),
   };
   const face = new SlackFace(runtime, config, api, log, catalog);
@@ -135,6 +138,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
       await app.start();
     }
   } catch (error) {
+    const busy = config.mode === 'http' ? listenFailure(error, options.host ?? '127.0.0.1', options.port ?? 3000, '--port') : undefined;
+    if (busy) throw busy;
     const code = slackErrorCode(error);
     if (code) throw new ToolError('invalid_input', `Slack refused SLACK_APP_TOKEN (apps.connections.open answered ${code})`, 'Create an app-level token with the connections:write scope (Basic Information → App-Level Tokens) and enable Socket Mode.');
     throw new ToolError('unavailable', `the Slack app could not start: ${(error as Error).message}`, config.mode === 'http' ? 'Is the port free? Choose another with --port.' : 'Check the network and SLACK_APP_TOKEN.');

@@ -87,6 +87,7 @@ export class ExpiryDigest {
       ...actions(report.due.length && value.length <= 2000 ? [button('Make the rotation plan', DIGEST_PLAN_ACTION, value, { style: 'primary' })] : []),
     ];
     await reply.finish({ text: `${report.due.length} certificate(s) expire within ${this.digest.windowText}`, blocks });
+    await this.face.attachPicture(tool, outcome.output, reply);
     return { posted: true, expiring: report.due.length, errors: report.errors.length };
   }
 }

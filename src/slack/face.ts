@@ -152,6 +152,18 @@ export class SlackFace implements FaceCore {
     }
     const message = renderToolOutput(tool, outcome.output, outcome.text, tool.name === 'diagnose_error' ? this.nextToolButtons(outcome.output as unknown as Diagnosis) : []);
     await reply.finish(message);
+    await this.attachPicture(tool, outcome.output, reply);
+  }
+
+  /** The tool's picture of its result (the expiry timeline) in the answer's thread; the answer stands without it. */
+  async attachPicture(tool: ToolDefinition, output: Record<string, unknown>, reply: Reply): Promise<void> {
+    if (!tool.picture) return;
+    try {
+      const picture = await tool.picture.draw(output);
+      await reply.attachPicture({ ...picture, title: tool.title });
+    } catch (error) {
+      this.log.warn({ err: error, tool: tool.name }, 'the picture of a result could not be posted');
+    }
   }
 
   /** Buttons for the diagnosis's next tools that can run from Slack as they are: read-only, available, arguments complete. */

@@ -15,6 +15,8 @@ export interface SlackApi {
   update(args: { channel: string; ts: string; text: string; blocks: Block[] }): Promise<void>;
   postEphemeral(args: { channel: string; user: string; text: string; blocks?: Block[]; thread_ts?: string }): Promise<void>;
   uploadSnippet(args: { channel: string; thread_ts?: string; filename: string; title: string; content: string; initial_comment?: string }): Promise<void>;
+  /** An image (files.uploadV2 with bytes): the expiry timeline, with its words as alt text. */
+  uploadImage(args: { channel: string; thread_ts?: string; filename: string; title: string; data: Buffer; alt_text: string }): Promise<void>;
   /** Members of a user group (usergroups.users.list). */
   groupMembers(groupId: string): Promise<string[]>;
 }
@@ -120,6 +122,18 @@ export class Reply {
       if (i === 0) await this.show(pages[0]!, message.text);
       else await this.post(pages[i]!, `${message.text} (${i + 1}/${pages.length})`);
     }
+  }
+
+  /**
+   * A picture of the answer, posted into its thread once the answer is there (a person alone gets
+   * none: Slack uploads cannot be ephemeral). Only words pass scrubPayload; the bytes are drawn
+   * from structured results, not from pasted text.
+   */
+  async attachPicture(picture: { data: Buffer; filename: string; alt: string; title: string }): Promise<boolean> {
+    if (this.ephemeralOnly || this.target.privately) return false;
+    const words = scrubPayload({ filename: picture.filename, title: picture.title, alt_text: picture.alt });
+    await this.api.uploadImage({ channel: this.target.channel, ...(this.threadRoot ? { thread_ts: this.threadRoot } : {}), ...words, data: picture.data });
+    return true;
   }
 
   /** The first page: in place of the "working" message. */

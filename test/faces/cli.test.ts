@@ -342,7 +342,7 @@ describe('existing files and --overwrite', () => {
     assert.match(line, /--overwrite/);
   });
 
-  test('with --overwrite node.crt and node.key are replaced, and node.key keeps its owner, group and mode 0640', () => {
+  test('with --overwrite node.crt and node.key are replaced, and node.key keeps its owner and group, and its mode 0640 is cut to 0600 (a key is never wider, issue 14)', () => {
     const pki = copyOfPki('overwrite');
     const keyPath = path.join(pki.certs, 'node.key');
     const certPath = path.join(pki.certs, 'node.crt');
@@ -363,7 +363,7 @@ describe('existing files and --overwrite', () => {
     const stat = fs.statSync(keyPath);
     assert.equal(stat.uid, uid);
     assert.equal(stat.gid, gid);
-    assert.equal(stat.mode & 0o7777, 0o640);
+    assert.equal(stat.mode & 0o7777, 0o600);
     assert.deepEqual(fs.readdirSync(pki.certs).filter((n) => /\.(tmp|bak)$/.test(n)), []);
   });
 });

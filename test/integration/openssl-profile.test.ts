@@ -298,6 +298,19 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
     });
   });
 
+  test('the impact of a first certificate for node says it is the node identity, not an administrator login; root is the superuser', () => {
+    const impactOf = (user: string) => JSON.parse(runCliOk(['cert', 'create-client', user, ...signing, '--dry-run', '--json'], { cwd: tmp }).stdout) as { status: string; assessment: { severity: string; impact: string } };
+    const node = impactOf('node');
+    assert.equal(node.status, 'dry_run');
+    assert.equal(node.assessment.severity, 'high');
+    assert.match(node.assessment.impact, /node identity/);
+    assert.doesNotMatch(node.assessment.impact, /administrative access/);
+    const root = impactOf('root');
+    assert.equal(root.assessment.severity, 'high');
+    assert.match(root.assessment.impact, /superuser: whoever holds its key has full administrative access/);
+    assert.equal(fs.existsSync(at('certs/client.node.crt')), false, 'a dry run writes nothing');
+  });
+
   describe('signing a certificate signing request (create-client --csr)', () => {
     before(() => {
       fs.mkdirSync(at('carol'), { mode: 0o700 });
@@ -321,6 +334,22 @@ describe('crdb-tls cert writes what cockroach cert writes, as the openssl CLI re
       assert.match(x509Text(crt), /Signature Algorithm: sha256WithRSAEncryption/);
       assert.equal(certPublicKey(crt), openssl(['req', '-in', at('carol/req.csr'), '-noout', '-pubkey']));
       assertVerifies(at('certs/ca.crt'), crt, 'sslclient');
+    });
+
+    test('create-client mallory --csr with a CSR for CN=Carol is refused: nothing is signed for a user other than the one asked for', () => {
+      const before = snapshot(tmp);
+      for (const args of [['mallory', '--dry-run'], ['mallory', '--yes']]) {
+        const result = runCli(['cert', 'create-client', args[0]!, '--csr', 'carol/req.csr', '--out', 'carol/mallory.crt', ...signing, args[1]!], { cwd: tmp });
+        assertCliRefused(result, /asks for a certificate for SQL user carol \(its CN\), not mallory; nothing was signed/);
+      }
+      assert.equal(fs.existsSync(at('carol/mallory.crt')), false);
+      assert.deepEqual(snapshot(tmp), before);
+    });
+
+    test('create-client Carol --csr with her CSR signs it: the user given is compared case-folded, like CockroachDB', () => {
+      cli('cert', 'create-client', 'Carol', '--csr', 'carol/req.csr', '--out', 'carol/carol-named.crt', ...signing);
+      assert.equal(subjectOf(at('carol/carol-named.crt')), 'O = Cockroach, CN = carol');
+      assertVerifies(at('certs/ca.crt'), at('carol/carol-named.crt'), 'sslclient');
     });
 
     test('a CSR whose CN is not a valid SQL user name ("bad user!") is refused and nothing is written', () => {

@@ -1,7 +1,7 @@
 // Runs the real CLI bundle (dist/crdb-tls.mjs, what `npm run build` ships) in a child process,
 // so tests see exactly what a person at a shell sees: exit code, stdout, stderr and the files.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -89,4 +89,33 @@ export function assertCliRefused(result: CliResult, pattern: RegExp): void {
   assert.equal(lines.length, 1, `one line on stderr, got: ${result.stderr}`);
   assert.match(lines[0]!, /^crdb-tls: /);
   assert.match(lines[0]!, pattern);
+}
+
+/**
+ * Like runCli without blocking this process (a server the test runs here must keep answering the
+ * child). With `shellPipe` ("| head -1") the output goes through that pipe in bash, as a person
+ * types it, and the status is crdb-tls's own (PIPESTATUS[0]), not the last command's.
+ */
+export function runCliAsync(args: string[], opts: CliOptions & { shellPipe?: string } = {}): Promise<CliResult> {
+  assertBuilt();
+  const [command, argv] = opts.shellPipe !== undefined
+    ? ['bash', ['-c', `"$0" "$@" ${opts.shellPipe}; exit "\${PIPESTATUS[0]}"`, process.execPath, CLI_BUNDLE, ...args]]
+    : [process.execPath, [CLI_BUNDLE, ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv as string[], { cwd: opts.cwd, env: opts.env ?? cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.end(opts.input ?? '');
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`crdb-tls ${args.join(' ')} still running after ${opts.timeoutMs ?? 60_000} ms: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('exit', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status: status ?? 128, stdout, stderr: signal ? `${stderr}\n[killed by ${signal}]` : stderr });
+    });
+  });
 }

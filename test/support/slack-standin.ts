@@ -111,10 +111,24 @@ export function blockProblems(blocks: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The file in an upload: Slack's upload URL takes the bytes raw or as one multipart part (the Web
+ * API client sends a Buffer as form-data, a string raw).
+ */
+function uploadedFile(raw: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /^multipart\/form-data;.*boundary=("?)([^";]+)\1/i.exec(contentType ?? '')?.[2];
+  if (!boundary) return raw;
+  const start = raw.indexOf('\r\n\r\n', raw.indexOf(`--${boundary}`));
+  const end = raw.indexOf(`\r\n--${boundary}`, start);
+  return start < 0 || end < 0 ? raw : raw.subarray(start + 4, end);
+}
+
 export class SlackStandin {
   readonly calls: RecordedCall[] = [];
   /** Bytes posted to upload URLs, by file id. */
   readonly uploads = new Map<string, string>();
+  /** The same bytes as they came (an uploaded PNG is not text), by file id. */
+  readonly uploadBytes = new Map<string, Buffer>();
   private readonly server: http.Server;
   private readonly messages = new Map<string, Json>();
   private tsCounter = 0;
@@ -227,6 +241,7 @@ export class SlackStandin {
     if (url.pathname.startsWith('/upload/')) {
       const id = url.pathname.slice('/upload/'.length);
       this.uploads.set(id, raw.toString('utf8'));
+      this.uploadBytes.set(id, uploadedFile(raw, req.headers['content-type']));
       this.record('upload', { file_id: id, bytes: raw.length }, req.headers.authorization?.replace(/^Bearer /, ''));
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`OK - ${raw.length}`);
       return;

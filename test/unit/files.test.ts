@@ -1,6 +1,7 @@
 // writeFilesAtomically: a key without its certificate (or the reverse) must never be left behind,
-// nothing is overwritten without permission, and a replaced file keeps its mode and owner
-// (reference §1.3: cockroach opens with O_TRUNC, which leaves permission bits alone).
+// nothing is overwritten without permission, and a replaced file keeps its owner and group; its
+// mode too, except that a private key is never wider than 0600 (DESIGN.md §5, issue 14; cockroach's
+// O_TRUNC would keep whatever bits the old file had, reference §1.3).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -96,14 +97,38 @@ describe('writing a key and its certificate all-or-nothing', () => {
     assert.deepEqual(fs.readdirSync(dir), ['client.alice.crt']);
   });
 
-  test('a replaced key file keeps its mode 0640 instead of taking the mode given for new files', async () => {
-    const key = path.join(dir, 'node.key');
+  test('a key replaced over a 0644 file is written 0600, and the write says so', async () => {
+    const key = path.join(dir, 'client.bob.key');
     fs.writeFileSync(key, 'OLD KEY');
-    fs.chmodSync(key, 0o640);
-    await writeFilesAtomically([{ path: key, contents: 'NEW KEY', mode: 0o600, overwrite: true }]);
+    fs.chmodSync(key, 0o644);
+    const written = await writeFilesAtomically([{ path: key, contents: 'NEW KEY', mode: 0o600, overwrite: true }]);
     assert.equal(fs.readFileSync(key, 'utf8'), 'NEW KEY');
-    assert.equal(mode(key), 0o640);
+    assert.equal(mode(key), 0o600);
+    assert.deepEqual(written, [{ path: key, mode: 0o600, replaced: true }]);
     assert.deepEqual(leftovers(dir), []);
+  });
+
+  test('a key replaced over a stricter 0400 file stays 0400; one over 0640, 0660 or 4755 is cut to 0600 or less', async () => {
+    for (const [before, after] of [[0o400, 0o400], [0o640, 0o600], [0o660, 0o600], [0o4755, 0o600], [0o200, 0o200]] as const) {
+      const key = path.join(dir, 'node.key');
+      fs.rmSync(key, { force: true });
+      fs.writeFileSync(key, 'OLD KEY');
+      fs.chmodSync(key, before);
+      const [written] = await writeFilesAtomically([{ path: key, contents: 'NEW KEY', mode: 0o600, overwrite: true }]);
+      assert.equal(mode(key), after, `a key that was ${before.toString(8)}`);
+      assert.equal(written!.mode, after);
+    }
+  });
+
+  test('a replaced certificate keeps its own mode (0640 stays 0640, 0444 stays 0444)', async () => {
+    for (const before of [0o640, 0o444]) {
+      const cert = path.join(dir, 'node.crt');
+      fs.rmSync(cert, { force: true });
+      fs.writeFileSync(cert, 'OLD CERT');
+      fs.chmodSync(cert, before);
+      await writeFilesAtomically([{ path: cert, contents: 'NEW CERT', mode: 0o644, overwrite: true }]);
+      assert.equal(mode(cert), before);
+    }
   });
 
   test('a replaced key file owned by the user the node runs as keeps that owner and group', async () => {
@@ -116,13 +141,13 @@ describe('writing a key and its certificate all-or-nothing', () => {
     const uid = isRoot ? Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim()) : process.getuid!();
     const gid = isRoot ? Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim()) : otherGroup ?? process.getgid!();
     fs.chownSync(key, uid, gid);
-    fs.chmodSync(key, 0o640);
+    fs.chmodSync(key, 0o400);
     await writeFilesAtomically([{ path: key, contents: 'NEW KEY', mode: 0o600, overwrite: true }]);
     const stat = fs.statSync(key);
     assert.equal(fs.readFileSync(key, 'utf8'), 'NEW KEY');
     assert.equal(stat.uid, uid);
     assert.equal(stat.gid, gid);
-    assert.equal(stat.mode & 0o7777, 0o640);
+    assert.equal(stat.mode & 0o7777, 0o400);
     assert.deepEqual(leftovers(dir), []);
   });
 });

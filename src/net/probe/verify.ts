@@ -57,7 +57,7 @@ export function verifyServer(run: ProbeRun, { secure, chain }: TlsSession, { tru
       add(code, 'error', 'verify', `the server certificate does not verify against ${trusted.length ? `the CA in ${caSource}` : "Node's bundled public CAs (no CA given)"}: ${message}${codeName && codeName !== message ? ` (${codeName})` : ''}`);
     }
   } else if (trusted.length) {
-    const result = verifyChain(leaf, chain.slice(1), trusted);
+    const result = verifyChain(leaf, chain.slice(1), trusted, { purpose: 'server_auth' });
     report.verification = { trust, ca_source: caSource, verified: result.verified, error_code: null, error: result.error ?? null };
     if (!result.verified) add(codeForText(result.error ?? '', 'untrusted_server_ca', options.client), 'error', 'verify', `the server certificate does not verify against the CA in ${caSource}: ${result.error}`);
   } else {

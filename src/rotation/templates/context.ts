@@ -3,6 +3,7 @@ import type { ParsedCertificate } from '../../pki/certificate.js';
 import type { ProbeReport } from '../../net/probe.js';
 import { DAY_SECONDS, hostLabel, type HostTarget, type InventoryResult, type Thresholds } from '../inventory.js';
 import type { CertFile, LeafFile, LocalModel } from '../model.js';
+import type { ServerKind } from '../server-kind.js';
 import { sh, StepList, type Scope } from '../steps.js';
 
 export type ServedCert = ProbeReport['chain'][number];
@@ -42,6 +43,8 @@ export interface PlanEnv {
   notes: string[];
   /** Leaf files some step already reissues (by path). */
   covered: Set<string>;
+  /** The server behind the pid file (hosts[0]): the reload texts fit it. */
+  server: ServerKind;
   /** What each host serves (by host:port), and the local node file it is (same fingerprint), if any. */
   served: Map<string, { cert: ServedCert | undefined; leaf: LeafFile | undefined }>;
 }

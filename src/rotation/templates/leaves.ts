@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { NODE_CERT, clientCertName } from '../../pki/certnames.js';
-import type { CertFile, LeafFile } from '../model.js';
+import { regenerateCommand } from '../../pki/derived.js';
+import type { CertFile, LeafFile, NodeIdentity } from '../model.js';
+import { reloadTexts } from '../server-kind.js';
 import { sh, type PlanStep } from '../steps.js';
 import { apply, certsDirFlag, describeCert, hostsOf, keySizeOf, label, leafLifetime, markDone, rollback, type PlanEnv } from './context.js';
 
@@ -21,25 +23,35 @@ function signerText(signer: Signer): string {
   return signer.newCa ? `the new CA of step ${signer.newCa.stepNumber} (first in ${signer.bundle.path})` : `${describeCert(signer.bundle.certs[0]!)} (first in ${signer.bundle.path})`;
 }
 
-export function reissueNodeStep(env: PlanEnv, leaf: LeafFile, signer: Signer, why: string): PlanStep {
+export function reissueNodeStep(env: PlanEnv, identity: NodeIdentity, signer: Signer, why: string): PlanStep {
   const { req } = env;
+  const leaf = identity.primary;
+  const all = [leaf, ...identity.copies];
   const hosts = hostsOf(leaf.cert);
   const lifetime = leafLifetime(req, signer.newCa ? undefined : signer.bundle.certs[0]);
-  env.covered.add(leaf.file.path);
+  for (const l of all) env.covered.add(l.file.path);
   const standardDir = !leaf.explicit && path.basename(leaf.file.path) === NODE_CERT;
   const local = signer.key !== null && hosts.length > 0;
-  const equivalent = standardDir ? [`cockroach cert create-node ${hosts.map(sh).join(' ')} ${certsDirFlag(leaf.file.dir)} --ca-key=${(signer.key ? sh(signer.key) : '<ca.key>')} --overwrite --lifetime=${lifetime.hours}h`] : [];
+  // cp onto an existing file keeps that file's owner, group and mode (what a data dir's server.key needs).
+  const copyCommands = identity.copies.flatMap((c) => [`cp ${sh(leaf.file.path)} ${sh(c.file.path)}`, `cp ${sh(leaf.keyPath)} ${sh(c.keyPath)}`]);
+  const equivalent = standardDir ? [`cockroach cert create-node ${hosts.map(sh).join(' ')} ${certsDirFlag(leaf.file.dir)} --ca-key=${(signer.key ? sh(signer.key) : '<ca.key>')} --overwrite --lifetime=${lifetime.hours}h`, ...copyCommands] : [];
+  const pairs = all.map((l) => `${l.file.path} and ${l.keyPath}`);
+  const copiesText = identity.copies.length > 0 ? ` ${identity.copies.map((c) => c.file.path).join(', ')} ${identity.copies.length === 1 ? 'holds' : 'hold'} the same certificate: one new key and certificate go to every copy, so that whichever file the server reads, it serves the new certificate.` : '';
   return env.list.add((n) => ({
     kind: 'reissue_node',
-    title: `Reissue the node certificate ${leaf.file.path}`,
+    title: `Reissue the node certificate ${all.map((l) => l.file.path).join(' and ')}`,
     mode: local ? 'local' : 'manual',
     severity: 'high',
-    why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${hosts.length === 0 ? ' The current certificate has no DNS or IP SANs to copy: give the hosts by hand.' : ''}`,
-    commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-node ${hosts.map(sh).join(' ') || '<hosts...>'} --certs-dir <a certs dir with ${signer.bundle.path}> --ca-key <ca.key> --overwrite`]), markDone(req, n)],
+    why: `${why}${copiesText}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${hosts.length === 0 ? ' The current certificate has no DNS or IP SANs to copy: give the hosts by hand.' : ''}`,
+    commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-node ${hosts.map(sh).join(' ') || '<hosts...>'} --certs-dir <a certs dir with ${signer.bundle.path}> --ca-key <ca.key> --overwrite`, ...copyCommands]), markDone(req, n)],
     equivalent,
-    changes: [`replace ${leaf.file.path} and ${leaf.keyPath} (new ${keySizeOf(leaf.cert)}-bit RSA key, SANs ${hosts.join(', ') || 'none'}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode are kept`],
-    verify: [`crdb-tls cert inspect ${sh(leaf.file.path)} --ca ${sh(signer.bundle.path)}`, `openssl verify -CAfile ${sh(signer.bundle.path)} ${sh(leaf.file.path)}`],
-    rollback: local ? [`${rollback(req, n)} (restores ${leaf.file.path} and ${leaf.keyPath} from the backups)`] : ['Put the previous node.crt/node.key back from your own copy.'],
+    changes: [`replace ${pairs.join(', and ')} (one new ${keySizeOf(leaf.cert)}-bit RSA key for all of them, SANs ${hosts.join(', ') || 'none'}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode of each file are kept`],
+    verify: [
+      `crdb-tls cert inspect ${sh(leaf.file.path)} --ca ${sh(signer.bundle.path)}`,
+      `openssl verify -CAfile ${sh(signer.bundle.path)} ${sh(leaf.file.path)}`,
+      ...identity.copies.map((c) => `cmp ${sh(leaf.file.path)} ${sh(c.file.path)}`),
+    ],
+    rollback: local ? [`${rollback(req, n)} (restores ${all.flatMap((l) => [l.file.path, l.keyPath]).join(', ')} from the backups)`] : ['Put the previous node certificate and key back from your own copy, in every place listed.'],
     blast_radius: {
       stops_trusted: [],
       summary: signer.newCa
@@ -47,14 +59,46 @@ export function reissueNodeStep(env: PlanEnv, leaf: LeafFile, signer: Signer, wh
         : `Nothing stops being trusted: the new certificate is signed by the CA clients already trust. The old certificate ${describeCert(leaf.cert)} is no longer served once the node reloads.`,
     },
     action: local
-      ? { kind: 'issue_node', ca_cert: signer.bundle.path, ca_key: signer.key!, cert: leaf.file.path, key: leaf.keyPath, hosts, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
+      ? { kind: 'issue_node', ca_cert: signer.bundle.path, ca_key: signer.key!, cert: leaf.file.path, key: leaf.keyPath, copies: identity.copies.map((c) => ({ cert: c.file.path, key: c.keyPath })), hosts, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
       : null,
     tool: null,
-    files: [{ path: leaf.file.path, sha256_at_plan: leaf.file.sha256 }, { path: leaf.keyPath, sha256_at_plan: null }],
+    files: all.flatMap((l) => [{ path: l.file.path, sha256_at_plan: l.file.sha256 }, { path: l.keyPath, sha256_at_plan: null }]),
   }));
 }
 
 export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, why: string): PlanStep {
+  const step = reissueClientFiles(env, leaf, signer, why);
+  if (leaf.pkcs12) rebuildPkcs12Step(env, leaf, signer, step.number);
+  return step;
+}
+
+/**
+ * A .p12 is protected by a password crdb-tls never holds, so a person makes it again from the new
+ * certificate and key; marking the step done checks that the .p12 now holds the new certificate.
+ */
+function rebuildPkcs12Step(env: PlanEnv, leaf: LeafFile, signer: Signer, reissueStep: number): PlanStep {
+  const { req } = env;
+  const p12 = leaf.pkcs12!;
+  const command = regenerateCommand({ path: p12, kind: 'pkcs12' }, leaf.file.path, leaf.keyPath, signer.bundle.path, leaf.user!);
+  return env.list.add((n) => ({
+    kind: 'rebuild_pkcs12',
+    title: `Make ${p12} again from the new certificate and key of step ${reissueStep}`,
+    mode: 'manual',
+    severity: 'high',
+    why: `${p12} is a copy of ${leaf.file.path} and its key for DBeaver, Java keystores and .NET. Step ${reissueStep} replaced them; the .p12 still holds ${describeCert(leaf.cert)}, whose users are locked out once the CA that signed it is removed. It is protected by a password crdb-tls never holds: openssl asks for the export password (give the old one to keep applications' settings). The chain is built from ${signer.bundle.path}: the certificate and the CA that signed it.`,
+    commands: [command, markDone(req, n)],
+    equivalent: [],
+    changes: [`replace ${p12}`],
+    verify: [`openssl pkcs12 -in ${sh(p12)} -nokeys | openssl x509 -noout -fingerprint -sha256 (the fingerprint of ${leaf.file.path})`, `crdb-tls cert list --certs-dir ${sh(leaf.file.dir)} (no derived_file_mismatch for ${path.basename(p12)})`],
+    rollback: ['Put the previous .p12 back from your own copy (roll back the reissue step first to get the matching certificate and key).'],
+    blast_radius: { stops_trusted: [], summary: `Nothing stops being trusted; users of ${path.basename(p12)} switch to the new certificate when they get the new file.` },
+    action: null,
+    tool: null,
+    files: [{ path: p12, sha256_at_plan: null }],
+  }));
+}
+
+function reissueClientFiles(env: PlanEnv, leaf: LeafFile, signer: Signer, why: string): PlanStep {
   const { req } = env;
   const user = leaf.user!;
   const lifetime = leafLifetime(req, signer.newCa ? undefined : signer.bundle.certs[0]);
@@ -66,13 +110,13 @@ export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, 
   const equivalent = standardDir
     ? [`cockroach cert create-client ${sh(user)} ${certsDirFlag(leaf.file.dir)} --ca-key=${(signer.key ? sh(signer.key) : '<ca.key>')} --overwrite --lifetime=${lifetime.hours}h${leaf.pkcs8 ? ' --also-generate-pkcs8-key' : ''}${tenantIds.length ? ` --tenant-scope=${tenantIds.join(',')}` : ''}`]
     : [];
-  const files = [leaf.file.path, leaf.keyPath, ...(leaf.pkcs8 ? [leaf.pkcs8] : [])];
+  const files = [leaf.file.path, leaf.keyPath, ...(leaf.pkcs8 ? [leaf.pkcs8] : []), ...(leaf.pkcs8Pem ? [leaf.pkcs8Pem] : [])];
   return env.list.add((n) => ({
     kind: 'reissue_client',
     title: `Reissue the client certificate for SQL user ${user} (${leaf.file.path})`,
     mode: local ? 'local' : 'manual',
     severity: 'high',
-    why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${leaf.pkcs12 ? ` ${leaf.pkcs12} is NOT rewritten (it needs its password): recreate it after this step with crdb-tls cert create-client ${user} --also-generate-pkcs12 ... --overwrite, or delete it.` : ''}`,
+    why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${leaf.pkcs12 ? ` ${leaf.pkcs12} is made again by the next step (it needs its password).` : ''}`,
     commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-client ${sh(user)} --certs-dir ${sh(leaf.file.dir)} --ca-key <ca.key> --overwrite`]), markDone(req, n)],
     equivalent,
     changes: [`replace ${files.join(', ')} (new key, CN=${user}${tenants.length ? `, ${tenants.join(', ')}` : ''}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode are kept`],
@@ -85,7 +129,7 @@ export function reissueClientStep(env: PlanEnv, leaf: LeafFile, signer: Signer, 
         : `Nothing stops being trusted. Applications keep using the old certificate ${describeCert(leaf.cert)} (valid until ${leaf.cert.info.not_after.slice(0, 10)}) until they get the new files.`,
     },
     action: local
-      ? { kind: 'issue_client', ca_cert: signer.bundle.path, ca_key: signer.key!, user, cert: leaf.file.path, key: leaf.keyPath, pkcs8: leaf.pkcs8, tenant_uris: tenants, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
+      ? { kind: 'issue_client', ca_cert: signer.bundle.path, ca_key: signer.key!, user, cert: leaf.file.path, key: leaf.keyPath, pkcs8: leaf.pkcs8, pkcs8_pem: leaf.pkcs8Pem, tenant_uris: tenants, key_size: keySizeOf(leaf.cert), lifetime_hours: lifetime.hours }
       : null,
     tool: null,
     files: [{ path: leaf.file.path, sha256_at_plan: leaf.file.sha256 }, ...files.slice(1).map((p) => ({ path: p, sha256_at_plan: null }))],
@@ -120,6 +164,7 @@ export function reloadSteps(env: PlanEnv, what: ReloadWhat): PlanStep[] {
     if (target) {
       const hostKey = label(target);
       const expect = expectFor(hostKey);
+      const texts = reloadTexts(env.server, req.pidfile);
       const flags = [`--pidfile ${sh(req.pidfile)}`, `--host ${hostKey}`, ...(what.caPath ? [`--ca ${sh(what.caPath)}`] : []), ...(expect.expect_cert ? [`--expect-cert ${sh(expect.expect_cert)}`] : []), ...('expect_same' in expect ? ['--expect-same'] : [])];
       steps.push(env.list.add((n) => ({
         kind: 'reload',
@@ -128,13 +173,13 @@ export function reloadSteps(env: PlanEnv, what: ReloadWhat): PlanStep[] {
         severity: 'medium',
         why: what.reason,
         commands: [`crdb-tls rotate reload ${flags.join(' ')}`, markDone(req, n)],
-        equivalent: [`kill -HUP "$(head -n 1 ${sh(req.pidfile!)})"`, 'pkill -SIGHUP -x cockroach'],
+        equivalent: texts.equivalent,
         changes: [`send SIGHUP to the process whose pid is in ${req.pidfile}`],
         verify: [
           `crdb-tls probe ${hostKey}${ca}${expect.expect_cert ? ` (the served SHA-256 fingerprint is the one of ${expect.expect_cert})` : ''}`,
-          `DB Console: https://${target.host}:8080/#/reports/certificates/local`,
+          ...texts.verify(hostKey, target.host),
         ],
-        rollback: ['Nothing to undo: a node that fails to reload keeps the certificates it had (reference §2.1); to go back, roll back the step that changed the files and reload again.'],
+        rollback: [texts.onFailure],
         blast_radius: { stops_trusted: [], summary: 'Nothing stops being trusted by the signal itself; the node starts using the files changed by the steps before.' },
         action: null,
         tool: { name: 'reload_node_certs', input: { pidfile: req.pidfile, host: target.host, port: target.port, ...(what.caPath ? { ca: what.caPath } : {}), ...expect } },
@@ -181,7 +226,7 @@ export function moveClientsStep(env: PlanEnv, leaves: LeafFile[], caPath: string
     severity: 'low',
     why: `Clients never reload certificates on their own (reference §2.1): every application using these certificates must get the new files and reconnect.${extra}`,
     commands: [
-      ...leaves.map((l) => `copy ${l.file.path} and ${l.keyPath}${l.pkcs8 ? ` and ${l.pkcs8}` : ''} to every application that logs in as ${l.user}, then restart or reconnect it`),
+      ...leaves.map((l) => `copy ${[l.file.path, l.keyPath, l.pkcs8, l.pkcs8Pem, l.pkcs12].filter((f): f is string => f !== null).join(', ')} to every application that logs in as ${l.user}, then restart or reconnect it`),
       markDone(req, n),
     ],
     equivalent: [],

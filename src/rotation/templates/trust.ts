@@ -1,5 +1,5 @@
 import type { ParsedCertificate } from '../../pki/certificate.js';
-import type { CertFile, LeafFile } from '../model.js';
+import { nodeIdentities, type CertFile, type LeafFile } from '../model.js';
 import { sh, type CaRef, type PlanStep } from '../steps.js';
 import { apply, certsDirFlag, describeCert, label, markDone, newKeyPath, rollback, type PlanEnv } from './context.js';
 import { moveClientsStep, reissueClientStep, reissueNodeStep, reloadSteps, type Signer } from './leaves.js';
@@ -87,7 +87,7 @@ export function trustRotation(env: PlanEnv, r: TrustRotation): void {
 
   // 3. Node certificates, then client certificates, signed by the new CA.
   if (nodeLeaves.length > 0) {
-    for (const leaf of nodeLeaves) reissueNodeStep(env, leaf, signer, `${leaf.file.path} is signed by the old CA; it must be reissued by the new one before the old CA can go.`);
+    for (const identity of nodeIdentities(nodeLeaves)) reissueNodeStep(env, identity, signer, `${identity.primary.file.path} is signed by the old CA; it must be reissued by the new one before the old CA can go.`);
     reloadSteps(env, { reason: 'The nodes serve their new certificates after a reload.', caPath: r.bundle.path, certChanges: true });
   } else if (r.kind === 'ca') {
     env.notes.push('No node certificate in the certs dirs given is signed by the old CA. Reissue node certificates on every node (cockroach cert create-node ... --overwrite with the new CA key) before the old CA is removed.');

@@ -26,8 +26,8 @@ export function renderListing(listing: CertListing, plainText: string): SlackMes
     ),
     ...sections(listing.rows.length ? codeBlock(textTable(['Usage', 'File', 'Expires', 'Days left', 'Notes'], rows)) : '_No certificates found._'),
   ];
-  const findings = listing.rows
-    .flatMap((r) => r.findings.map((f) => ({ file: base(r.certificate_file), ...f })))
+  const findings = [...listing.dir_findings.map((f) => ({ file: base(listing.certs_dir), ...f })), ...listing.rows
+    .flatMap((r) => r.findings.map((f) => ({ file: base(r.certificate_file), ...f })))]
     .sort((a, b) => (a.level === b.level ? 0 : a.level === 'error' ? -1 : 1));
   if (findings.length) {
     blocks.push(...sections(`*Findings*\n${findings.map((f) => `${f.level === 'error' ? '🔴' : '🟠'} \`${escapeMrkdwn(f.file)}\`: ${escapeMrkdwn(f.message)}`).join('\n')}`));
