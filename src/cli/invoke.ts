@@ -60,8 +60,7 @@ export async function invokeTool(tool: ToolDefinition, input: Record<string, unk
     return EXIT_FAILED;
   }
   if (options.json) writeJson(output);
-  else writeOut((options.render ? options.render(output) : outcome.text) + '
-');
+  else writeOut((options.render ? options.render(output) : outcome.text) + '\n');
   return options.exitCodeOf?.(output) ?? EXIT_OK;
 }
 
