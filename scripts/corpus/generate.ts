@@ -8,6 +8,8 @@
 //   apt-get install -y postgresql-client python3-psycopg2 python3-psycopg python3-asyncpg \
 //     libpostgresql-jdbc-java openjdk-17-jdk-headless golang-go golang-github-jackc-pgx-v4-dev \
 //     golang-github-lib-pq-dev php-cli php-pgsql ruby ruby-pg libdbd-pg-perl
+//   npm install --prefix /tmp/crdb-tls-corpus-npm postgres@3.4.9 knex@3.1.0 pg@8.23.1 typeorm@0.3.27 \
+//     reflect-metadata@0.2.2 sequelize@6.37.7 pg-hstore@2.3.4   # postgres.js, Knex, TypeORM, Sequelize
 //   node --import tsx scripts/corpus/generate.ts            # every client found
 //   node --import tsx scripts/corpus/generate.ts psql jdbc  # only these (others keep their file)
 //
@@ -40,6 +42,9 @@ const OUT_DIR = path.join(REPO, 'test', 'corpus', 'clients');
 const PYTHON = '/usr/bin/python3';
 const JDBC_JAR = '/usr/share/java/postgresql.jar';
 const RUN_TIMEOUT_MS = 30_000;
+/** Where the npm-only clients are installed (npm install --prefix; pinned versions, over the pg this repo uses). */
+const NPM_CLIENTS = process.env.CORPUS_NPM_CLIENTS ?? path.join(os.tmpdir(), 'crdb-tls-corpus-npm');
+const NPM_PACKAGES = ['postgres@3.4.9', 'knex@3.1.0', 'pg@8.23.1', 'typeorm@0.3.27', 'reflect-metadata@0.2.2', 'sequelize@6.37.7', 'pg-hstore@2.3.4'];
 const SETSID = fs.existsSync('/usr/bin/setsid') ? '/usr/bin/setsid' : null;
 
 /** What one connection attempt uses; each client turns it into its own settings. */
@@ -215,6 +220,19 @@ const CLIENTS: Client[] = [
       return { ...(await runClient(PYTHON, args, clientEnv())), command: sh([PYTHON, 'scripts/corpus/clients/asyncpg_connect.py', args[1]!]) };
     },
   },
+  ...(['postgres.js', 'knex', 'typeorm', 'sequelize'] as const).map((library): Client => ({
+    id: library === 'postgres.js' ? 'postgres-js' : library,
+    missing: () => (fs.existsSync(path.join(NPM_CLIENTS, 'node_modules', library === 'postgres.js' ? 'postgres' : library)) ? null : `${library} is not installed in ${NPM_CLIENTS} (npm install --prefix ${NPM_CLIENTS} ${NPM_PACKAGES.join(' ')})`),
+    prepare: () => {},
+    versions: () => {
+      const pkg = (name: string) => JSON.parse(fs.readFileSync(path.join(NPM_CLIENTS, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+      return { [library]: pkg(library === 'postgres.js' ? 'postgres' : library), ...(library === 'postgres.js' ? {} : { pg: pkg('pg') }), node: process.version, openssl: process.versions.openssl };
+    },
+    run: async (spec) => {
+      const args = [path.join(CLIENTS_DIR, 'node-orm-connect.mjs'), library, url(spec), path.join(NPM_CLIENTS, 'node_modules')];
+      return { ...(await runClient(process.execPath, args, clientEnv())), command: sh(['node', 'scripts/corpus/clients/node-orm-connect.mjs', library, args[2]!, 'NODE_MODULES']) + `   # NODE_MODULES: npm install --prefix DIR ${NPM_PACKAGES.join(' ')}` };
+    },
+  })),
   {
     id: 'psycopg3',
     missing: () => (pythonHas('psycopg') ? null : 'python3-psycopg is not installed'),
@@ -414,11 +432,11 @@ async function main(): Promise<void> {
       state = next;
     };
 
-    const results = new Map<string, { entries: unknown[]; connected: unknown[]; notApplicable: unknown[]; versions: Record<string, string>; baseline: Attempt }>();
+    const results = new Map<string, { entries: unknown[]; connected: unknown[]; notApplicable: unknown[]; hung: unknown[]; versions: Record<string, string>; baseline: Attempt }>();
     for (const client of usable) {
       const baseline = await client.run(base, work);
       if (baseline.exitCode !== 0 || !baseline.text.includes('PostgreSQL')) throw new Error(`${client.id} cannot connect with the good settings, so its fault runs would mean nothing:\n${baseline.command}\n${baseline.text}`);
-      results.set(client.id, { entries: [], connected: [], notApplicable: [], versions: client.versions(), baseline });
+      results.set(client.id, { entries: [], connected: [], notApplicable: [], hung: [], versions: client.versions(), baseline });
     }
     // Server states in an order that needs no undo until the end (ssl=off last).
     const all = faults(pki, { key644, encrypted, missingCa, missingCert, missingKey });
@@ -436,7 +454,9 @@ async function main(): Promise<void> {
           const attempt = await client.run(spec, work);
           if (KEY_MATERIAL.test(attempt.text)) throw new Error(`${client.id} / ${fault.id}: the output looks like key material; not writing it`);
           process.stderr.write(`corpus: ${client.id.padEnd(8)} ${fault.id.padEnd(26)} exit ${attempt.exitCode} ${attempt.text.split('\n').find((l) => l.trim())?.slice(0, 100) ?? ''}\n`);
-          if (attempt.exitCode === 0) {
+          if (attempt.timedOut && attempt.text.trim() === '') {
+            result.hung.push({ fault: fault.id, expected_code: fault.expected, command: attempt.command, note: `${client.id} printed nothing and did not exit within ${RUN_TIMEOUT_MS / 1000} s (it keeps reconnecting): there is no text to diagnose` });
+          } else if (attempt.exitCode === 0) {
             result.connected.push({ client: client.id, fault: fault.id, expected_code: fault.expected, fault_description: fault.what, command: attempt.command, note: `${client.id} connected despite the fault: it does not check this`, output: attempt.text });
           } else {
             result.entries.push({ client: client.id, fault: fault.id, expected_code: fault.expected, fault_description: fault.what, text: attempt.text, command: attempt.command, exit_code: attempt.exitCode, ...(attempt.timedOut ? { hung: `killed after ${RUN_TIMEOUT_MS / 1000} s: the client did not exit by itself` } : {}), generated_at: generatedAt, versions: result.versions });
@@ -457,6 +477,7 @@ async function main(): Promise<void> {
         entries: result.entries,
         connected: result.connected,
         not_applicable: result.notApplicable,
+        hung: result.hung,
       };
       fs.writeFileSync(file, JSON.stringify(body, null, 2) + '\n');
       process.stderr.write(`corpus: wrote ${path.relative(REPO, file)}: ${result.entries.length} errors, ${result.connected.length} connected\n`);
