@@ -54,9 +54,6 @@ async function startServer(apiKey: string, label: string): Promise<Server> {
     CRDB_TLS_ROOTS: tmp,
     CRDB_TLS_STATE_DIR: state,
     CRDB_TLS_LOG_LEVEL: 'debug',
-    // These tests are about the Cloud API calls behind the gate, not who confirms: the assistant's
-    // own confirmation (the advisory setting) stands in for a person's approval (mcp-gate tests that).
-    CRDB_TLS_MCP_CONFIRM: 'assistant',
     COCKROACH_SERVER: standin.url,
     COCKROACH_API_KEY: apiKey,
     // These tests are about the Cloud calls behind the gate; the id passed back stands for the
