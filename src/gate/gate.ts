@@ -129,7 +129,7 @@ export class Gate {
     if (ctx.askPerson) {
       const answer = await ctx.askPerson({ tool, assessment });
       const channel: ConfirmationChannel = ctx.askPersonChannel ?? (this.settings.face === 'mcp' ? 'elicitation' : 'cli_prompt');
-      if (answer === 'accept') return { proceed: true, confirmed: { confirmer: ctx.requester, channel, self_confirmed: true }, confirmationId: null, requester: ctx.requester };
+      if (answer === 'accept') return { proceed: true, confirmed: { confirmer: ctx.requester, channel, self_confirmed: true }, confirmationId: ctx.askPersonConfirmationId ?? null, requester: ctx.requester };
       return refused(answer === 'decline' ? 'the person declined; nothing was changed' : 'the person cancelled the confirmation; nothing was changed', assessment, 'declined');
     }
     const created = this.now();
