@@ -116,7 +116,7 @@ export class Gate {
       case 'slack':
         return { face: 'slack', redeem: 'slack_click', approve_via: [], four_eyes: fourEyes, origin: origin() };
       case 'mcp':
-        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal', 'slack'] : [], four_eyes: fourEyes, origin: origin() };
+        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal'] : [], four_eyes: fourEyes, origin: origin() };
       case 'cli':
         // The CLI asks on its terminal or takes --yes; an id it prints is for `crdb-tls confirm` on this host.
         return { face: 'cli', redeem: 'person', approve_via: ['terminal'], four_eyes: fourEyes, origin: origin() };
