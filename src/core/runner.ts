@@ -172,7 +172,7 @@ export class Runner {
     await audit('requested', assessment, { confirmationId: (confirmationId as string | undefined) ?? null });
     const decision = await this.gate.decide(tool, hash, assessment, confirmationId as string | undefined, ctx);
     if (!decision.proceed) {
-      const pendingId = (decision.output.confirmation as { id?: string } | undefined)?.id ?? (confirmationId as string | undefined) ?? null;
+      const pendingId = (decision.output.confirmation as { id?: string } | undefined)?.id ?? (confirmationId as string | undefined) ?? ctx.askPersonConfirmationId ?? null;
       await audit(decision.event, assessment, { confirmationId: pendingId, detail: { reason: decision.output.reason } });
       return { ok: true, output: decision.output, text: decision.text };
     }

@@ -48,6 +48,8 @@ export interface ToolContext {
   askPerson?: AskPerson;
   /** How askPerson reaches the person, for the audit trail (default: elicitation over MCP, cli_prompt on the CLI). */
   askPersonChannel?: ConfirmationChannel;
+  /** The pending confirmation askPerson answers, when the face made one first (the MCP form round): audited with the answer. */
+  askPersonConfirmationId?: string;
   /**
    * Set by the Slack face only, on a Confirm click, after it checked the Slack policy (confirmers,
    * four-eyes): the clicker as a requester id. It is what lets a Slack-issued confirmation be redeemed.

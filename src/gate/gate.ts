@@ -116,7 +116,7 @@ export class Gate {
       case 'slack':
         return { face: 'slack', redeem: 'slack_click', approve_via: [], four_eyes: fourEyes, origin: origin() };
       case 'mcp':
-        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal', 'slack'] : [], four_eyes: fourEyes, origin: origin() };
+        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal'] : [], four_eyes: fourEyes, origin: origin() };
       case 'cli':
         // The CLI asks on its terminal or takes --yes; an id it prints is for `crdb-tls confirm` on this host.
         return { face: 'cli', redeem: 'person', approve_via: ['terminal'], four_eyes: fourEyes, origin: origin() };
@@ -129,7 +129,7 @@ export class Gate {
     if (ctx.askPerson) {
       const answer = await ctx.askPerson({ tool, assessment });
       const channel: ConfirmationChannel = ctx.askPersonChannel ?? (this.settings.face === 'mcp' ? 'elicitation' : 'cli_prompt');
-      if (answer === 'accept') return { proceed: true, confirmed: { confirmer: ctx.requester, channel, self_confirmed: true }, confirmationId: null, requester: ctx.requester };
+      if (answer === 'accept') return { proceed: true, confirmed: { confirmer: ctx.requester, channel, self_confirmed: true }, confirmationId: ctx.askPersonConfirmationId ?? null, requester: ctx.requester };
       return refused(answer === 'decline' ? 'the person declined; nothing was changed' : 'the person cancelled the confirmation; nothing was changed', assessment, 'declined');
     }
     const created = this.now();

@@ -113,7 +113,7 @@ export async function answerConfirmation(o: { tool: ToolDefinition; args: Record
     }
     return 'accept';
   };
-  const outcome = await o.runner.run(tool, boundInput(o.args), { ...toolCtx, askPerson });
+  const outcome = await o.runner.run(tool, boundInput(o.args), { ...toolCtx, askPerson, askPersonConfirmationId: state.confirmation_id });
   if (malformed && outcome.ok && outcome.output.status === 'refused') {
     return { ok: true, output: { ...outcome.output, reason: `${malformed}; nothing was changed` }, text: `Refused: ${malformed}; nothing was changed.` };
   }
