@@ -56,6 +56,9 @@ async function startServer(apiKey: string, label: string): Promise<Server> {
     CRDB_TLS_LOG_LEVEL: 'debug',
     COCKROACH_SERVER: standin.url,
     COCKROACH_API_KEY: apiKey,
+    // These tests are about the Cloud calls behind the gate; the id passed back stands for the
+    // person's approval (mcp-confirm.test.ts shows the default, where a person approves it).
+    CRDB_TLS_MCP_CONFIRM: 'assistant',
   });
   const transport = new StdioClientTransport({ command: process.execPath, args: [CLI_BUNDLE, 'mcp'], cwd: path.join(tmp, 'work'), env, stderr: 'pipe' });
   const chunks: Buffer[] = [];
