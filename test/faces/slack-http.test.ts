@@ -127,7 +127,10 @@ describe('Slack face over HTTP', () => {
     const unsigned = { body, headers: { 'content-type': 'application/x-www-form-urlencoded' } };
     assert.equal((await post(h.url, unsigned)).status, 401);
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.deepEqual(h.standin.calls.slice(since).map((c) => c.method), []);
+    // An answer to a new request starts with a post (or the response_url); a chat.update can only
+    // be an earlier test's message still settling (the probe's last progress), not these requests.
+    assert.deepEqual(h.standin.calls.slice(since).filter((c) => c.method !== 'chat.update').map((c) => c.method), []);
+    assert.ok(!h.standin.calls.slice(since).some((c) => JSON.stringify(c.params).includes('certificate signed by unknown authority')), 'nothing about the forged request reached Slack');
   });
 
   test('a request signed more than five minutes ago is refused (replay)', async () => {
