@@ -6,13 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { countedAction } from '../support/counted-action.js';
 import { after, before, describe, test } from 'node:test';
-import * as z from 'zod';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/log.js';
 import { AllowedPaths } from '../../src/core/paths.js';
 import { Runner } from '../../src/core/runner.js';
-import { defineTool, type ToolContext } from '../../src/core/tool.js';
+import type { ToolContext } from '../../src/core/tool.js';
 import type { GatePolicy } from '../../src/gate/policy.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import type { Store } from '../../src/store/types.js';
@@ -24,20 +24,8 @@ let server: TlsPostgres;
 let url: string;
 const opened: Store[] = [];
 
-/** A high-severity action that only counts how often it really ran. */
-let runs = 0;
-const countedAction = defineTool({
-  name: 'counted_action',
-  title: 'Counted action',
-  description: 'Test tool: counts its runs.',
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  effects: 'writes-files',
-  input: z.object({ target: z.string() }),
-  output: z.object({ run_number: z.number() }),
-  assess: async ({ target }) => ({ severity: 'high', impact: `overwrite ${target}`, changes: [`replace ${target}`], rollback: 'restore it', state_fingerprint: 'unchanged' }),
-  run: async () => ({ run_number: ++runs }),
-  summary: ({ run_number }) => `run ${run_number}`,
-});
+const counted = countedAction();
+const action = counted.tool;
 
 async function openStore(): Promise<Store> {
   const store = await PostgresStore.open(url, { max: 1 });
@@ -71,22 +59,22 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
 
   test('20 replicas consuming one confirmation at once run the action exactly once, and the audit table holds every step', async () => {
     const requesterStore = await openStore();
-    const first = await new Runner(POLICY, requesterStore, undefined, SLACK).run(countedAction, { target: 'ca.crt' }, context(requesterStore, 'U-alice'));
+    const first = await new Runner(POLICY, requesterStore, undefined, SLACK).run(action, { target: 'ca.crt' }, context(requesterStore, 'U-alice'));
     assert.ok(first.ok);
     assert.equal(first.output.status, 'confirmation_required');
     const id = (first.output.confirmation as { id: string }).id;
-    assert.equal(runs, 0);
+    assert.equal(counted.runs(), 0);
 
     // Each replica has its own connection pool, as separate processes would.
     const replicas = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
       const store = await openStore();
       return { runner: new Runner(POLICY, store, undefined, SLACK), ctx: context(store, `U-confirmer-${i}`) };
     }));
-    const outcomes = await Promise.all(replicas.map(({ runner, ctx }) => runner.run(countedAction, { target: 'ca.crt', confirmation_id: id }, ctx)));
+    const outcomes = await Promise.all(replicas.map(({ runner, ctx }) => runner.run(action, { target: 'ca.crt', confirmation_id: id }, ctx)));
     const statuses = outcomes.map((o) => (o.ok ? String(o.output.status) : `error:${o.error.code}`));
     assert.equal(statuses.filter((s) => s === 'done').length, 1, statuses.join(','));
     assert.equal(statuses.filter((s) => s === 'refused').length, 19, statuses.join(','));
-    assert.equal(runs, 1);
+    assert.equal(counted.runs(), 1);
 
     const events = await requesterStore.recentAudit(100, 'counted_action');
     const count = (kind: string) => events.filter((e) => e.event === kind).length;
@@ -106,37 +94,37 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
   test('a confirmation is refused for another input and after it expired, and is not burnt by the wrong input', async () => {
     const store = await openStore();
     const runner = new Runner(POLICY, store, undefined, SLACK);
-    const asked = await runner.run(countedAction, { target: 'node.key' }, context(store, 'U-bob'));
+    const asked = await runner.run(action, { target: 'node.key' }, context(store, 'U-bob'));
     assert.ok(asked.ok);
     const id = (asked.output.confirmation as { id: string }).id;
-    const before = runs;
+    const before = counted.runs();
     // Someone else confirms (four-eyes: U-bob asked for a high-severity action).
     const ctx = context(store, 'U-erin');
 
-    const other = await runner.run(countedAction, { target: 'client.root.key', confirmation_id: id }, ctx);
+    const other = await runner.run(action, { target: 'client.root.key', confirmation_id: id }, ctx);
     assert.ok(other.ok);
     assert.equal(other.output.status, 'refused');
     assert.match(String(other.output.reason), /different call/);
 
     const elevenMinutesLater = new Runner(POLICY, store, () => new Date(Date.now() + 11 * 60_000), SLACK);
-    const late = await elevenMinutesLater.run(countedAction, { target: 'node.key', confirmation_id: id }, ctx);
+    const late = await elevenMinutesLater.run(action, { target: 'node.key', confirmation_id: id }, ctx);
     assert.ok(late.ok);
     assert.equal(late.output.status, 'refused');
     assert.match(String(late.output.reason), /expired/);
-    assert.equal(runs, before);
+    assert.equal(counted.runs(), before);
 
-    const inTime = await runner.run(countedAction, { target: 'node.key', confirmation_id: id }, ctx);
+    const inTime = await runner.run(action, { target: 'node.key', confirmation_id: id }, ctx);
     assert.ok(inTime.ok);
     assert.equal(inTime.output.status, 'done');
-    assert.equal(runs, before + 1);
+    assert.equal(counted.runs(), before + 1);
   });
 
   test('a confirmation made on one replica is honoured on another', async () => {
     const [a, b] = [await openStore(), await openStore()];
-    const asked = await new Runner(POLICY, a, undefined, SLACK).run(countedAction, { target: 'ca-client.crt' }, context(a, 'U-carol'));
+    const asked = await new Runner(POLICY, a, undefined, SLACK).run(action, { target: 'ca-client.crt' }, context(a, 'U-carol'));
     assert.ok(asked.ok);
     const id = (asked.output.confirmation as { id: string }).id;
-    const confirmed = await new Runner(POLICY, b, undefined, SLACK).run(countedAction, { target: 'ca-client.crt', confirmation_id: id }, context(b, 'U-dave'));
+    const confirmed = await new Runner(POLICY, b, undefined, SLACK).run(action, { target: 'ca-client.crt', confirmation_id: id }, context(b, 'U-dave'));
     assert.ok(confirmed.ok);
     assert.equal(confirmed.output.status, 'done');
     const [latest] = await b.recentAudit(1, 'counted_action');
@@ -147,11 +135,11 @@ describe('confirmations and audit in PostgreSQL shared by several replicas', () 
   test('expired confirmations are purged from the table an hour after they expire; live ones stay', async () => {
     const store = await openStore();
     const runner = new Runner({ ...POLICY, confirmationTtlMs: 1_000 }, store, () => new Date(Date.now() - 2 * 3_600_000), SLACK);
-    const old = await runner.run(countedAction, { target: 'old.key' }, context(store, 'U-frank'));
+    const old = await runner.run(action, { target: 'old.key' }, context(store, 'U-frank'));
     assert.ok(old.ok);
     const oldId = (old.output.confirmation as { id: string }).id;
     assert.ok(await store.getConfirmation(oldId), 'saved');
-    const fresh = await new Runner(POLICY, store, undefined, SLACK).run(countedAction, { target: 'fresh.key' }, context(store, 'U-frank'));
+    const fresh = await new Runner(POLICY, store, undefined, SLACK).run(action, { target: 'fresh.key' }, context(store, 'U-frank'));
     assert.ok(fresh.ok);
     const freshId = (fresh.output.confirmation as { id: string }).id;
     assert.equal(await store.getConfirmation(oldId), undefined, 'a confirmation expired two hours ago is gone');

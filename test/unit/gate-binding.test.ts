@@ -5,32 +5,21 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { countedAction } from '../support/counted-action.js';
 import { after, before, describe, test } from 'node:test';
-import * as z from 'zod';
 import { loadConfig } from '../../src/core/config.js';
 import { createLogger } from '../../src/core/log.js';
 import { AllowedPaths } from '../../src/core/paths.js';
 import { Runner } from '../../src/core/runner.js';
-import { defineTool, type ToolContext } from '../../src/core/tool.js';
+import type { ToolContext } from '../../src/core/tool.js';
 import { approve } from '../../src/gate/approval.js';
 import type { GatePolicy } from '../../src/gate/policy.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import type { Store } from '../../src/store/types.js';
 
 const POLICY: GatePolicy = { threshold: 'medium', readOnly: false, confirmationTtlMs: 600_000 };
-let runs = 0;
-const action = defineTool({
-  name: 'counted_action',
-  title: 'Counted action',
-  description: 'Test tool: counts its runs.',
-  annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
-  effects: 'writes-files',
-  input: z.object({ target: z.string() }),
-  output: z.object({ run_number: z.number() }),
-  assess: async ({ target }) => ({ severity: 'high', impact: `overwrite ${target}`, changes: [`replace ${target}`], rollback: 'restore it', state_fingerprint: 'same' }),
-  run: async () => ({ run_number: ++runs }),
-  summary: ({ run_number }) => `run ${run_number}`,
-});
+const counted = countedAction();
+const action = counted.tool;
 
 let state = '';
 let store: Store;
@@ -59,30 +48,30 @@ async function status(runner: Runner, target: string, id: string, c: ToolContext
 describe('redemption follows the rule of the face that asked', () => {
   test('a Slack-issued confirmation is refused over MCP and by a Slack call that is not a checked click, and stays usable for one', async () => {
     const id = await ask(slack(), 'slack:U0ALICE', 'ca.crt');
-    const before = runs;
+    const before = counted.runs();
     assert.match(await status(mcp(), 'ca.crt', id, ctx('root via some-client')), /^refused: .*asked for in Slack/);
     assert.match(await status(mcp(), 'ca.crt', id, ctx('root via some-client', { confirmedInSlackBy: 'slack:U0BOB' })), /^refused: .*asked for in Slack/, 'the click marker means nothing outside the Slack face');
     assert.match(await status(slack(), 'ca.crt', id, ctx('slack:U0BOB')), /^refused: .*asked for in Slack/);
     assert.match(await status(slack(), 'ca.crt', id, ctx('slack:U0ALICE', { confirmedInSlackBy: 'slack:U0ALICE' })), /^refused: four-eyes/);
-    assert.equal(runs, before);
+    assert.equal(counted.runs(), before);
     assert.match(await status(slack(), 'ca.crt', id, ctx('slack:U0BOB', { confirmedInSlackBy: 'slack:U0BOB' })), /^done/);
-    assert.equal(runs, before + 1);
+    assert.equal(counted.runs(), before + 1);
   });
 
   test('an MCP-issued confirmation waits for a person, is refused to another requester and to a Slack click, and runs once after approval', async () => {
     const id = await ask(mcp(), 'root via client-a', 'node.key');
-    const before = runs;
+    const before = counted.runs();
     assert.match(await status(mcp(), 'node.key', id, ctx('root via client-a')), /^refused: no person has approved/);
     assert.match(await status(mcp(), 'node.key', id, ctx('root via client-b')), /^refused: .*only that requester/);
     assert.match(await status(slack(), 'node.key', id, ctx('slack:U0BOB', { confirmedInSlackBy: 'slack:U0BOB' })), /^refused: .*only that requester/);
-    assert.equal(runs, before);
+    assert.equal(counted.runs(), before);
     const c = (await store.getConfirmation(id))!;
     assert.ok(await approve(store, c, { channel: 'terminal', by: 'root', at: new Date().toISOString() }, new Date()));
     assert.equal(await approve(store, c, { channel: 'terminal', by: 'root', at: new Date().toISOString() }, new Date()), false, 'approved once');
     assert.match(await status(mcp(), 'node.key', id, ctx('root via client-b')), /^refused: .*only that requester/, 'approval does not open it to another requester');
     assert.match(await status(mcp(), 'node.key', id, ctx('root via client-a')), /^done/);
     assert.match(await status(mcp(), 'node.key', id, ctx('root via client-a')), /^refused: .*already used/);
-    assert.equal(runs, before + 1);
+    assert.equal(counted.runs(), before + 1);
   });
 
   test('ids that are not ids name no file: unknown, nothing read or written outside the state dir', async () => {
