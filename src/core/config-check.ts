@@ -89,8 +89,8 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
 /** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
 const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
   person:
-    'person: without elicitation a gated MCP call waits until a person approves it with crdb-tls confirm <id> in a terminal of this OS user; the id passed back alone is refused',
-  slack: 'slack: terminals cannot approve a gated MCP call; approval by a Slack confirmer is not built yet, so without elicitation such calls do not run (fail closed)',
+    'person: without elicitation a gated MCP call waits until a person approves it with crdb-tls confirm <id> in a terminal of this OS user (or, with CRDB_TLS_DATABASE_URL shared with the Slack app, /crdb-tls approve <ref> by an allowed Slack confirmer); the id passed back alone is refused',
+  slack: 'slack: terminals cannot approve a gated MCP call; an allowed Slack confirmer other than the requester approves it with /crdb-tls approve <ref> (the Slack app must share CRDB_TLS_DATABASE_URL; without it such calls do not run)',
   assistant:
     'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
 };
