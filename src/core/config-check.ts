@@ -7,6 +7,7 @@ import { backupSummary, DEFAULT_PRUNE_AGE_DAYS } from '../rotation/prune.js';
 import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
 import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
+import { RELOAD_PROCESSES_VARIABLE, reloadProcessesFromEnv } from '../rotation/node-process.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
 import { AllowedPaths } from './paths.js';
@@ -137,6 +138,18 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   if (networkProblems.has(PASSWORD_HOSTS_VARIABLE)) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'invalid', shown: passwordVar ?? '', message: networkProblems.get(PASSWORD_HOSTS_VARIABLE)! });
   else if (passwordVar === undefined) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'default', shown: 'unset', message: 'CLI: PGPASSWORD / ~/.pgpass go to any host; MCP and Slack: to none' });
   else add({ name: PASSWORD_HOSTS_VARIABLE, status: 'ok', shown: passwordVar, message: 'the environment\'s PGPASSWORD / ~/.pgpass go only to these hosts (never over sslmode=disable, allow or prefer)' });
+
+  // ---- which processes reload_node_certs may signal
+  {
+    const value = set(RELOAD_PROCESSES_VARIABLE);
+    try {
+      const names = reloadProcessesFromEnv(env);
+      add({ name: RELOAD_PROCESSES_VARIABLE, status: value === undefined ? 'default' : 'ok', shown: value ?? 'unset', message: `reload_node_certs signals only a process running ${names.join(', ')} (checked in /proc)` });
+    } catch (error) {
+      add({ name: RELOAD_PROCESSES_VARIABLE, status: 'invalid', shown: value ?? '', message: describeError(error) });
+      delete usable[RELOAD_PROCESSES_VARIABLE];
+    }
+  }
 
   // ---- where state lives
   const cliConfig = loadConfig('cli', usable);
