@@ -24,69 +24,108 @@ export interface MatcherPhrase {
 const MAX_POSITIONS = 8;
 
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const fold = (c: number) => (c >= 65 && c <= 90 ? c + 32 : c);
 
 export class PhraseMatcher {
-  private readonly next: Array<Map<number, number>> = [new Map()];
-  private readonly fail: number[] = [0];
-  /** Phrases ending at a node, including those reached through failure links. */
-  private readonly output: number[][] = [[]];
+  /**
+   * The automaton as a dense table: `delta[node * classes + class]` is the next node, failure
+   * links already folded in, so the scan does one array read per character. Characters that no
+   * phrase contains share class 0 (they lead back to the root).
+   */
+  private readonly delta: Int32Array;
+  private readonly classes: number;
+  private readonly classOf: Uint8Array;
+  /** Phrases ending at node n (through failure links too): outputs[outputStart[n] .. outputStart[n + 1]). */
+  private readonly outputStart: Int32Array;
+  private readonly outputs: Int32Array;
   private readonly phrases: MatcherPhrase[];
+  private readonly nodes: number;
 
   constructor(phrases: MatcherPhrase[]) {
     this.phrases = phrases;
-    phrases.forEach((phrase, index) => {
+    // Character classes: every character that occurs in a phrase, ASCII upper case folded to lower.
+    const classOf = new Uint8Array(65536);
+    let classes = 1;
+    for (const phrase of phrases) {
       if (phrase.text.length === 0) throw new Error('empty phrase');
-      let node = 0;
       for (let i = 0; i < phrase.text.length; i++) {
         const c = phrase.text.charCodeAt(i);
         if (c >= 65 && c <= 90) throw new Error(`phrase ${JSON.stringify(phrase.text)} is not lowercase`);
-        let child = this.next[node]!.get(c);
+        if (classOf[c] === 0) {
+          if (classes === 255) throw new Error('too many distinct characters in the phrases');
+          classOf[c] = classes++;
+          if (c >= 97 && c <= 122) classOf[c - 32] = classOf[c]!;
+        }
+      }
+    }
+    this.classOf = classOf;
+    this.classes = classes;
+
+    // The trie, with sparse children while it is built.
+    const children: Array<Map<number, number>> = [new Map()];
+    const ends: number[][] = [[]];
+    phrases.forEach((phrase, index) => {
+      let node = 0;
+      for (let i = 0; i < phrase.text.length; i++) {
+        const k = classOf[phrase.text.charCodeAt(i)]!;
+        let child = children[node]!.get(k);
         if (child === undefined) {
-          child = this.next.length;
-          this.next.push(new Map());
-          this.fail.push(0);
-          this.output.push([]);
-          this.next[node]!.set(c, child);
+          child = children.length;
+          children.push(new Map());
+          ends.push([]);
+          children[node]!.set(k, child);
         }
         node = child;
       }
-      this.output[node]!.push(index);
+      ends[node]!.push(index);
     });
-    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix.
-    const queue: number[] = [...this.next[0]!.values()];
+    const nodes = children.length;
+    this.nodes = nodes;
+    const delta = new Int32Array(nodes * classes);
+    const fail = new Int32Array(nodes);
+    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix;
+    // a missing transition is the failure node's transition (already complete, being shallower).
+    const queue: number[] = [];
+    for (const [k, child] of children[0]!) {
+      delta[k] = child;
+      queue.push(child);
+    }
     for (let head = 0; head < queue.length; head++) {
       const node = queue[head]!;
-      for (const [c, child] of this.next[node]!) {
-        let f = this.fail[node]!;
-        while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
-        const target = this.next[f]!.get(c);
-        this.fail[child] = target !== undefined && target !== child ? target : 0;
-        this.output[child]!.push(...this.output[this.fail[child]!]!);
+      const f = fail[node]!;
+      ends[node]!.push(...ends[f]!);
+      const row = node * classes;
+      const failRow = f * classes;
+      for (let k = 0; k < classes; k++) delta[row + k] = delta[failRow + k]!;
+      for (const [k, child] of children[node]!) {
+        fail[child] = delta[failRow + k]!;
+        delta[row + k] = child;
         queue.push(child);
       }
     }
+    this.delta = delta;
+    const outputStart = new Int32Array(nodes + 1);
+    for (let n = 0; n < nodes; n++) outputStart[n + 1] = outputStart[n]! + ends[n]!.length;
+    const outputs = new Int32Array(outputStart[nodes]!);
+    for (let n = 0; n < nodes; n++) outputs.set(ends[n]!, outputStart[n]!);
+    this.outputStart = outputStart;
+    this.outputs = outputs;
   }
 
   get size(): number {
-    return this.next.length;
+    return this.nodes;
   }
 
   scan(text: string): PhraseMatch[] {
     const found = new Map<number, PhraseMatch>();
+    const { delta, classes, classOf, outputStart, outputs, phrases } = this;
     let node = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = fold(text.charCodeAt(i));
-      let child = this.next[node]!.get(c);
-      while (child === undefined && node !== 0) {
-        node = this.fail[node]!;
-        child = this.next[node]!.get(c);
-      }
-      node = child ?? 0;
-      const outputs = this.output[node]!;
-      for (let k = 0; k < outputs.length; k++) {
+      node = delta[node * classes + classOf[text.charCodeAt(i)]!]!;
+      const from = outputStart[node]!;
+      const to = outputStart[node + 1]!;
+      for (let k = from; k < to; k++) {
         const index = outputs[k]!;
-        const phrase = this.phrases[index]!;
+        const phrase = phrases[index]!;
         const start = i - phrase.text.length + 1;
         if (phrase.boundary && !this.onBoundary(text, phrase.text, start, i + 1)) continue;
         let match = found.get(index);
