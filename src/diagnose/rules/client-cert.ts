@@ -15,8 +15,18 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
   }),
   signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1'),
-  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate")'),
-  signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', { boundary: true }),
+  // In a PostgreSQL server log ("could not accept SSL connection: …", be-secure-openssl.c) the alert
+  // came FROM the client, which refused the SERVER's certificate: OpenSSL clients send
+  // bad_certificate for a certificate not yet valid (ssl_x509err2alert in openssl/openssl
+  // ssl/statem/statem_lib.c), Go's crypto/tls sends bad_certificate for every verification
+  // failure (handshake_client.go), JSSE sends certificate_unknown (test/corpus/clients server_log).
+  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate")', {
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.6, cert_not_yet_valid: 0.5, server_cert_expired: 0.45, hostname_mismatch: 0.4 } : undefined),
+  }),
+  signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', {
+    boundary: true,
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.6, server_cert_expired: 0.45, cert_not_yet_valid: 0.4, hostname_mismatch: 0.4 } : undefined),
+  }),
   // A TLS 1.3 client sends Certificate, CertificateVerify and Finished in ONE flight after the
   // server's Finished (RFC 8446 §4.4); JSSE flushes it in Finished$T13FinishedProducer
   // (openjdk/jdk src/java.base/share/classes/sun/security/ssl/Finished.java). A broken pipe in
