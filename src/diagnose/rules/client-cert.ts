@@ -20,7 +20,11 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
   // bad_certificate for a certificate not yet valid (ssl_x509err2alert in openssl/openssl
   // ssl/statem/statem_lib.c), Go's crypto/tls sends bad_certificate for every verification
   // failure (handshake_client.go), JSSE sends certificate_unknown (test/corpus/clients server_log).
-  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate")', {
+  // Next to an OpenSSL client's "certificate verify failed" (libpq and its wrappers) the alert it
+  // sent tells the cause: unknown_ca for an unknown issuer, certificate_expired for an expired
+  // certificate, bad_certificate for one not yet valid (ssl_x509err2alert, statem_lib.c).
+  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate"); openssl/openssl ssl/statem/statem_lib.c', {
+    together: { with: 'verify.failed', weights: { cert_not_yet_valid: 0.85, untrusted_server_ca: 0.3 } },
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.6, cert_not_yet_valid: 0.5, server_cert_expired: 0.45, hostname_mismatch: 0.4 } : undefined),
   }),
   signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', {
