@@ -60,53 +60,69 @@ export class PhraseMatcher {
     this.classOf = classOf;
     this.classes = classes;
 
-    // The trie, with sparse children while it is built.
-    const children: Array<Map<number, number>> = [new Map()];
-    const ends: number[][] = [[]];
+    // The trie, written straight into the dense table: 0 means "no child yet" (no trie edge leads
+    // back to the root), so the same table then receives the failure transitions in place.
+    let capacity = 1;
+    for (const phrase of phrases) capacity += phrase.text.length;
+    let delta = new Int32Array(capacity * classes);
+    const ends = new Map<number, number[]>();
+    // The trie's edges as linked lists (node → first edge, edge → next), so that the breadth-first
+    // pass below touches each edge once instead of every class of every node: this runs once, in
+    // V8's interpreter, where a loop over 450,000 table cells costs tens of milliseconds of start-up.
+    const firstEdge = new Int32Array(capacity).fill(-1);
+    const nextEdge = new Int32Array(capacity);
+    const edgeClass = new Int32Array(capacity);
+    let nodes = 1;
     phrases.forEach((phrase, index) => {
       let node = 0;
       for (let i = 0; i < phrase.text.length; i++) {
         const k = classOf[phrase.text.charCodeAt(i)]!;
-        let child = children[node]!.get(k);
-        if (child === undefined) {
-          child = children.length;
-          children.push(new Map());
-          ends.push([]);
-          children[node]!.set(k, child);
+        const at = node * classes + k;
+        let child = delta[at]!;
+        if (child === 0) {
+          child = nodes++;
+          delta[at] = child;
+          edgeClass[child] = k;
+          nextEdge[child] = firstEdge[node]!;
+          firstEdge[node] = child;
         }
         node = child;
       }
-      ends[node]!.push(index);
+      const list = ends.get(node);
+      if (list) list.push(index);
+      else ends.set(node, [index]);
     });
-    const nodes = children.length;
+    delta = delta.slice(0, nodes * classes);
     this.nodes = nodes;
-    const delta = new Int32Array(nodes * classes);
+    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix; a
+    // missing transition is the failure node's transition (complete already: it is shallower).
     const fail = new Int32Array(nodes);
-    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix;
-    // a missing transition is the failure node's transition (already complete, being shallower).
-    const queue: number[] = [];
-    for (const [k, child] of children[0]!) {
-      delta[k] = child;
-      queue.push(child);
-    }
-    for (let head = 0; head < queue.length; head++) {
-      const node = queue[head]!;
+    const order = new Int32Array(nodes);
+    let tail = 0;
+    for (let child = firstEdge[0]!; child !== -1; child = nextEdge[child]!) order[tail++] = child;
+    const outputsOf: Array<number[] | undefined> = new Array(nodes);
+    for (let head = 0; head < tail; head++) {
+      const node = order[head]!;
       const f = fail[node]!;
-      ends[node]!.push(...ends[f]!);
+      const own = ends.get(node);
+      const inherited = outputsOf[f];
+      outputsOf[node] = own && inherited ? [...own, ...inherited] : (own ?? inherited);
       const row = node * classes;
       const failRow = f * classes;
-      for (let k = 0; k < classes; k++) delta[row + k] = delta[failRow + k]!;
-      for (const [k, child] of children[node]!) {
+      // Every transition of the failure node, then this node's own edges over them.
+      delta.copyWithin(row, failRow, failRow + classes);
+      for (let child = firstEdge[node]!; child !== -1; child = nextEdge[child]!) {
+        const k = edgeClass[child]!;
         fail[child] = delta[failRow + k]!;
         delta[row + k] = child;
-        queue.push(child);
+        order[tail++] = child;
       }
     }
     this.delta = delta;
     const outputStart = new Int32Array(nodes + 1);
-    for (let n = 0; n < nodes; n++) outputStart[n + 1] = outputStart[n]! + ends[n]!.length;
+    for (let n = 0; n < nodes; n++) outputStart[n + 1] = outputStart[n]! + (outputsOf[n]?.length ?? 0);
     const outputs = new Int32Array(outputStart[nodes]!);
-    for (let n = 0; n < nodes; n++) outputs.set(ends[n]!, outputStart[n]!);
+    for (let n = 0; n < nodes; n++) if (outputsOf[n]) outputs.set(outputsOf[n]!, outputStart[n]!);
     this.outputStart = outputStart;
     this.outputs = outputs;
   }
