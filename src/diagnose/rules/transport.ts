@@ -48,9 +48,11 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   // In a PostgreSQL server log ("could not receive data from client: …", be-secure.c / pqcomm.c)
   // the reset is the CLIENT giving up, for whatever reason its own error states: weak evidence.
   signal('net.reset-by-peer', 'connection reset by peer', { connection_dropped: 0.75 }, 'OS error text', {
-    refine: (line) => (line.includes('could not receive data from client') ? { connection_dropped: 0.3 } : undefined),
+    refine: (line) => (line.includes('could not receive data from client') ? { connection_dropped: 0.15 } : undefined),
   }),
-  signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException'),
+  signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException', {
+    refine: (line) => (line.includes('could not receive data from client') ? { connection_dropped: 0.15 } : undefined),
+  }),
   signal('node.socket-hang-up', 'socket hang up', { connection_dropped: 0.7 }, 'Node http/tls'),
   signal('net.broken-pipe', 'broken pipe', { connection_dropped: 0.5 }, 'OS error text'),
   // pgJDBC over TLS 1.3: the server rejected the client certificate (or its signature) after the
