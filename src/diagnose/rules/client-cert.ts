@@ -2,6 +2,12 @@ import { signal, type Signal } from './types.js';
 
 /** The server refuses, does not get, or cannot map the client certificate; or a usage is wrong. */
 const serverLog = (line: string) => line.includes('could not accept ssl connection');
+/**
+ * A Go server's log line about a failed handshake — net/http's "http: TLS handshake error from
+ * ADDR: …" (golang/go src/net/http/server.go), which is what a CockroachDB node logs for its DB
+ * Console / HTTP port: a "remote error" there is the alert the CLIENT sent about the SERVER's certificate.
+ */
+export const goServerLog = (line: string) => line.includes('tls handshake error from');
 
 export const CLIENT_CERT_SIGNALS: Signal[] = [
   // client_cert_untrusted: the server's alert. In a PostgreSQL server log the same alert text came
@@ -10,11 +16,15 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
   }),
   signal('node.alert-unknown-ca-code', 'err_ssl_tlsv1_alert_unknown_ca', { client_cert_untrusted: 0.93 }, 'toolchain §3 (node-pg 8.23)'),
-  signal('go.alert-unknown-ca', 'tls: unknown certificate authority', { client_cert_untrusted: 0.9 }, 'ref §3.1, §6.1'),
+  signal('go.alert-unknown-ca', 'tls: unknown certificate authority', { client_cert_untrusted: 0.9 }, 'ref §3.1, §6.1', {
+    refine: (line) => (goServerLog(line) ? { untrusted_server_ca: 0.88 } : undefined),
+  }),
   signal('alert.unknown-ca-any', 'alert unknown ca', { client_cert_untrusted: 0.85 }, 'diagnosis-codes.md', {
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
   }),
-  signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1'),
+  signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1', {
+    refine: (line) => (goServerLog(line) ? { untrusted_server_ca: 0.6, hostname_mismatch: 0.45, server_cert_expired: 0.4, cert_not_yet_valid: 0.35 } : undefined),
+  }),
   // In a PostgreSQL server log ("could not accept SSL connection: …", be-secure-openssl.c) the alert
   // came FROM the client, which refused the SERVER's certificate: OpenSSL clients send
   // bad_certificate for a certificate not yet valid (ssl_x509err2alert in openssl/openssl
