@@ -56,7 +56,7 @@ interface ClientFile {
 const VERIFY_FAILED_ONLY = 'libpq prints only "SSL error: certificate verify failed" for every server-certificate verification failure (unknown CA, expired, not yet valid); the text cannot tell them apart and the unknown CA is the most common cause';
 const ALERT_LOST = 'the server\'s TLS alert never reached the text: the client wrote its next record after the TLS 1.3 handshake, the server had already closed, and the reset (ECONNRESET / Broken pipe) was reported instead of the alert';
 const MISSING_CERT_SILENT = 'libpq (and lib/pq) send no client certificate when the sslcert file does not exist, so the text is the server\'s "connection requires a valid client certificate", the same as with no sslcert at all; client_cert_file_missing is offered as the alternative';
-const HTTP_NO_TLS = 'with sslmode=disable against an HTTP port the client sends its startup message in plaintext, the HTTP server answers 400 and closes, and this client reports only the closed connection (libpq alone prints "received H")';
+const HTTP_NO_TLS = 'with sslmode=disable against an HTTP port the client sends its startup message in plaintext, the HTTP server answers 400 and closes, and this client reports only the closed connection (libpq alone prints "received H"); not_tls_endpoint is offered as the weak alternative';
 const SAME_TEXT_HTTP = (client: string) => `${client} says this for ANY SSLRequest answer but S: the same text as for a server without TLS; not_tls_endpoint is offered as the alternative`;
 const KNOWN_MISSES: Record<string, { got: DiagnosisCode; why: string }> = {
   ...Object.fromEntries(LIBPQ_BASED.flatMap((c) => [
@@ -82,7 +82,7 @@ const KNOWN_MISSES: Record<string, { got: DiagnosisCode; why: string }> = {
 };
 
 /** Misses whose true cause the answer does not even name among its alternatives (the rest do). */
-const NOT_NAMED = new Set(['asyncpg/client_cert_expired', 'postgres-js/client_cert_other_ca', 'postgres-js/client_cert_expired', 'asyncpg/http_port_no_tls', 'go-pgx/http_port_no_tls', 'go-libpq/http_port_no_tls', 'node-pg/http_port_no_tls', 'knex/http_port_no_tls', 'typeorm/http_port_no_tls', 'sequelize/http_port_no_tls', 'pgjdbc/key_mismatch']);
+const NOT_NAMED = new Set(['asyncpg/client_cert_expired', 'postgres-js/client_cert_other_ca', 'postgres-js/client_cert_expired', 'pgjdbc/key_mismatch']);
 
 /** Top-1 accuracy floors per client, measured on the committed corpus (not 100% unless it was). */
 const FLOORS: Record<(typeof CLIENTS)[number], number> = {
