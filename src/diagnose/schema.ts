@@ -18,7 +18,7 @@ export const DiagnoseInput = z.object({
 });
 export type DiagnoseInput = z.infer<typeof DiagnoseInput>;
 
-export const Alternative = z.object({
+const Alternative = z.object({
   code: DiagnosisCode,
   title: z.string(),
   confidence: z.number().min(0).max(1),
@@ -26,7 +26,7 @@ export const Alternative = z.object({
   tell_apart: z.string().describe('What to check to tell this code from the primary one'),
 });
 
-export const ClientDetectionSchema = z.object({
+const ClientDetectionSchema = z.object({
   id: ClientId.nullable(),
   family: z.string().nullable(),
   source: z.enum(['given', 'text', 'connection_string', 'none']),

@@ -185,7 +185,7 @@ function alterRoleSubject(ctx: FixContext): string {
  * (pgjdbc#3946) detects PEM or DER. A PKCS#8 DER file named .pk8 works with every version; the
  * PKCS#1 "BEGIN RSA PRIVATE KEY" file cockroach cert writes works with none.
  */
-export const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
+const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
 
 function keyFormatFixes(ctx: FixContext): StepDraft[] {
   const key = keyWord(ctx);

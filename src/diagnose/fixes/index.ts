@@ -82,4 +82,4 @@ export function guidanceFor(code: DiagnosisCode, client?: ClientId | null, conte
   };
 }
 
-export { fixContext, type FixContext } from './context.js';
+export type { FixContext } from './context.js';
