@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ToolError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/core/tool.js';
-import { parseConnectionString, splitHostPort } from '../src/diagnose/connection-string.js';
+import { parseConnectionString, splitHostPort } from '../src/connection/pasted-settings.js';
 import { parseDuration } from '../src/pki/duration.js';
 import { BACKUPS_DIR } from '../src/rotation/backup.js';
 import type { StepDeps } from '../src/rotation/apply.js';

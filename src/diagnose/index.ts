@@ -9,9 +9,9 @@
  */
 export { diagnose } from './engine.js';
 export { fixStepsFor, type FixContext } from './fixes/index.js';
-export { buildConnectionSettings, ConnectionSettings, SettingsClient } from './connection-settings.js';
-export { analyzeConnectionString, parseConnectionString } from './connection-string.js';
+export { buildConnectionSettings, ConnectionSettings, SettingsClient } from '../connection/driver-settings.js';
+export { analyzeConnectionString, parseConnectionString } from '../connection/pasted-settings.js';
 export { DiagnosisCode, Deployment } from './codes.js';
-export { ClientId } from './clients.js';
+export { ClientId } from '../connection/clients.js';
 export { Diagnosis, DiagnoseInput } from './schema.js';
 export { renderDiagnosis, renderConnectionSettings } from './text.js';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { ClientId } from './clients.js';
+import { ClientId } from '../connection/clients.js';
 import { Deployment, DiagnosisCode } from './codes.js';
-import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from './connection-string.js';
+import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
 import { Facts } from './extract.js';
 import { Cause, FixStep, NextTool } from './fixes/context.js';
 

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pkcs12PathFor, pkcs8PathFor } from '../connection-settings.js';
+import { pkcs12PathFor, pkcs8PathFor } from '../../connection/driver-settings.js';
 import {
   caOf,
   certOf,
@@ -29,7 +29,7 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { need, raw, sh, type Shell } from './shell.js';
+import { need, raw, sh, type Shell } from '../../core/shell.js';
 
 /** Guides for the CLIENT's certificate and key: trusted, present, current, mapped to the right user, readable. */
 

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import * as z from 'zod';
-import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../clients.js';
+import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../../connection/clients.js';
 import type { Deployment, DiagnosisCode } from '../codes.js';
-import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../connection-settings.js';
-import type { ParsedConnection } from '../connection-string.js';
+import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../../connection/driver-settings.js';
+import type { ParsedConnection } from '../../connection/pasted-settings.js';
 import { emptyFacts, type Facts } from '../extract.js';
-import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from './shell.js';
+import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from '../../core/shell.js';
 
 /** Everything a guide may tailor its causes and steps to. Every field is optional knowledge. */
 export interface FixContext {

@@ -30,7 +30,7 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { raw, sh, type Shell, type ShellValue } from './shell.js';
+import { raw, sh, type Shell, type ShellValue } from '../../core/shell.js';
 
 /** Guides for faults of the SERVER's certificate as the client sees it (and where the client looks for its CA). */
 

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import * as z from 'zod';
-import { shq } from './fixes/shell.js';
+import { shq } from '../core/shell.js';
 import { ToolError } from '../core/errors.js';
-import { ClientId, CLIENT_NAMES } from './clients.js';
-import { Deployment } from './codes.js';
-import { encodeQueryValue, isCloudHost, isIpLiteral } from './connection-string.js';
+import { ClientId, CLIENT_NAMES, Deployment } from './clients.js';
+import { encodeQueryValue, isCloudHost, isIpLiteral } from './pasted-settings.js';
 import { wellFormed } from '../core/unicode.js';
 
 /**
