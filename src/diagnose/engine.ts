@@ -1,7 +1,8 @@
 import { ToolError } from '../core/errors.js';
-import { CLIENT_FAMILY, CLIENT_MARKERS, detectClient, type ClientDetection, type ClientHit } from './clients.js';
+import { CLIENT_FAMILY } from '../connection/clients.js';
+import { CLIENT_MARKERS, detectClient, type ClientDetection, type ClientHit } from './client-markers.js';
 import { CODE_TITLES, DIAGNOSIS_CODES, type Deployment, type DiagnosisCode } from './codes.js';
-import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis, type ParsedConnection } from './connection-string.js';
+import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis, type ParsedConnection } from '../connection/pasted-settings.js';
 import { ANCHORS, extractFacts, type Facts } from './extract.js';
 import { fixContext, type FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pkcs12PathFor, pkcs8PathFor } from '../connection-settings.js';
+import { pkcs12PathFor, pkcs8PathFor } from '../../connection/driver-settings.js';
 import {
   caOf,
   certOf,
@@ -30,7 +30,7 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { need, raw, sh, type Shell } from './shell.js';
+import { need, raw, sh, type Shell } from '../../core/shell.js';
 
 /** Guides for the CLIENT's certificate and key: trusted, present, current, mapped to the right user, readable. */
 
@@ -205,7 +205,7 @@ function alterRoleSubject(ctx: FixContext): string {
  * (pgjdbc#3946) detects PEM or DER. A PKCS#8 DER file named .pk8 works with every version; the
  * PKCS#1 "BEGIN RSA PRIVATE KEY" file cockroach cert writes works with none.
  */
-export const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
+const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
 
 function keyFormatFixes(ctx: FixContext): StepDraft[] {
   const key = keyWord(ctx);

@@ -30,20 +30,20 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { raw, sh, type Shell, type ShellValue } from './shell.js';
+import { raw, sh, type Shell, type ShellValue } from '../../core/shell.js';
 
 /** Guides for faults of the SERVER's certificate as the client sees it (and where the client looks for its CA). */
 
 const CLOUD_CA_DOWNLOAD = (ca: ShellValue) => sh`curl --create-dirs -o ${ca} ` + 'https://cockroachlabs.cloud/clusters/"${CLUSTER_ID:?the CockroachDB Cloud cluster id}"/cert';
 /** Step: make every node load the new files (CockroachDB rereads its certs dir on SIGHUP). */
-export const RELOAD_STEP = { action: 'On each node, make the running process load the new files (CockroachDB rereads its certificates on SIGHUP), or restart the node.', command: 'pkill -HUP -x cockroach' };
+const RELOAD_STEP = { action: 'On each node, make the running process load the new files (CockroachDB rereads its certificates on SIGHUP), or restart the node.', command: 'pkill -HUP -x cockroach' };
 
 /**
  * Reissuing a node certificate must keep every name it has. When the text lists them all (Go,
  * Node) they are written out; when it does not (libpq's "(and 2 other names)", Java, nothing),
  * the command reads them from the node certificate it replaces, on the node.
  */
-export function reissueNodeCommand(ctx: FixContext, add: Array<string | Shell>): string {
+function reissueNodeCommand(ctx: FixContext, add: Array<string | Shell>): string {
   const names = ctx.facts.certificate_names;
   const complete = names.length > 0 && !ctx.signals.has('libpq.other-names');
   const extra = add.filter((a) => typeof a !== 'string' || !names.includes(a));
