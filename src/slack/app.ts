@@ -26,8 +26,8 @@ import { SlackPolicy } from './confirmations.js';
 import { APPROVE_MCP_ACTION, DECLINE_MCP_ACTION } from './render/approval.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */
-export const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
-export const EVENTS_PATH = '/slack/events';
+const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
+const EVENTS_PATH = '/slack/events';
 
 export interface SlackAppOptions {
   runtime: Runtime;
