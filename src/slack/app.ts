@@ -22,7 +22,7 @@ import { fromSlackText, scrubPayload } from './text.js';
 import { listenFailure } from '../core/listen-error.js';
 import { onceBySignature, refuseFutureRequests, requestProperties } from './replay-guard.js';
 import { McpApprovals, parseApproveCommand } from './approvals.js';
-import { SlackPolicy } from './confirmations.js';
+import { SlackPolicy } from './policy.js';
 import { APPROVE_MCP_ACTION, DECLINE_MCP_ACTION } from './render/approval.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */

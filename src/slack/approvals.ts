@@ -15,8 +15,8 @@ import { approvalProblem, approve, decline } from '../gate/approval.js';
 import { confirmationRef } from '../gate/gate.js';
 import { CONFIRMATION_ID, type PendingConfirmation, type Store } from '../store/types.js';
 import type { Logger } from '../core/log.js';
-import type { SlackPolicy } from './confirmations.js';
-import { requesterOf } from './face.js';
+import type { SlackPolicy } from './policy.js';
+import { requesterOf } from './face-core.js';
 import { renderMcpApproval, renderMcpApprovalEnd, type McpApprovalView } from './render/approval.js';
 import type { Respond } from './reply.js';
 

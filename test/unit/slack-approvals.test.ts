@@ -16,7 +16,7 @@ import { confirmationRef } from '../../src/gate/gate.js';
 import type { GatePolicy } from '../../src/gate/policy.js';
 import { McpApprovals, parseApproveCommand } from '../../src/slack/approvals.js';
 import type { SlackConfig } from '../../src/slack/config.js';
-import { SlackPolicy } from '../../src/slack/confirmations.js';
+import { SlackPolicy } from '../../src/slack/policy.js';
 import type { SlackApi } from '../../src/slack/reply.js';
 import { EmbeddedStore } from '../../src/store/embedded.js';
 import { countedAction } from '../support/counted-action.js';
