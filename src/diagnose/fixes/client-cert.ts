@@ -139,7 +139,7 @@ export const clientCertUserMismatch: Guide = {
  * nodes started with --allow-debug-user.
  */
 const rootLockdown = (ctx: FixContext) => ctx.signals.has('cockroach.root-login-disallowed') || ctx.signals.has('cockroach.debug-user-not-allowed');
-const ROOT_LOCKDOWN = 'The certificate is fine: the cluster refuses the user by policy. CockroachDB 26.1 nodes started with --disallow-root-login reject root over SQL ("certificate authentication failed for user \"root\"") and RPC ("failed to perform RPC, as root login has been disallowed"), whatever certificate or password it presents; debug_user, meant for debug zip and tsdump, is refused unless the nodes run with --allow-debug-user.';
+const ROOT_LOCKDOWN = 'The certificate is fine: the cluster refuses the user by policy. CockroachDB 26.1 nodes started with --disallow-root-login reject root over SQL ("certificate authentication failed for user "root"") and RPC ("failed to perform RPC, as root login has been disallowed"), whatever certificate or password it presents; debug_user, meant for debug zip and tsdump, is refused unless the nodes run with --allow-debug-user.';
 
 function rootLockdownFixes(ctx: FixContext): StepDraft[] {
   return [
