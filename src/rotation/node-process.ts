@@ -67,7 +67,7 @@ function gone(pid: number, source: string): ToolError {
 }
 
 /** Reads what /proc says about `pid`; a process that cannot be inspected is not signalled. */
-export async function inspectProcess(pid: number, source: string): Promise<NodeProcess> {
+async function inspectProcess(pid: number, source: string): Promise<NodeProcess> {
   let exeLink: string, cmdline: string, status: string, stat: string;
   try {
     [exeLink, cmdline, status, stat] = await Promise.all([fs.readlink(`/proc/${pid}/exe`), readProc(pid, 'cmdline'), readProc(pid, 'status'), readProc(pid, 'stat')]);

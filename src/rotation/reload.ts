@@ -155,7 +155,7 @@ const WHERE_TO_LOOK = (o: ReloadOptions, processName: string | null) => isPostgr
 /** However long the timeout, the reload probes the node at most this often (each probe is one TLS handshake, no login). */
 export const MAX_RELOAD_PROBES = 40;
 /** The longest wait between two probes: the backoff stops growing here. */
-export const MAX_PROBE_WAIT_MS = 5_000;
+const MAX_PROBE_WAIT_MS = 5_000;
 
 /**
  * The wait after probe number `probes` (1-based): interval_ms for the first few looks (a reload

@@ -15,11 +15,11 @@ import type { Logger } from '../core/log.js';
 import type { Store } from '../store/types.js';
 
 /** Slack's window for a request's timestamp, both ways. */
-export const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
+const SLACK_TIMESTAMP_WINDOW_SECONDS = 300;
 /** A claim outlives the window on both sides, so a replay is caught until Bolt's own check would refuse it. */
-export const REQUEST_CLAIM_TTL_MS = 2 * SLACK_TIMESTAMP_WINDOW_SECONDS * 1000 + 60_000;
+const REQUEST_CLAIM_TTL_MS = 2 * SLACK_TIMESTAMP_WINDOW_SECONDS * 1000 + 60_000;
 /** The context property the receiver adds (customPropertiesExtractor) and the middleware reads. */
-export const REQUEST_SIGNATURE_PROPERTY = 'crdbTlsRequestSignature';
+const REQUEST_SIGNATURE_PROPERTY = 'crdbTlsRequestSignature';
 
 const header = (req: IncomingMessage, name: string) => {
   const value = req.headers[name];
@@ -27,7 +27,7 @@ const header = (req: IncomingMessage, name: string) => {
 };
 
 /** Why a request's timestamp is too far in the future, or undefined (a stale or malformed one is Bolt's to refuse). */
-export function futureTimestampProblem(timestamp: string | undefined, nowMs: number): string | undefined {
+function futureTimestampProblem(timestamp: string | undefined, nowMs: number): string | undefined {
   if (!timestamp || !/^\d{1,12}$/.test(timestamp)) return undefined;
   const ahead = Number(timestamp) - Math.floor(nowMs / 1000);
   return ahead > SLACK_TIMESTAMP_WINDOW_SECONDS ? `x-slack-request-timestamp is ${ahead} s in the future (more than ${SLACK_TIMESTAMP_WINDOW_SECONDS} s)` : undefined;
