@@ -183,9 +183,13 @@ async function writeIntoPinned(files: PlannedFile[], pinOf: (file: PlannedFile) 
 const isPrivate = (file: PlannedFile) => (file.mode & 0o077) === 0;
 
 function modeFor(file: PlannedFile, replaced: import('node:fs').Stats | undefined): number {
-  if (!replaced) return file.mode;
-  const kept = replaced.mode & 0o7777;
-  return isPrivate(file) ? kept & file.mode : kept;
+  return replaced ? modeAfterReplace(file.mode, replaced.mode) : file.mode;
+}
+
+/** The mode a write gives a file planned with `plannedMode` that replaces one of `existingMode`: kept, but a private file's never wider than planned. */
+export function modeAfterReplace(plannedMode: number, existingMode: number): number {
+  const kept = existingMode & 0o7777;
+  return (plannedMode & 0o077) === 0 ? kept & plannedMode : kept;
 }
 
 async function stageFile(temp: string, file: PlannedFile, mode: number, replaced: import('node:fs').Stats | undefined): Promise<void> {
