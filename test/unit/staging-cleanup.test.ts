@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import pino from 'pino';
+import { createRuntime } from '../../src/core/runtime.js';
 import { cleanStaging, existsBesidesInterruptedWrite, findStagingLeftovers, planStagingCleanup, stagingNames, stagingToken, STALE_STAGING_MS } from '../../src/pki/staging.js';
 
 let dir: string;
@@ -142,5 +144,18 @@ describe('a write that stopped half-way is undone, a finished one is kept', () =
     const result = await cleanStaging(dir);
     assert.deepEqual(result.restored, ['client.bob.key']);
     assert.deepEqual(names(), ['client.alice.key']);
+  });
+});
+
+describe('start-up', () => {
+  test('a server starting with a root that holds a dead writer\'s staged key removes it (and leaves a live writer\'s alone)', async () => {
+    const dead = stagingNames('client.bob.key', tokenOf(ourHost!, deadPid())).temp;
+    const live = stagingNames('client.carol.key', stagingToken()).temp;
+    put(dead);
+    put(live);
+    const runtime = await createRuntime('mcp', { CRDB_TLS_ROOTS: dir, CRDB_TLS_STATE_DIR: path.join(dir, 'state') }, pino({ level: 'silent' }));
+    await runtime.close();
+    assert.ok(!names().includes(dead), 'the dead writer\'s copy survived start-up');
+    assert.ok(names().includes(live), 'a write under way lost its staged copy');
   });
 });
