@@ -93,7 +93,7 @@ export async function listCerts(
       findings.push({ rule: 'client_cn_file_mismatch', level: 'warning', message: `${entry.fileName} names user ${entry.kind.user} but its CN is ${JSON.stringify(first.info.common_name)}` });
     }
     const key = entry.key;
-    if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!));
+    if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!, path.join(certsDir, key.fileName)));
     if (key?.object && first && !keyMatches(key.object, first.x509.publicKey)) {
       findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
     }
