@@ -2,8 +2,7 @@ import type crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
-import { readBoundedFile } from '../core/read-file.js';
-import { readSmallFileSync, yieldEvery } from '../core/read-small-file.js';
+import { readBoundedFile, readSmallFileSync, yieldEvery } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey } from './keys.js';
@@ -86,7 +85,7 @@ export async function loadCertsDirListing(dir: string, now = new Date(), watch: 
     if (code === 'ENOTDIR') throw new ToolError('invalid_input', `${dir} is not a directory`, 'Give the certs directory, not a file.');
     throw fileSystemError(error, dir, 'list');
   }
-  // Small files read synchronously, a turn of the event loop every few (read-small-file.ts): with
+  // Small files read synchronously, a turn of the event loop every few (core/read-file.ts): with
   // a thousand certificates, the awaited reads were the largest cost of a listing (bench/list-certs.ts).
   const kinds = names.flatMap((fileName) => {
     const kind = classifyCertFile(fileName);

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../../core/errors.js';
-import { readSmallFileSync, yieldEvery } from '../../core/read-small-file.js';
+import { readSmallFileSync, yieldEvery } from '../../core/read-file.js';
 import { parseCertificateDer, type ParsedCertificate } from '../../pki/certificate.js';
 import { classifyCertFile, isCaUsage, type CertFileKind } from '../../pki/certnames.js';
 import { certificateDers } from '../../pki/pem.js';
@@ -82,7 +82,7 @@ export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thre
     const message = code === 'ENOENT' ? `certs dir ${dir} does not exist` : code === 'ENOTDIR' ? `${dir} is not a directory` : fileSystemError(error, dir, 'list').message;
     return { entries: [], report: { source: 'certs_dir', location: dir, items: 0, error: message, notes: [] } };
   }
-  // Small files read synchronously with a turn of the event loop every few (core/read-small-file.ts):
+  // Small files read synchronously with a turn of the event loop every few (core/read-file.ts):
   // with a thousand files, the awaited reads dominated (bench/inventory.ts).
   const pause = yieldEvery(32);
   const entries: InventoryEntry[] = [];
