@@ -77,7 +77,7 @@ export async function readBoundedFile(file: string, what: string, { limit = MAX_
  */
 export function readSmallFileSync(file: string, what: string, { limit = MAX_MATERIAL_BYTES, insideRoots }: { limit?: number; insideRoots?: ((realPath: string) => boolean) | undefined } = {}): { contents: Buffer; stat: Stats } {
   if (insideRoots) {
-    const real = fsSync.realpathSync(file);
+    const real = fsSync.realpathSync.native(file);
     if (!insideRoots(real)) throw new ToolError('outside_roots', `the ${what} ${file} links to ${real}, outside the allowed directories; it was not read`, 'Copy the file into the directory, or set CRDB_TLS_ROOTS to include where it lives.');
   }
   const fd = fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK);
