@@ -60,7 +60,6 @@ export interface CertsDirEntry {
   key?: { fileName: string; mode?: number; uid?: number; gid?: number; error?: string; object?: crypto.KeyObject };
 }
 
-/** Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5). */
 /** How a long load reports itself and stops (a certs dir of thousands of files takes seconds). */
 export interface LoadWatch {
   signal?: AbortSignal | undefined;
@@ -70,11 +69,10 @@ export interface LoadWatch {
   insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
-export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<CertsDirEntry[]> {
-  return (await loadCertsDirListing(dir, now, watch)).entries;
-}
-
-/** loadCertsDir, and every name the directory holds (what a listing checks for derived files, without a stat each). */
+/**
+ * Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5): the
+ * entries, and every name the directory holds (what a listing checks for derived files, without a stat each).
+ */
 export async function loadCertsDirListing(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<{ names: ReadonlySet<string>; entries: CertsDirEntry[] }> {
   let names: string[];
   try {
