@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { catalog, findTool } from '../../tools/catalog.js';
+import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
+import type { Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
 import { configCommand } from './config-command.js';
 import { confirmCommand } from './confirm-command.js';
@@ -18,10 +18,11 @@ import { mcpCommand } from './mcp-command.js';
 import { printable } from '../core/unicode.js';
 import { writeErr } from './terminal.js';
 
+/** A tool by name, loaded on its first call (its chunk of the bundle, its zod schemas, its domain code). */
 function toolByName(name: string) {
-  const tool = findTool(name);
-  if (!tool) throw new Error(`no tool ${name} in the catalog`);
-  return tool;
+  const entry = findEntry(name);
+  if (!entry) throw new Error(`no tool ${name} in the catalog`);
+  return entry.load();
 }
 
 /** The single `crdb-tls` entry point: CLI verbs, and `mcp` to serve the catalog over stdio. */
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   // Opened on first use, so that --help and usage errors never touch the state dir or a database.
   let runtime: Promise<Runtime> | undefined;
-  const cliRuntime = () => (runtime ??= createRuntime('cli', process.env, log));
+  const cliRuntime = () => (runtime ??= import('../core/runtime.js').then(({ createRuntime }) => createRuntime('cli', process.env, log)));
   const program = new Command('crdb-tls')
     .description('CockroachDB TLS made painless: certificates, diagnosis and rotation')
     .version(packageJson.version, '-v, --version')
@@ -61,7 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(confirmCommand(cliRuntime, setExit));
   program.addCommand(mcpCommand(log, packageJson.version));
   program.addCommand(slackCommand(log));
-  program.addCommand(configCommand(catalog, setExit));
+  program.addCommand(configCommand(lazyCatalog, setExit));
 
   // Every subcommand exits through exitOverride so that commander's codes map onto ours.
   const override = (command: Command) => {
