@@ -27,7 +27,7 @@ export function portableSchema(schema: z.ZodType): StandardSchemaWithJSON<Record
 
 /**
  * A tool's schema as the SDK takes it, without its zod schema at hand: tools/list answers with the
- * JSON Schema the build prepared (a copy each time), and a call validates with the tool's own
+ * JSON Schema the build prepared, and a call validates with the tool's own
  * zod schema, loaded with the tool on first use.
  */
 export function preparedSchema(json: Json, zodSchema: () => Promise<z.ZodType>): StandardSchemaWithJSON<Record<string, unknown>> {
@@ -39,9 +39,11 @@ export function preparedSchema(json: Json, zodSchema: () => Promise<z.ZodType>):
         const std = (await zodSchema())['~standard'] as unknown as StandardSchemaWithJSON<Record<string, unknown>>['~standard'];
         return std.validate(value);
       },
+      // The prepared object itself, not a copy: the SDK reads it (and spreads the root), and a deep
+      // copy of every schema costs more than the rest of tools/list.
       jsonSchema: {
-        input: () => structuredClone(json),
-        output: () => structuredClone(json),
+        input: () => json,
+        output: () => json,
       },
     },
   } as StandardSchemaWithJSON<Record<string, unknown>>;
