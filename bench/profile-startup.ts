@@ -3,6 +3,7 @@
 // dist/crdb-tls.mjs shows as the src/ or node_modules/ file it came from).
 //
 //   node --import tsx bench/profile-startup.ts version          crdb-tls --version
+//   node --import tsx bench/profile-startup.ts help             crdb-tls --help (the CLI, no tool)
 //   node --import tsx bench/profile-startup.ts diagnose         crdb-tls diagnose "<one typical text>"
 //   node --import tsx bench/profile-startup.ts mcp              crdb-tls mcp: initialize + tools/list, then stdin closes
 //   ... [--top N] [--runs N]                                    (self times summed over N runs, default 5)
@@ -18,7 +19,7 @@ interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number }
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
 const TYPICAL_TEXT = 'psql: error: connection to server at "db.internal" (10.0.0.5), port 26257 failed: SSL error: certificate verify failed';
-const SCENARIOS: Record<string, string[]> = { version: ['--version'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'] };
+const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'] };
 
 const sourceMaps = new Map<string, SourceMap | null>();
 function sourceMapOf(url: string): SourceMap | null {
