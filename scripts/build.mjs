@@ -6,6 +6,7 @@
 // tool's listing (name, words, JSON Schemas) once here, so that no face converts zod schemas at start.
 import { build } from 'esbuild';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { LISTINGS } from '../tools/listings.ts';
 
 const outdir = 'dist';
@@ -20,6 +21,17 @@ const preparedListings = {
       contents: `// Prepared by scripts/build.mjs from the zod schemas of every tool.\nexport const LISTINGS = JSON.parse(${JSON.stringify(JSON.stringify(LISTINGS))});\n`,
       loader: 'js',
     }));
+  },
+};
+
+/**
+ * The SDK's `_shims` module (Node's process and the default JSON Schema validator, Ajv) is replaced
+ * by src/mcp/form-validator.ts, which loads Ajv only when a form is about to be shown.
+ */
+const lazyFormValidator = {
+  name: 'lazy-form-validator',
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: path.resolve('src/mcp/form-validator.ts') }));
   },
 };
 
@@ -39,7 +51,7 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
-  plugins: [preparedListings],
+  plugins: [preparedListings, lazyFormValidator],
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',
