@@ -6,7 +6,7 @@
 //   node --import tsx bench/profile-startup.ts help             crdb-tls --help (the CLI, no tool)
 //   node --import tsx bench/profile-startup.ts diagnose         crdb-tls diagnose "<one typical text>"
 //   node --import tsx bench/profile-startup.ts mcp              crdb-tls mcp: initialize + tools/list, then stdin closes
-//   ... [--top N] [--runs N]                                    (self times summed over N runs, default 5)
+//   ... [--top N] [--runs N] [--bundle FILE]                    (mean self times of N runs, default 5; another build's entry, e.g. main's, to compare)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -22,6 +22,8 @@ const TYPICAL_TEXT = 'psql: error: connection to server at "db.internal" (10.0.0
 const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'] };
 
 const sourceMaps = new Map<string, SourceMap | null>();
+/** The checkout the profiled bundle was built in (its dist/ parent): module names are relative to it. */
+let bundleRoot: string | undefined;
 function sourceMapOf(url: string): SourceMap | null {
   if (!sourceMaps.has(url)) {
     let map: SourceMap | null = null;
@@ -43,14 +45,15 @@ function moduleOf(frame: CallFrame): string {
   const map = frame.url.startsWith('file:') ? sourceMapOf(frame.url) : null;
   const entry = map?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string } | undefined;
   const file = entry?.originalSource ? entry.originalSource.replace(/^file:\/\//, '') : frame.url.replace(/^file:\/\//, '');
-  const relative = path.relative(REPO_ROOT, path.resolve(path.dirname(fileURLToPath(frame.url)), file));
+  const absolute = path.resolve(path.dirname(fileURLToPath(frame.url)), file);
+  const relative = path.relative(bundleRoot ?? REPO_ROOT, absolute);
   const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(relative);
   return pkg ? `npm:${pkg[1]}` : relative;
 }
 
-function runOnce(args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<void> {
+function runOnce(bundle: string, args: string[], dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, CLI_BUNDLE, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, bundle, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -82,12 +85,14 @@ async function main(): Promise<void> {
   const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
   const top = option('--top', 15);
   const runs = option('--runs', 5);
-  checkBundle();
+  const bundle = argv.includes('--bundle') ? path.resolve(argv[argv.indexOf('--bundle') + 1]!) : CLI_BUNDLE;
+  if (bundle === CLI_BUNDLE) checkBundle();
+  bundleRoot = path.dirname(path.dirname(bundle));
   const scratch = new Scratch('crdb-tls-profile-');
   try {
     const dir = scratch.dir('profiles');
     const env = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: scratch.dir('work') };
-    for (let i = 0; i < runs; i++) await runOnce(args, dir, env);
+    for (let i = 0; i < runs; i++) await runOnce(bundle, args, dir, env);
     const byFunction = new Map<string, number>();
     const byModule = new Map<string, number>();
     let total = 0;
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
     }
     const ms = (us: number) => `${(us / 1000 / runs).toFixed(1)} ms`;
     const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => `  ${ms(v).padStart(9)}  ${k}`).join('\n');
-    process.stdout.write(`crdb-tls ${args.join(' ').slice(0, 40)}: profiled ${ms(total)} a run (mean of ${runs}; --cpu-prof from main-script start to exit)\n`);
+    process.stdout.write(`${path.relative(process.cwd(), bundle)} ${args.join(' ').slice(0, 40)}: profiled ${ms(total)} a run (mean of ${runs}; --cpu-prof from main-script start to exit)\n`);
     process.stdout.write(`top self time by module:\n${list(byModule)}\ntop self time by function:\n${list(byFunction)}\n`);
   } finally {
     scratch.dispose();
