@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toolListing } from '../../src/core/tool-listing.js';
 import { choicesOf } from '../../src/cli/choices.js';
-import { CLIENT_IDS } from '../../src/diagnose/clients.js';
-import { SettingsClient } from '../../src/diagnose/connection-settings.js';
+import { CLIENT_IDS } from '../../src/connection/clients.js';
+import { SettingsClient } from '../../src/connection/driver-settings.js';
 import { catalog } from '../../tools/catalog.js';
 import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 
