@@ -7,6 +7,7 @@
 import { build } from 'esbuild';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import process from 'node:process';
 import { LISTINGS } from '../tools/listings.ts';
 
 const outdir = 'dist';

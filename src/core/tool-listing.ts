@@ -1,9 +1,9 @@
 import type * as z from 'zod';
 import { publicInputSchema, publicOutputSchema } from './envelope.js';
 import { JSON_SCHEMA_TARGET, portableJsonSchema } from './json-schema.js';
-import type { Effects, ToolAnnotations, ToolDefinition } from './tool.js';
+import type { ToolDefinition } from './tool.js';
 
-export type JsonObject = Record<string, unknown>;
+type JsonObject = Record<string, unknown>;
 
 /**
  * What a face shows of a tool before anyone calls it: its name, words, annotations and public
@@ -14,8 +14,8 @@ export interface ToolListing {
   name: string;
   title: string;
   description: string;
-  annotations: ToolAnnotations;
-  effects: Effects;
+  annotations: ToolDefinition['annotations'];
+  effects: ToolDefinition['effects'];
   inputSchema: JsonObject;
   outputSchema: JsonObject;
 }
@@ -26,7 +26,7 @@ export interface ToolEntry extends ToolListing {
 }
 
 /** The JSON Schema of a zod schema exactly as the MCP face advertises it (zod's own, for the SDK's target, made portable). */
-export function advertisedJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+function advertisedJsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   const std = schema['~standard'] as unknown as { jsonSchema: Record<'input' | 'output', (options: { target: string }) => JsonObject> };
   return portableJsonSchema(std.jsonSchema[io]({ target: JSON_SCHEMA_TARGET })) as JsonObject;
 }

@@ -24,4 +24,5 @@ export class DefaultJsonSchemaValidator implements jsonSchemaValidator {
   }
 }
 
+/** @public What the SDK's stdio transport takes from `_shims`. */
 export { process };
