@@ -178,6 +178,14 @@ function respondWith(respond: ((message: Loose) => Promise<unknown>) | undefined
   return respond ? async (message) => void (await respond(message)) : undefined;
 }
 
+/**
+ * Resolves once the requests already read off the sockets have had their turn: work starts after
+ * them (setImmediate runs after the event loop's I/O callbacks), so that in a burst of slash
+ * commands every acknowledgement goes out before the first diagnosis competes with it. Slack's
+ * limit of 3 s is on the ack; the answer follows as a message.
+ */
+const afterPendingAcks = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Every entry point; the same for both receivers. Each acknowledges first, then works. */
 function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
   const failed = (what: string) => (error: unknown) => log.error({ err: error }, `${what} failed`);
@@ -203,6 +211,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     }
     await ack();
     if (parsed.kind !== 'run') return;
+    await afterPendingAcks();
     const target = { channel: command.channel_id, user: command.user_id, respond: respondWith(respond as never)! };
     await face.run(parsed.subcommand, parsed.input, target, text).catch(async (error) => {
       failed('slash command')(error);
@@ -212,6 +221,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.shortcut(SHORTCUT_CALLBACK_ID, async ({ shortcut, ack, respond }) => {
     await ack();
+    await afterPendingAcks();
     const s = shortcut as Loose;
     const message = (s.message ?? {}) as Loose;
     const text = fromSlackText(String(message.text ?? ''));
@@ -246,16 +256,19 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(CONFIRM_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     await face.confirmations.confirm(click(body as Loose, action as Loose)).catch(failed('confirm click'));
   });
 
   app.action(CANCEL_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     await face.confirmations.cancel(click(body as Loose, action as Loose)).catch(failed('cancel click'));
   });
 
   app.action(new RegExp(`^${NEXT_TOOL_ACTION}:`), async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     const b = body as Loose;
     const target = { channel: String(b.channel?.id), threadTs: String(b.message?.thread_ts ?? b.message?.ts), user: String(b.user?.id) };
     await face.runNextTool(String((action as Loose).value ?? ''), target).catch(failed('next-tool click'));
@@ -263,6 +276,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(SUGGEST_ACTION, async ({ ack, body, action, respond }) => {
     await ack();
+    await afterPendingAcks();
     // The suggestion was for the author alone: it goes away once used.
     await respond?.({ delete_original: true } as never).catch(() => undefined);
     await face.diagnoseSuggested(String((action as Loose).value ?? ''), String((body as Loose).user?.id)).catch(failed('suggestion click'));
@@ -270,6 +284,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(DIGEST_PLAN_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     const b = body as Loose;
     let input: Record<string, unknown> = {};
     try {
