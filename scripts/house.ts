@@ -14,7 +14,6 @@ export const NOT_YET_SPLIT: ReadonlySet<string> = new Set([
   'src/connection/driver-settings.ts',
   'src/connection/pasted-settings.ts',
   'src/net/login.ts',
-  'src/rotation/apply.ts',
 ]);
 
 /**
