@@ -13,7 +13,6 @@ export const NOT_YET_SPLIT: ReadonlySet<string> = new Set([
   'src/core/config-check.ts',
   'src/connection/driver-settings.ts',
   'src/connection/pasted-settings.ts',
-  'src/net/login.ts',
 ]);
 
 /**
