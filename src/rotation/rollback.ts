@@ -82,7 +82,7 @@ export async function rollbackStep(deps: StepDeps, request: RollbackRequest): Pr
     if (records.length > 0) {
       // The files as they are now are kept too, so that a rollback can itself be undone by hand.
       await backupFiles({ root: deps.backupRoot, planId: view.id, step: step.number, label: 'rollback', now: deps.now() }, records.map((r) => r.path));
-      outcome = await restoreFiles(records, keep, deps.now());
+      outcome = await restoreFiles(records, keep, deps.now(), { insideRoots: deps.insideRoots, backupRoot: deps.backupRoot });
     }
     await deps.store.updateStep({ planId: view.id, number: step.number, from: ['rolling_back'], status: 'rolled_back', record: { error: null, note: `rolled back by ${deps.requester}` }, now: deps.now() });
   } catch (error) {

@@ -16,6 +16,7 @@ import { toPem } from '../pki/pem.js';
 import { checkDerivedFile, findDerivedFiles, pairOf } from '../pki/derived.js';
 import { findIssuer } from '../pki/verify.js';
 import { type StepAction } from './steps.js';
+import { replaceNote } from './replace-note.js';
 
 import { type StepDeps } from './step-deps.js';
 /**
@@ -115,6 +116,7 @@ export async function prepare(action: StepAction, deps: StepDeps): Promise<Prepa
       const copies = action.kind === 'issue_node' ? action.copies : [];
       const paths = [action.cert, action.key, ...copies.flatMap((c) => [c.cert, c.key]), ...(action.kind === 'issue_client' ? [action.pkcs8, action.pkcs8_pem].filter((p): p is string => p !== null) : [])];
       const present = await Promise.all(paths.map(exists));
+      const keyPaths = new Set([action.key, ...copies.map((c) => c.key), ...(action.kind === 'issue_client' ? [action.pkcs8, action.pkcs8_pem].filter((p): p is string => p !== null) : [])]);
       const replacing = paths.filter((_, i) => present[i]);
       const who = isNode ? `node certificate for ${action.hosts.join(', ')}` : `client certificate for SQL user ${action.user}`;
       return {
@@ -122,7 +124,7 @@ export async function prepare(action: StepAction, deps: StepDeps): Promise<Prepa
         impact: replacing.length > 0
           ? `Replaces the ${who} in ${replacing.join(', ')} with a new key and certificate signed by ${described(ca.certificate)}. Whatever uses these files (a node, an application) keeps its open connections; a node serves the new certificate after it reloads, an application after it reconnects with the new files. The old files are backed up first.`
           : `Creates the ${who} in ${paths.join(', ')}, signed by ${described(ca.certificate)}.`,
-        changes: paths.map((p, i) => `${present[i] ? 'replace' : 'create'} ${p}${present[i] ? ' (owner, group and mode kept; backed up first)' : ''}`),
+        changes: await Promise.all(paths.map(async (p, i) => (present[i] ? `replace ${p} ${await replaceNote(p, keyPaths.has(p))}` : `create ${p}`))),
         reads: [...paths, action.ca_cert],
         observed: null,
         writes: paths,
