@@ -1,9 +1,10 @@
 // Bundles the CLI, every face and the catalog into one file (DESIGN.md §8: cold start matters).
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const outfile = 'dist/crdb-tls.mjs';
-await build({
+const result = await build({
   entryPoints: ['src/cli/bin.ts'],
   outfile,
   bundle: true,
@@ -21,5 +22,14 @@ await build({
   // resvg is a native addon (a prebuilt .node per platform in its npm package): it cannot be
   // bundled, and loads only when a PNG timeline is asked for (src/rotation/timeline-png.ts).
   external: ['@slack/bolt', '@resvg/resvg-js'],
+  // Written below, each file replaced in one rename: a build while the bundle runs (`npm pack`
+  // in test/faces/npm-package.test.ts builds while other test files start crdb-tls) never lets a
+  // process read half a bundle.
+  write: false,
 });
-chmodSync(outfile, 0o755);
+mkdirSync(path.dirname(outfile), { recursive: true });
+for (const file of result.outputFiles) {
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents, { mode: file.path.endsWith('.mjs') ? 0o755 : 0o644 });
+  renameSync(temp, file.path);
+}
