@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 /** Where built programs and Go's build cache live; CRDB_TLS_TEST_GO_CACHE moves it. */
-export function goCacheDir(): string {
+function goCacheDir(): string {
   return process.env.CRDB_TLS_TEST_GO_CACHE ?? path.join(os.tmpdir(), `crdb-tls-go-cache-${process.getuid?.() ?? 'user'}`);
 }
 
