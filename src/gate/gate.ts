@@ -1,13 +1,20 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Assessment, ToolContext, ToolDefinition } from '../core/tool.js';
+import type { AskPerson, Assessment, GatedTool } from '../core/assessment.js';
 import { explainConsumeFailure, type ConfirmationBinding, type ConfirmationChannel, type ConfirmationFace, type PendingConfirmation, type Store } from '../store/types.js';
 import { approvalCommand } from './approve-command.js';
 import { needsConfirmation, type GatePolicy } from './policy.js';
 
-/** What a face can do to ask the person right now (MCP elicitation, a terminal prompt, --yes). */
-export type ConfirmAnswer = 'accept' | 'decline' | 'cancel';
-export type AskPerson = (request: { tool: ToolDefinition; assessment: Assessment }) => Promise<ConfirmAnswer>;
+export type { AskPerson, ConfirmAnswer } from '../core/assessment.js';
+
+/** What the gate reads of a call's context (core's ToolContext carries it): who asks, and how a person can be asked now. */
+export interface GateContext {
+  requester: string;
+  askPerson?: AskPerson;
+  askPersonChannel?: ConfirmationChannel;
+  askPersonConfirmationId?: string;
+  confirmedInSlackBy?: string;
+}
 
 /** How a confirmation was given, for the audit trail: the channel, and whether the requester confirmed its own call. */
 export interface ConfirmedBy {
@@ -21,7 +28,7 @@ export type GateDecision =
   | { proceed: false; event: 'confirmation_required' | 'declined' | 'refused'; output: Record<string, unknown>; text: string };
 
 /** Canonical JSON (sorted keys) so that the same call always hashes the same. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -56,7 +63,7 @@ export interface GateSettings {
   approveCommand?: (id: string) => string;
 }
 
-export function confirmationText(tool: string, c: PendingConfirmation, approveCommand: (id: string) => string = approvalCommand): string {
+function confirmationText(tool: string, c: PendingConfirmation, approveCommand: (id: string) => string = approvalCommand): string {
   const a = c.assessment;
   const impact = [`  Impact: ${a.impact}`, `  Changes: ${a.changes.join('; ')}`, `  Rollback: ${a.rollback}`];
   const again = `call ${tool} again with the same arguments plus "confirmation_id": "${c.id}" (valid until ${c.expires_at}, once).`;
@@ -72,7 +79,7 @@ export function confirmationText(tool: string, c: PendingConfirmation, approveCo
   }
   const ways: string[] = [];
   if (b.approve_via.includes('terminal')) ways.push(`in a terminal on ${b.origin.host} as OS user ${b.origin.os_user}, run:\n    ${approveCommand(c.id)}\n  It shows the impact and asks them to type yes.`);
-  if (b.approve_via.includes('slack')) ways.push(`in Slack, someone allowed to confirm (CRDB_TLS_SLACK_CONFIRMERS) types  /crdb-tls confirm ${c.id}  and presses Approve (only when the Slack app shares this server's database, CRDB_TLS_DATABASE_URL).`);
+  if (b.approve_via.includes('slack')) ways.push(`in Slack, someone allowed to confirm (CRDB_TLS_SLACK_CONFIRMERS), other than the requester, types  /crdb-tls approve ${confirmationRef(c.id)}  and presses Approve (the Slack app must share this server's database, CRDB_TLS_DATABASE_URL).`);
   return [
     `This call needs a person's confirmation (severity ${a.severity}); nothing was changed.`,
     `You cannot confirm it yourself: calling again with the id before a person approved it is refused.`,
@@ -116,14 +123,15 @@ export class Gate {
       case 'slack':
         return { face: 'slack', redeem: 'slack_click', approve_via: [], four_eyes: fourEyes, origin: origin() };
       case 'mcp':
-        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal'] : [], four_eyes: fourEyes, origin: origin() };
+        // `person`: a terminal of this OS user, and an allowed Slack confirmer too when the store is shared (a Slack app can only see it then).
+        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? (this.store.kind === 'postgres' ? ['terminal', 'slack'] : ['terminal']) : [], four_eyes: fourEyes, origin: origin() };
       case 'cli':
         // The CLI asks on its terminal or takes --yes; an id it prints is for `crdb-tls confirm` on this host.
         return { face: 'cli', redeem: 'person', approve_via: ['terminal'], four_eyes: fourEyes, origin: origin() };
     }
   }
 
-  async decide(tool: ToolDefinition, hash: string, assessment: Assessment, confirmationId: string | undefined, ctx: ToolContext): Promise<GateDecision> {
+  async decide(tool: GatedTool, hash: string, assessment: Assessment, confirmationId: string | undefined, ctx: GateContext): Promise<GateDecision> {
     if (confirmationId !== undefined) return this.redeem(tool, hash, assessment, confirmationId, ctx);
     if (!needsConfirmation(assessment.severity, this.policy)) return { proceed: true, confirmed: null, confirmationId: null, requester: ctx.requester };
     if (ctx.askPerson) {
@@ -161,7 +169,7 @@ export class Gate {
    * attempt leaves the confirmation usable for the right channel): the states it may be consumed
    * from and who confirmed, or why not.
    */
-  private route(c: PendingConfirmation, ctx: ToolContext): { ok: true; from: Array<'pending' | 'approved'>; confirmed: ConfirmedBy } | { ok: false; reason: string } {
+  private route(c: PendingConfirmation, ctx: GateContext): { ok: true; from: Array<'pending' | 'approved'>; confirmed: ConfirmedBy } | { ok: false; reason: string } {
     const b = c.binding;
     const slackClicker = this.settings.face === 'slack' ? ctx.confirmedInSlackBy : undefined;
     if (b.redeem === 'slack_click') {
@@ -176,12 +184,12 @@ export class Gate {
       return { ok: true, from: ['approved'], confirmed: { confirmer: c.approval.by, channel: c.approval.channel, self_confirmed: c.approval.by === c.requester } };
     }
     if (b.redeem === 'assistant') return { ok: true, from: ['pending'], confirmed: { confirmer: ctx.requester, channel: 'assistant', self_confirmed: true } };
-    const how = [b.approve_via.includes('terminal') ? `\`${this.approveCommand(c.id)}\` in a terminal of ${b.origin.os_user} on ${b.origin.host}` : '', b.approve_via.includes('slack') ? `\`/crdb-tls confirm ${c.id}\` in Slack by an allowed confirmer` : ''].filter(Boolean);
+    const how = [b.approve_via.includes('terminal') ? `\`${this.approveCommand(c.id)}\` in a terminal of ${b.origin.os_user} on ${b.origin.host}` : '', b.approve_via.includes('slack') ? `\`/crdb-tls approve ${confirmationRef(c.id)}\` in Slack by an allowed confirmer` : ''].filter(Boolean);
     return { ok: false, reason: `no person has approved this confirmation yet; passing the id back is not a confirmation. The person approves it with ${how.join(' or ') || 'nothing: no channel is configured'}, then call again with the id` };
   }
 
   /** Consumes the confirmation once, then checks the world is as it was when the person agreed. */
-  private async redeem(tool: ToolDefinition, hash: string, assessment: Assessment, id: string, ctx: ToolContext): Promise<GateDecision> {
+  private async redeem(tool: GatedTool, hash: string, assessment: Assessment, id: string, ctx: GateContext): Promise<GateDecision> {
     const found = await this.store.getConfirmation(id);
     if (!found) return refused(explainConsumeFailure('not_found'), assessment);
     // Used, declined or expired: nobody can redeem it any more, and the answer says which.

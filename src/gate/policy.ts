@@ -1,4 +1,4 @@
-import type { Severity } from '../core/tool.js';
+import type { Severity } from '../core/assessment.js';
 
 const RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 
@@ -20,7 +20,7 @@ export interface GatePolicy {
   fourEyes?: boolean;
 }
 
-export const MCP_CONFIRM_MODES = ['person', 'slack', 'assistant'] as const;
+const MCP_CONFIRM_MODES = ['person', 'slack', 'assistant'] as const;
 export type McpConfirm = (typeof MCP_CONFIRM_MODES)[number];
 
 export function parseMcpConfirm(value: string | undefined): McpConfirm {

@@ -5,6 +5,7 @@ import type { Runner, RunResult } from '../core/runner.js';
 import type { Assessment, ToolContext, ToolDefinition } from '../core/tool.js';
 import { inputHash, type ConfirmAnswer } from '../gate/gate.js';
 import { explainConsumeFailure } from '../store/types.js';
+import { loadFormValidator } from './form-validator.js';
 
 /**
  * What a gated call carries between its rounds: which pending confirmation (in the store) the
@@ -44,7 +45,7 @@ function boundInput(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).filter(([key]) => !(key in GateInputFields)));
 }
 
-export function confirmationMessage(toolTitle: string, c: NonNullable<PendingAnswer['confirmation']>): string {
+function confirmationMessage(toolTitle: string, c: NonNullable<PendingAnswer['confirmation']>): string {
   return [
     `${toolTitle} needs your confirmation (severity ${c.severity}).`,
     `Impact: ${c.impact}`,
@@ -60,6 +61,8 @@ export function confirmationMessage(toolTitle: string, c: NonNullable<PendingAns
  * elicitation/create through the SDK's legacy shim for 2025 clients with a session).
  */
 export async function askForConfirmation(o: { tool: ToolDefinition; args: Record<string, unknown>; outcome: Record<string, unknown>; ctx: ServerContext; stateCodec: StateCodec; requester: string }): Promise<InputRequiredResult> {
+  // The answer to the form is checked against its schema by the SDK's validator, loaded now (form-validator.ts).
+  await loadFormValidator();
   const pending = (o.outcome as unknown as PendingAnswer).confirmation!;
   const state: ConfirmationState = { v: 1, confirmation_id: pending.id, tool: o.tool.name, input_hash: inputHash(o.tool.name, boundInput(o.args)) };
   return inputRequired({
@@ -71,7 +74,7 @@ export async function askForConfirmation(o: { tool: ToolDefinition; args: Record
 type Answer = { answer: ConfirmAnswer; malformed?: string };
 
 /** The person's answer; anything but a ticked boolean box is no agreement, and a malformed one says why. */
-export function readAnswer(responses: Record<string, unknown> | undefined): Answer {
+function readAnswer(responses: Record<string, unknown> | undefined): Answer {
   const view = inputResponse(responses, CONFIRM);
   if (view.kind !== 'elicit') return { answer: 'cancel', malformed: view.kind === 'missing' ? 'the client sent no answer to the confirmation form' : `the client answered the confirmation form with a ${view.kind} response` };
   if (view.action !== 'accept') return { answer: view.action };

@@ -18,8 +18,8 @@ import { parseCsr } from '../pki/csr.js';
 import { parseCertificates } from '../pki/certificate.js';
 import { isPrivilegedUser, usernameProblem } from '../pki/username.js';
 import { ruleCovers } from './config.js';
-import type { SlackPolicy } from './confirmations.js';
-import { requesterOf, type FaceCore } from './face.js';
+import { requesterOf, type FaceCore } from './face-core.js';
+import type { SlackPolicy } from './policy.js';
 import { context, header, sections, type Block } from './render/blocks.js';
 import { renderError, renderProblem } from './render/outcome.js';
 import type { Reply } from './reply.js';
@@ -143,7 +143,7 @@ export class Issuance {
   }
 
   async cleanUp(input: Record<string, unknown>): Promise<void> {
-    await Promise.all([input.csr, input.out].map((file) => (typeof file === 'string' ? fs.rm(file, { force: true }) : undefined)));
+    await Promise.all([input.csr, input.out].map((file) => (typeof file === 'string' ? fs.rm(file, { force: true }) : Promise.resolve())));
   }
 }
 

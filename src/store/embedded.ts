@@ -6,9 +6,9 @@ import { ConfirmationFiles } from './confirmation-files.js';
 import { safeJson, stateFileError, withLock, writeJsonAtomically } from './files.js';
 import { AuditEvent, PENDING_CALL_GRACE_MS, SavedPlan, type ConfirmationApproval, type ConsumeOutcome, type NewAuditEvent, type PendingCall, type PendingConfirmation, type StepProgress, type StepUpdate, type Store } from './types.js';
 
-export const AUDIT_FILE = 'audit.jsonl';
+const AUDIT_FILE = 'audit.jsonl';
 /** Rotation plans live as one JSON file each under this directory of the state dir (DESIGN.md §4). */
-export const PLANS_DIR = 'plans';
+const PLANS_DIR = 'plans';
 /** Plan ids are made by crdb-tls; anything else is refused before it can name a path. */
 const PLAN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 
@@ -21,6 +21,8 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   private readonly confirmations: ConfirmationFiles;
   private readonly pendingCalls = new Map<string, PendingCall>();
+  /** Claimed keys and when each claim ends: a single process is the only replica the embedded store has. */
+  private readonly claims = new Map<string, number>();
   private readonly auditPath: string;
   private readonly plansDir: string;
   /** Appends are chained so that lines from one process never interleave. */
@@ -65,6 +67,14 @@ export class EmbeddedStore implements Store {
   async pendingCall(confirmationId: string): Promise<PendingCall | undefined> {
     const kept = this.pendingCalls.get(confirmationId);
     return kept && Date.parse(kept.expires_at) >= Date.now() - PENDING_CALL_GRACE_MS ? structuredClone(kept) : undefined;
+  }
+
+  async claimOnce(key: string, ttlMs: number, now: Date = new Date()): Promise<boolean> {
+    const at = now.getTime();
+    for (const [kept, until] of this.claims) if (until <= at) this.claims.delete(kept);
+    if (this.claims.has(key)) return false;
+    this.claims.set(key, at + ttlMs);
+    return true;
   }
 
   private planPath(id: string): string {

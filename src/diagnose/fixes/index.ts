@@ -1,9 +1,9 @@
-import type { ClientId } from '../clients.js';
-import { CLIENT_FAMILY } from '../clients.js';
+import type { ClientId } from '../../connection/clients.js';
+import { CLIENT_FAMILY } from '../../connection/clients.js';
 import type { DiagnosisCode } from '../codes.js';
 import { clientCertExpired, clientCertFileMissing, clientCertRequired, clientCertUntrusted, clientCertUserMismatch, clientKeyFormat, clientKeyMismatch, clientKeyPermissions } from './client-cert.js';
 import { fixContext, type Cause, type FixContext, type FixStep, type GuideTable, type NextTool } from './context.js';
-import { fillInNote } from './shell.js';
+import { fillInNote } from '../../core/shell.js';
 import { changefeedSinkTls, passwordAuthFailed, unknownGuide } from './other.js';
 import { caFileMissing, certNotYetValid, certWrongUsage, hostnameMismatch, legacyCommonName, serverCertExpired, untrustedServerCa } from './server-cert.js';
 import { clusterRouting, connectionDropped, notTlsEndpoint, serverRequiresTls, serverTlsDisabled, tlsVersionMismatch } from './transport.js';
@@ -38,7 +38,7 @@ export const GUIDES: GuideTable = {
 
 const number = <T extends object>(items: T[], key: 'step' | 'rank') => items.map(withFillIns).map((item, i) => ({ [key]: i + 1, ...item }) as T & Record<typeof key, number>);
 
-/** A step or cause whose command needs a value nobody gave says which, in its own text (fixes/shell.ts). */
+/** A step or cause whose command needs a value nobody gave says which, in its own text (src/core/shell.ts). */
 export function withFillIns<T extends { command?: string; action?: string; confirm?: string }>(item: T): T {
   const note = item.command && item.command.includes('${') ? fillInNote(item.command) : '';
   if (!note) return item;
@@ -82,4 +82,4 @@ export function guidanceFor(code: DiagnosisCode, client?: ClientId | null, conte
   };
 }
 
-export { fixContext, type FixContext } from './context.js';
+export type { FixContext } from './context.js';
