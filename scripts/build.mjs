@@ -1,6 +1,7 @@
 // Bundles the CLI, every face and the catalog into one file (DESIGN.md §8: cold start matters).
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
+import { appsViewPlugin } from './apps-view-plugin.mjs';
 
 const outfile = 'dist/crdb-tls.mjs';
 await build({
@@ -21,5 +22,7 @@ await build({
   // resvg is a native addon (a prebuilt .node per platform in its npm package): it cannot be
   // bundled, and loads only when a PNG timeline is asked for (src/rotation/timeline-png.ts).
   external: ['@slack/bolt', '@resvg/resvg-js'],
+  // MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
+  plugins: [appsViewPlugin],
 });
 chmodSync(outfile, 0o755);

@@ -4,6 +4,7 @@ import { publicInputSchema, publicOutputSchema } from '../core/envelope.js';
 import type { RunResult } from '../core/runner.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Picture, ToolContext, ToolDefinition } from '../core/tool.js';
+import { attachApps } from './apps.js';
 import { askForConfirmation, answerConfirmation, type ConfirmationState, type StateCodec } from './confirm-form.js';
 import { progressReporter } from './progress.js';
 import { portableSchema } from './schemas.js';
@@ -125,5 +126,6 @@ export function createMcpServer(options: McpFaceOptions, settings: McpServerSett
       },
     );
   }
+  attachApps(server, era, version);
   return server;
 }
