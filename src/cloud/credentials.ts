@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { inspect } from 'node:util';
 import { ToolError, fileSystemError } from '../core/errors.js';
-import type { Config } from '../core/config.js';
 
 /** Where the Cloud API lives unless COCKROACH_SERVER says otherwise (the Terraform provider's variable). */
 export const DEFAULT_CLOUD_SERVER = 'https://cockroachlabs.cloud';
@@ -80,7 +79,14 @@ function normaliseServer(server: string): string {
  * as the Terraform provider has it), the key from COCKROACH_API_KEY or else from the file named
  * by COCKROACH_API_KEY_FILE. The key is read here and leaves only inside an ApiKey.
  */
-export function cloudSettings(config: Pick<Config, 'cloud'>): CloudSettings {
+/** Where the Cloud API is and how its key is given, as core's Config reads them from the environment. */
+export interface CloudConfig {
+  server: string | undefined;
+  apiKeyFile: string | undefined;
+  apiKey: () => string | undefined;
+}
+
+export function cloudSettings(config: { cloud: CloudConfig }): CloudSettings {
   const server = normaliseServer(config.cloud.server ?? DEFAULT_CLOUD_SERVER);
   const fromEnv = config.cloud.apiKey()?.trim();
   if (fromEnv) return { server, apiKey: new ApiKey(fromEnv) };

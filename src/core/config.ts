@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CloudConfig } from '../cloud/credentials.js';
 import { parseBoolean } from '../gate/policy.js';
 import { HostList, HostListError, LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, NetworkPolicy, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { ToolError } from './errors.js';
@@ -26,7 +27,7 @@ export interface Config {
    * Cloud API settings as given (DESIGN.md §6): COCKROACH_SERVER, COCKROACH_API_KEY_FILE, and the
    * key itself behind a function so that logging or serialising the config never shows it.
    */
-  cloud: { server: string | undefined; apiKeyFile: string | undefined; apiKey: () => string | undefined };
+  cloud: CloudConfig;
   /** Which hosts network tools may reach from this face (CRDB_TLS_NETWORK_ALLOW, DESIGN.md §5). */
   network: NetworkPolicy;
   /** Hosts that may receive the environment's PGPASSWORD / .pgpass password (CRDB_TLS_PASSWORD_HOSTS). */

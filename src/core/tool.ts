@@ -2,25 +2,17 @@ import * as z from 'zod';
 import type { Logger } from './log.js';
 import type { Config } from './config.js';
 import type { AllowedPaths } from './paths.js';
-import type { AskPerson } from '../gate/gate.js';
+import type { Assessment, AskPerson } from './assessment.js';
+import type { Picture } from './picture.js';
 import type { ConfirmationChannel, Store } from '../store/types.js';
 
 /** What a tool does to the world (DESIGN.md §2). The last three make a tool "mutating". */
 export type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
 const MUTATING_EFFECTS: ReadonlySet<Effects> = new Set(['writes-files', 'cloud-write', 'signals-process']);
 
-export const Severity = z.enum(['low', 'medium', 'high']);
-export type Severity = z.infer<typeof Severity>;
-
-/** The impact of one call, computed from the real state it would change. */
-export const Assessment = z.object({
-  severity: Severity,
-  impact: z.string().describe('One paragraph for a person: what this call will do'),
-  changes: z.array(z.string()).describe('Each file written or replaced, each request sent, each signal'),
-  rollback: z.string().describe('How to undo it'),
-  state_fingerprint: z.string().describe('Hash of the state the assessment read; a change means the world moved'),
-});
-export type Assessment = z.infer<typeof Assessment>;
+// Re-exported: tools and faces name them together with the contract.
+export { Assessment, Severity, type AskPerson, type ConfirmAnswer } from './assessment.js';
+export type { Picture } from './picture.js';
 
 export interface ToolAnnotations {
   readOnlyHint: boolean;
@@ -86,14 +78,6 @@ export interface ToolDefinition<I extends AnyObject = AnyObject, O extends AnyOb
    * Loaded only when drawn, so that no other call pays for the renderer.
    */
   picture?: { wanted: (input: z.infer<I>) => boolean; draw: (output: z.infer<O>) => Promise<Picture> };
-}
-
-/** A rendered image of a result: PNG bytes and the words a screen reader (or a text-only client) gets instead. */
-export interface Picture {
-  mimeType: 'image/png';
-  data: Buffer;
-  filename: string;
-  alt: string;
 }
 
 export function isMutating(tool: Pick<ToolDefinition, 'effects'>): boolean {

@@ -1,13 +1,20 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
-import type { Assessment, ToolContext, ToolDefinition } from '../core/tool.js';
+import type { AskPerson, Assessment, GatedTool } from '../core/assessment.js';
 import { explainConsumeFailure, type ConfirmationBinding, type ConfirmationChannel, type ConfirmationFace, type PendingConfirmation, type Store } from '../store/types.js';
 import { approvalCommand } from './approve-command.js';
 import { needsConfirmation, type GatePolicy } from './policy.js';
 
-/** What a face can do to ask the person right now (MCP elicitation, a terminal prompt, --yes). */
-export type ConfirmAnswer = 'accept' | 'decline' | 'cancel';
-export type AskPerson = (request: { tool: ToolDefinition; assessment: Assessment }) => Promise<ConfirmAnswer>;
+export type { AskPerson, ConfirmAnswer } from '../core/assessment.js';
+
+/** What the gate reads of a call's context (core's ToolContext carries it): who asks, and how a person can be asked now. */
+export interface GateContext {
+  requester: string;
+  askPerson?: AskPerson;
+  askPersonChannel?: ConfirmationChannel;
+  askPersonConfirmationId?: string;
+  confirmedInSlackBy?: string;
+}
 
 /** How a confirmation was given, for the audit trail: the channel, and whether the requester confirmed its own call. */
 export interface ConfirmedBy {
@@ -123,7 +130,7 @@ export class Gate {
     }
   }
 
-  async decide(tool: ToolDefinition, hash: string, assessment: Assessment, confirmationId: string | undefined, ctx: ToolContext): Promise<GateDecision> {
+  async decide(tool: GatedTool, hash: string, assessment: Assessment, confirmationId: string | undefined, ctx: GateContext): Promise<GateDecision> {
     if (confirmationId !== undefined) return this.redeem(tool, hash, assessment, confirmationId, ctx);
     if (!needsConfirmation(assessment.severity, this.policy)) return { proceed: true, confirmed: null, confirmationId: null, requester: ctx.requester };
     if (ctx.askPerson) {
@@ -161,7 +168,7 @@ export class Gate {
    * attempt leaves the confirmation usable for the right channel): the states it may be consumed
    * from and who confirmed, or why not.
    */
-  private route(c: PendingConfirmation, ctx: ToolContext): { ok: true; from: Array<'pending' | 'approved'>; confirmed: ConfirmedBy } | { ok: false; reason: string } {
+  private route(c: PendingConfirmation, ctx: GateContext): { ok: true; from: Array<'pending' | 'approved'>; confirmed: ConfirmedBy } | { ok: false; reason: string } {
     const b = c.binding;
     const slackClicker = this.settings.face === 'slack' ? ctx.confirmedInSlackBy : undefined;
     if (b.redeem === 'slack_click') {
@@ -181,7 +188,7 @@ export class Gate {
   }
 
   /** Consumes the confirmation once, then checks the world is as it was when the person agreed. */
-  private async redeem(tool: ToolDefinition, hash: string, assessment: Assessment, id: string, ctx: ToolContext): Promise<GateDecision> {
+  private async redeem(tool: GatedTool, hash: string, assessment: Assessment, id: string, ctx: GateContext): Promise<GateDecision> {
     const found = await this.store.getConfirmation(id);
     if (!found) return refused(explainConsumeFailure('not_found'), assessment);
     // Used, declined or expired: nobody can redeem it any more, and the answer says which.

@@ -1,4 +1,4 @@
-import type { Severity } from '../core/tool.js';
+import type { Severity } from '../core/assessment.js';
 
 const RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
 

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Severity } from '../core/tool.js';
+import { Severity } from '../core/assessment.js';
 import { InventoryItem, Thresholds } from './items.js';
 
 /**

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileSystemError, ToolError } from '../core/errors.js';
-import type { Picture } from '../core/tool.js';
+import type { Picture } from '../core/picture.js';
 import type { Inventory } from './items.js';
 import type { PlanView } from './steps.js';
 import { timelineModel } from './timeline.js';

@@ -15,72 +15,19 @@
 import { publicInputSchema } from '../core/envelope.js';
 import { inputHash } from '../gate/gate.js';
 import { explainConsumeFailure, type ConsumeOutcome } from '../store/types.js';
-import type { Severity, ToolDefinition } from '../core/tool.js';
-import type { Principal, SlackConfig } from './config.js';
-import type { FaceCore } from './face.js';
-import { requesterOf } from './face.js';
+import type { Severity } from '../core/tool.js';
+import { requesterOf, type FaceCore, type GatedCall } from './face-core.js';
+import type { Issuance } from './issuance.js';
+import type { SlackPolicy } from './policy.js';
 import type { Block } from './render/blocks.js';
 import { renderConfirmationEnd, renderConfirmationRequest, type ConfirmationView } from './render/confirmation.js';
 import { renderProblem } from './render/outcome.js';
-import { Reply, type ReplyTarget, type SlackApi } from './reply.js';
+import { Reply, type ReplyTarget } from './reply.js';
 
 /** Every answer the gate gives when a confirmation cannot be used: nothing was consumed, nothing changed. */
 const UNUSABLE = new Set((['not_found', 'already_used', 'declined', 'expired', 'other_input'] as Array<Exclude<ConsumeOutcome, { ok: true }>['reason']>).map(explainConsumeFailure));
 
 const ALREADY_USED = explainConsumeFailure('already_used');
-
-const GROUP_CACHE_MS = 60_000;
-
-/** Who may confirm, and who may ask for which certificates: user ids, or user groups read at click time. */
-export class SlackPolicy {
-  private readonly groups = new Map<string, { members: Set<string>; at: number }>();
-
-  constructor(
-    private readonly config: SlackConfig,
-    private readonly api: SlackApi,
-    private readonly log: FaceCore['log'],
-  ) {}
-
-  /** True when `user` is one of `principals`, directly or through a user group (cached for a minute). */
-  async includes(principals: Principal[], user: string): Promise<boolean> {
-    if (principals.some((p) => p.kind === 'user' && p.id === user)) return true;
-    for (const p of principals) {
-      if (p.kind === 'group' && (await this.members(p.id)).has(user)) return true;
-    }
-    return false;
-  }
-
-  mayConfirm(user: string): Promise<boolean> {
-    return this.includes(this.config.confirmers, user);
-  }
-
-  /** Whether `user` may run a tool that connects to a host they name (CRDB_TLS_SLACK_NETWORK_USERS). */
-  async mayReachNetwork(user: string): Promise<boolean> {
-    return this.config.networkUsers === 'everyone' || this.includes(this.config.networkUsers, user);
-  }
-
-  private async members(groupId: string): Promise<Set<string>> {
-    const cached = this.groups.get(groupId);
-    if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;
-    try {
-      const members = new Set(await this.api.groupMembers(groupId));
-      this.groups.set(groupId, { members, at: Date.now() });
-      return members;
-    } catch (error) {
-      // Fail closed: a group we cannot read lets nobody in.
-      this.log.warn({ err: error, group: groupId }, 'cannot read a Slack user group; treating it as empty');
-      return new Set();
-    }
-  }
-
-  /** Who may confirm, as mrkdwn for the confirmation message. */
-  describe(severity: Severity, requester: string): string {
-    const names = this.config.confirmers.map((p) => (p.kind === 'user' ? `<@${p.id}>` : `members of user group ${p.id}`));
-    if (names.length === 0) return '⚠️ Nobody may confirm from Slack: CRDB_TLS_SLACK_CONFIRMERS is empty.';
-    const who = `May confirm: ${names.join(', ')}.`;
-    return this.config.fourEyes && severity === 'high' ? `${who} Four-eyes: <@${requester}> asked, so someone else must confirm.` : who;
-  }
-}
 
 /** What the store keeps beside a pending confirmation for Slack (PendingCall.payload). */
 export interface SlackPendingPayload {
@@ -105,21 +52,11 @@ export interface Click {
   messageTs: string;
 }
 
-/** A gated call as the runner answered it (status confirmation_required). */
-export interface GatedCall {
-  tool: ToolDefinition;
-  input: Record<string, unknown>;
-  confirmation: { id: string; severity: Severity; impact: string; changes: string[]; rollback: string; expires_at: string };
-  request: string;
-  user: string;
-  reply: Reply;
-  csrPem?: string;
-}
-
 export class Confirmations {
   constructor(
     private readonly face: FaceCore,
     private readonly policy: SlackPolicy,
+    private readonly issuance: Issuance,
   ) {}
 
   /** Keeps the exact call beside the confirmation and shows the impact with Confirm / Cancel. */
@@ -222,12 +159,12 @@ export class Confirmations {
       return;
     }
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
-    const paths = p.csr_pem !== undefined ? await this.face.issuance.restore(p.input, p.csr_pem) : undefined;
+    const paths = p.csr_pem !== undefined ? await this.issuance.restore(p.input, p.csr_pem) : undefined;
     // The policy was checked above: this click is what may redeem a Slack-issued confirmation (the gate checks four-eyes again).
     const ctx = { ...this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }), confirmedInSlackBy: requesterOf(click.user) };
     const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, ctx);
     if (!outcome.ok) {
-      if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+      if (p.csr_pem !== undefined) await this.issuance.cleanUp(p.input);
       await reply.finish(renderConfirmationEnd(p.view, { kind: 'failed', by: click.user, message: `${outcome.error.message}${outcome.error.hint ? ` — ${outcome.error.hint}` : ''}` }));
       return;
     }
@@ -237,16 +174,16 @@ export class Confirmations {
       if (UNUSABLE.has(reason)) {
         // Used, cancelled or expired already: this click changes nothing, the message stays as it is.
         // The CSR put back for it goes again, unless another click is using it right now (already used).
-        if (p.csr_pem !== undefined && reason !== ALREADY_USED) await this.face.issuance.cleanUp({ csr: p.input.csr });
+        if (p.csr_pem !== undefined && reason !== ALREADY_USED) await this.issuance.cleanUp({ csr: p.input.csr });
         await this.whisper(click, `Nothing was done: ${reason}.`);
         return;
       }
-      if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+      if (p.csr_pem !== undefined) await this.issuance.cleanUp(p.input);
       await reply.finish(renderConfirmationEnd(p.view, { kind: 'refused', by: click.user, reason }));
       return;
     }
     let extra: Block[] = [];
-    if (p.csr_pem !== undefined) extra = await this.face.issuance.deliver(p.input);
+    if (p.csr_pem !== undefined) extra = await this.issuance.deliver(p.input);
     await reply.finish(renderConfirmationEnd(p.view, { kind: 'done', by: click.user, summary: outcome.text, extra }));
   }
 
@@ -264,7 +201,7 @@ export class Confirmations {
       return;
     }
     await this.auditClick('declined', click, p, { stage: 'slack_cancel', reason: `cancelled in Slack by ${click.user}` });
-    if (p.csr_pem !== undefined) await this.face.issuance.cleanUp(p.input);
+    if (p.csr_pem !== undefined) await this.issuance.cleanUp(p.input);
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
     await reply.finish(renderConfirmationEnd(p.view, { kind: 'cancelled', by: click.user }));
   }

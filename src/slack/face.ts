@@ -13,7 +13,9 @@ import { isMutating, type ToolContext, type ToolDefinition } from '../core/tool.
 import type { Diagnosis } from '../diagnose/schema.js';
 import { parseCommand, SUBCOMMANDS, type ParsedCommand, type Subcommand } from './commands.js';
 import type { SlackConfig } from './config.js';
-import { Confirmations, SlackPolicy, type GatedCall } from './confirmations.js';
+import { Confirmations } from './confirmations.js';
+import { requesterOf, type FaceCore, type GatedCall } from './face-core.js';
+import { SlackPolicy } from './policy.js';
 import { Issuance } from './issuance.js';
 import { context, type SlackMessage } from './render/blocks.js';
 import type { NextToolButton } from './render/diagnosis.js';
@@ -21,24 +23,7 @@ import { renderError, renderHelp, renderProblem, renderToolOutput, renderUnavail
 import { Reply, type ReplyTarget, type SlackApi } from './reply.js';
 import { escapeMrkdwn, holdsPrivateKeyText } from './text.js';
 
-/** "Who asked" in Slack is the Slack user id (DESIGN.md §3), marked with the face. */
-export const requesterOf = (user: string) => `slack:${user}`;
-
 export const NEXT_TOOL_ACTION = 'crdb_tls_next';
-
-/** What the parts of the face share. */
-export interface FaceCore {
-  runtime: Runtime;
-  config: SlackConfig;
-  api: SlackApi;
-  log: Logger;
-  issuance: Issuance;
-  /** A tool this face may run now (read-only mode hides the mutating ones). */
-  tool(name: string): ToolDefinition | undefined;
-  context(user: string, options?: { reply?: Reply; paths?: AllowedPaths }): ToolContext;
-  /** Turns a runner outcome into the answer (see SlackFace.answer). */
-  answer(tool: ToolDefinition, input: Record<string, unknown>, outcome: RunResult, reply: Reply, user: string, request: string, extra?: Partial<GatedCall>): Promise<void>;
-}
 
 /**
  * The next tools a diagnosis may offer as buttons, with their labels: read-only tools whose answer
@@ -84,8 +69,8 @@ export class SlackFace implements FaceCore {
     private readonly catalog: ToolDefinition[],
   ) {
     this.policy = new SlackPolicy(config, api, log);
-    this.confirmations = new Confirmations(this, this.policy);
     this.issuance = new Issuance(this, this.policy);
+    this.confirmations = new Confirmations(this, this.policy, this.issuance);
   }
 
   tool(name: string): ToolDefinition | undefined {

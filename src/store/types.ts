@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Assessment } from '../core/tool.js';
+import { Assessment } from '../core/assessment.js';
 
 export const ConfirmationState = z.enum(['pending', 'approved', 'consumed', 'declined']);
 
