@@ -1,5 +1,4 @@
 import { CLIENT_CAPABILITIES_META_KEY, ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
-import type { Era } from './server.js';
 
 /**
  * MCP Apps (the `io.modelcontextprotocol/ui` extension, SEP-1865, stable 2026-01-26;
@@ -23,6 +22,8 @@ const LEGACY_RESOURCE_URI_KEY = 'ui/resourceUri';
 /** Which tool shows its result through which page. */
 const PAGE_OF_TOOL: Record<string, string> = { check_expiry: EXPIRY_TIMELINE_URI };
 
+/** The protocol era an instance serves (server.ts's Era, spelled out: server.ts imports this file). */
+type Era = 'legacy' | 'modern';
 type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined);
 
