@@ -5,6 +5,7 @@
 // ext-apps AppBridge (host side of the spec) in a sandboxed iframe — feeds it a real
 // check_expiry result, points at a row, tabs to another, and filters by source.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -148,6 +149,58 @@ function inkOf(png: Buffer): number {
   return ink / (image.width * image.height);
 }
 
+/**
+ * A page that hosts the View the way an MCP Apps host does: the official ext-apps AppBridge over a
+ * PostMessageTransport to a sandboxed iframe (scripts only, an opaque origin) holding the page's
+ * HTML; after ui/initialize it sends the tool's input and result. Records every request the page
+ * makes, every script error, and whatever else the View posts to the host.
+ */
+async function hostPage(browser: Browser, bridgeScript: string, html: string, result: CallResult, args: Record<string, unknown>) {
+  const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('dialog', (dialog) => {
+    problems.push(`a dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.setContent('<!DOCTYPE html><html><body style="margin:0"><iframe id="view" sandbox="allow-scripts" style="border:0;width:1220px;height:980px"></iframe></body></html>');
+  await page.addScriptTag({ content: bridgeScript });
+  const initialized = await page.evaluate(
+    async ({ html: view, result: answer, args: input }) => {
+      const w = window as unknown as { AppBridge: new (...args: unknown[]) => Record<string, unknown>; PostMessageTransport: new (...args: unknown[]) => unknown; seen: unknown[]; stray: unknown[] };
+      const frame = document.getElementById('view') as HTMLIFrameElement;
+      const bridge = new w.AppBridge(null, { name: 'chromium-test-host', version: '1.0.0' }, {}) as unknown as {
+        oninitialized: () => void;
+        onsizechange: (size: unknown) => void;
+        sendToolInput(p: unknown): Promise<void>;
+        sendToolResult(p: unknown): Promise<void>;
+        connect(t: unknown): Promise<void>;
+        getAppVersion(): { name: string } | undefined;
+      };
+      w.seen = [];
+      w.stray = [];
+      // Anything the View posts that is not JSON-RPC (a script smuggled into the page would be).
+      window.addEventListener('message', (event) => {
+        if ((event.data as { jsonrpc?: string } | null)?.jsonrpc !== '2.0') w.stray.push(event.data);
+      });
+      const ready = new Promise<string>((resolve) => {
+        bridge.oninitialized = () => {
+          void bridge.sendToolInput({ arguments: input }).then(() => bridge.sendToolResult(answer));
+          resolve(bridge.getAppVersion()?.name ?? '?');
+        };
+      });
+      bridge.onsizechange = (size) => w.seen.push(size);
+      await bridge.connect(new w.PostMessageTransport(frame.contentWindow!, frame.contentWindow!));
+      frame.srcdoc = view;
+      return ready;
+    },
+    { html, result, args },
+  );
+  return { page, requests, problems, initialized, view: page.frameLocator('#view') };
+}
+
 describe('the timeline page in a real MCP Apps host (headless Chromium, the ext-apps AppBridge)', () => {
   let browser: Browser;
   let bridgeScript: string;
@@ -175,40 +228,8 @@ describe('the timeline page in a real MCP Apps host (headless Chromium, the ext-
     } finally {
       await client.close();
     }
-    const page = await browser.newPage({ viewport: { width: 1240, height: 1000 } });
-    const requests: string[] = [];
-    page.on('request', (request) => requests.push(request.url()));
-    const problems: string[] = [];
-    page.on('pageerror', (error) => problems.push(String(error)));
+    const { page, requests, problems, initialized } = await hostPage(browser, bridgeScript, html!, result!, { certs_dirs: ['certs', 'other-certs'], within: '30d' });
     try {
-      await page.setContent('<!DOCTYPE html><html><body style="margin:0"><iframe id="view" sandbox="allow-scripts" style="border:0;width:1220px;height:980px"></iframe></body></html>');
-      await page.addScriptTag({ content: bridgeScript });
-      const initialized = await page.evaluate(
-        async ({ html: view, result: answer }) => {
-          const w = window as unknown as { AppBridge: new (...args: unknown[]) => Record<string, unknown>; PostMessageTransport: new (...args: unknown[]) => unknown; seen: unknown[] };
-          const frame = document.getElementById('view') as HTMLIFrameElement;
-          const bridge = new w.AppBridge(null, { name: 'chromium-test-host', version: '1.0.0' }, {}) as unknown as {
-            oninitialized: () => void;
-            onsizechange: (size: unknown) => void;
-            sendToolInput(p: unknown): Promise<void>;
-            sendToolResult(p: unknown): Promise<void>;
-            connect(t: unknown): Promise<void>;
-            getAppVersion(): { name: string } | undefined;
-          };
-          w.seen = [];
-          const ready = new Promise<string>((resolve) => {
-            bridge.oninitialized = () => {
-              void bridge.sendToolInput({ arguments: { certs_dirs: ['certs', 'other-certs'], within: '30d' } }).then(() => bridge.sendToolResult(answer));
-              resolve(bridge.getAppVersion()?.name ?? '?');
-            };
-          });
-          bridge.onsizechange = (size) => w.seen.push(size);
-          await bridge.connect(new w.PostMessageTransport(frame.contentWindow!, frame.contentWindow!));
-          frame.srcdoc = view;
-          return ready;
-        },
-        { html, result: result! },
-      );
       assert.equal(initialized, 'crdb-tls expiry timeline', 'the page completed the ui/initialize handshake with the host');
       const view = page.frameLocator('#view');
       const marks = view.locator('g.cert');
@@ -252,6 +273,45 @@ describe('the timeline page in a real MCP Apps host (headless Chromium, the ext-
       const sizes = await page.evaluate(() => (window as unknown as { seen: Array<{ height: number }> }).seen);
       assert.ok(sizes.length > 0 && sizes.some((s) => s.height > 300), `the page reported its size to the host: ${JSON.stringify(sizes)}`);
       assert.deepEqual(requests.filter((url) => !url.startsWith('about:') && !url.startsWith('data:')), [], 'the page fetched nothing');
+      assert.deepEqual(problems, []);
+    } finally {
+      await page.close();
+    }
+  });
+  test('certificate text is shown as text: markup in a subject or a file name runs nothing and fetches nothing', async () => {
+    // A certificate anyone could drop into a certs dir, made with openssl: its subject and its file name are markup.
+    const dir = path.join(work, 'hostile');
+    fs.mkdirSync(dir, { recursive: true });
+    const subject = '<img src=x onerror=parent.postMessage("pwned","*")>';
+    const file = 'client.<svg onload=alert(1)>.crt';
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(work, 'safe', 'hostile.key'), '-days', '45', '-subj', `/CN=${subject}`, '-out', path.join(dir, file)], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const client = await connect('modern', 'stdio', true);
+    let result: CallResult;
+    let html: string;
+    try {
+      result = await client.call('check_expiry', { certs_dirs: ['hostile'], within: '30d' });
+      html = (await client.read(PAGE_URI)).contents[0]!.text!;
+    } finally {
+      await client.close();
+    }
+    const { page, requests, problems, view } = await hostPage(browser, bridgeScript, html!, result!, { certs_dirs: ['hostile'], within: '30d' });
+    try {
+      const row = view.locator('g.cert').first();
+      await row.waitFor();
+      assert.equal(await view.locator('g.cert').count(), 1);
+      await row.hover();
+      const details = view.locator('section.details');
+      await details.locator('dl').waitFor();
+      const shown = await details.innerText();
+      assert.ok(shown.includes(subject), `the subject is shown as the text it is: ${shown}`);
+      assert.ok(shown.includes(file), 'so is the file name');
+      assert.ok((await view.locator('g.cert text').first().textContent())!.includes('<svg onload=alert(1)>'), 'the label is SVG text');
+      assert.equal(await view.locator('img').count(), 0, 'no element came out of the certificate');
+      assert.equal(await view.locator('svg').count(), 1, 'the one svg is the chart');
+      const stray = await page.evaluate(() => (window as unknown as { stray: unknown[] }).stray);
+      assert.deepEqual(stray, [], 'nothing but the View protocol reached the host');
+      assert.deepEqual(requests.filter((url) => !url.startsWith('about:') && !url.startsWith('data:')), [], 'nothing was fetched (an injected <img src=x> would be)');
       assert.deepEqual(problems, []);
     } finally {
       await page.close();
