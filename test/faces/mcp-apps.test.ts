@@ -1,6 +1,7 @@
 // MCP Apps (io.modelcontextprotocol/ui): check_expiry's timeline page, declared to clients that
 // render MCP Apps and to no other. Real clients of both eras (the 1.x SDK client over a 2025
-// handshake, the v2 client pinned to 2026-07-28) over stdio and stateless HTTP list and read it;
+// handshake, the v2 client pinned to 2026-07-28) over stdio and HTTP (a 2025 session, 2026-07-28
+// stateless) list and read it;
 // then a real headless Chromium hosts the page the way an MCP Apps host does — the official
 // ext-apps AppBridge (host side of the spec) in a sandboxed iframe — feeds it a real
 // check_expiry result, points at a row, tabs to another, and filters by source.
@@ -16,6 +17,7 @@ import { StdioClientTransport as ModernStdio } from '@modelcontextprotocol/clien
 import { StreamableHTTPClientTransport as ModernHttp } from '@modelcontextprotocol/client';
 import { Client as LegacyClient } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport as LegacyStdio } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport as LegacyHttp } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { build } from 'esbuild';
 import { chromium, type Browser } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -46,12 +48,17 @@ interface AnyClient {
 let work = '';
 let env: Record<string, string> = {};
 let stateless: HttpServerProcess | undefined;
+let stateful: HttpServerProcess | undefined;
 
 async function connect(era: 'legacy' | 'modern', transport: 'stdio' | 'http', apps: boolean): Promise<AnyClient> {
   const capabilities = apps ? APPS : {};
   if (era === 'legacy') {
     const client = new LegacyClient({ name: 'apps-test-legacy', version: '1.0.0' }, { capabilities });
-    await client.connect(new LegacyStdio({ command: process.execPath, args: [CLI_BUNDLE, 'mcp'], cwd: work, env, stderr: 'ignore' }));
+    await client.connect(
+      transport === 'stdio'
+        ? new LegacyStdio({ command: process.execPath, args: [CLI_BUNDLE, 'mcp'], cwd: work, env, stderr: 'ignore' })
+        : new LegacyHttp(new URL(stateful!.url), { requestInit: { headers: { Authorization: `Bearer ${TOKEN}` } } }),
+    );
     return {
       listTools: async () => (await client.listTools()).tools as Tool[],
       listResources: async () => (await client.listResources()).resources as Resource[],
@@ -87,23 +94,24 @@ before(async () => {
   cert('other-certs', 'other-ca.key', 'create-client', 'carol', '--lifetime', '4320h'); // 180 days: ok
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !key.startsWith('CRDB_TLS_') && !key.startsWith('COCKROACH_')) env[key] = value;
   env = { ...env, CRDB_TLS_ROOTS: work, CRDB_TLS_STATE_DIR: path.join(work, 'state'), CRDB_TLS_HTTP_TOKEN: TOKEN, CRDB_TLS_HTTP_TOKEN_LABEL: 'apps-test', CRDB_TLS_MCP_STATE_KEY: crypto.randomBytes(32).toString('hex') };
-  stateless = await startHttpServerProcess(env, work, ['--stateless']);
+  [stateless, stateful] = await Promise.all([startHttpServerProcess(env, work, ['--stateless']), startHttpServerProcess({ ...env, CRDB_TLS_STATE_DIR: path.join(work, 'state-stateful') }, work)]);
 });
 
 after(async () => {
-  await stateless?.stop();
+  await Promise.all([stateless?.stop(), stateful?.stop()]);
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
 
 const CASES = [
   { era: 'legacy', transport: 'stdio' },
+  { era: 'legacy', transport: 'http' },
   { era: 'modern', transport: 'stdio' },
   { era: 'modern', transport: 'http' },
 ] as const;
 
 describe('the timeline page is declared to MCP Apps hosts only', () => {
   for (const { era, transport } of CASES) {
-    test(`${era} era over ${transport}${transport === 'http' ? ' --stateless' : ''}: an Apps host finds the page on check_expiry and reads it; a plain client sees none of it`, async () => {
+    test(`${era} era over ${transport}${transport === 'http' ? (era === 'legacy' ? ' (a session)' : ' --stateless') : ''}: an Apps host finds the page on check_expiry and reads it; a plain client sees none of it`, async () => {
       const host = await connect(era, transport, true);
       const plain = await connect(era, transport, false);
       try {
