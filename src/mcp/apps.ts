@@ -90,8 +90,10 @@ function storedHandler(server: McpServer, method: string): StoredHandler {
  * Registers the pages and makes tools/list and resources/list answer each client by what it
  * declared. Call it after every tool is registered (it extends the tools/list handler in place).
  */
+/** The page, made once per process (stateless HTTP builds a server per request). */
+let page: Promise<string> | undefined;
+
 export function attachApps(server: McpServer, era: Era, version: string): void {
-  let page: Promise<string> | undefined;
   server.registerResource(
     'expiry_timeline',
     EXPIRY_TIMELINE_URI,
@@ -105,7 +107,10 @@ export function attachApps(server: McpServer, era: Era, version: string): void {
       if (!clientHasApps(server, era, ctx)) {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `${uri.href} is an MCP Apps page: it is read by hosts that declare the ${APPS_EXTENSION} extension with ${APP_MIME_TYPE}, and this client did not`, { uri: uri.href });
       }
-      page ??= timelinePage(version);
+      page ??= timelinePage(version).catch((error: unknown) => {
+        page = undefined;
+        throw error;
+      });
       // No csp block: the page needs no origin at all, which is the spec's restrictive default.
       return { contents: [{ uri: uri.href, mimeType: APP_MIME_TYPE, text: await page, _meta: { ui: { prefersBorder: true } } }] };
     },
