@@ -60,7 +60,7 @@ export async function benchTimeline(options: TimelineOptions): Promise<BenchResu
       if (png.length < 10_000) throw new Error('Chromium drew an empty picture');
     };
     progress(`timeline: ${options.warmups} checked warm-up run(s) each, ${options.certificates} certificates, SVG ${Math.round(svg.length / 1024)} KiB, ${height} px high`);
-    for (let w = 0; w < options.warmups; w++) for (const fn of [drawSvg, table, resvg, screenshot]) await fn();
+    for (let w = 0; w < options.warmups; w++) for (const fn of [drawSvg, table, resvg, screenshot]) await Promise.resolve(fn());
     const s = await interleave('timeline', options.runs, { drawSvg: () => timed(drawSvg), table: () => timed(table), resvg: () => timed(resvg), screenshot: () => timed(screenshot) });
     return {
       rows: [

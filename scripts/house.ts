@@ -11,8 +11,8 @@ export const MAX_LINES = 400;
 export const NOT_YET_SPLIT: ReadonlySet<string> = new Set([
   'src/changefeed/validate.ts',
   'src/core/config-check.ts',
-  'src/diagnose/connection-settings.ts',
-  'src/diagnose/connection-string.ts',
+  'src/connection/driver-settings.ts',
+  'src/connection/pasted-settings.ts',
   'src/net/login.ts',
   'src/rotation/apply.ts',
 ]);
@@ -31,12 +31,13 @@ export const FLOORS: ReadonlyArray<{ name: string; rooms: readonly string[] }> =
 ];
 
 /**
- * The modules of src/core that every floor may use: errors, logging, paths, text hygiene and the
- * vocabulary of a gated call. They import nothing above the foundation, which is what lets the
- * gate and the store speak of assessments without importing the tool contract.
+ * The modules of src/core that every floor may use: errors, logging, paths, text hygiene, shell
+ * quoting of printed commands and the vocabulary of a gated call. They import nothing above the
+ * foundation, which is what lets the gate and the store speak of assessments without importing
+ * the tool contract.
  */
 export const FOUNDATION: ReadonlySet<string> = new Set(
-  ['assessment', 'errors', 'executables', 'log', 'paths', 'picture', 'read-file', 'unicode'].map((name) => `src/core/${name}.ts`),
+  ['assessment', 'errors', 'executables', 'log', 'paths', 'picture', 'read-file', 'shell', 'unicode'].map((name) => `src/core/${name}.ts`),
 );
 
 /** The room a module lives in: `tools`, the folder under src/, or `core/foundation`. */

@@ -83,9 +83,32 @@ export function findCircles(graph: ImportGraph): string[][] {
         component.push(member);
       } while (member !== node);
       const selfLoop = (graph.get(node) ?? []).includes(node);
-      if (component.length > 1 || selfLoop) circles.push(component.reverse());
+      if (component.length > 1 || selfLoop) circles.push(cycleThrough(graph, new Set(component)));
     }
   };
   for (const node of graph.keys()) if (!indices.has(node)) visit(node);
   return circles;
+}
+
+/** One real circle inside a strongly connected component, as a path that starts and ends at its first module (BFS, so the shortest). */
+function cycleThrough(graph: ImportGraph, component: ReadonlySet<string>): string[] {
+  const start = [...component].sort()[0]!;
+  const cameFrom = new Map<string, string>();
+  const queue = [start];
+  for (let i = 0; i < queue.length; i++) {
+    const node = queue[i]!;
+    for (const next of graph.get(node) ?? []) {
+      if (!component.has(next)) continue;
+      if (next === start) {
+        const path = [node];
+        while (path[0] !== start) path.unshift(cameFrom.get(path[0]!)!);
+        return path;
+      }
+      if (!cameFrom.has(next)) {
+        cameFrom.set(next, node);
+        queue.push(next);
+      }
+    }
+  }
+  return [...component];
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { ToolError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/core/tool.js';
-import { parseConnectionString, splitHostPort } from '../src/diagnose/connection-string.js';
+import { parseConnectionString, splitHostPort } from '../src/connection/pasted-settings.js';
 import { parseDuration } from '../src/pki/duration.js';
 import { BACKUPS_DIR } from '../src/rotation/backup.js';
 import type { StepDeps } from '../src/rotation/apply.js';
@@ -35,13 +35,13 @@ export function days(duration: string, what: string): number {
   return parseDuration(duration, what) / DAY_MS;
 }
 
-export function thresholdsOf(input: { warn_within: string; fail_within: string }): Thresholds {
+function thresholdsOf(input: { warn_within: string; fail_within: string }): Thresholds {
   const thresholds = { warn_days: days(input.warn_within, 'warn_within'), fail_days: days(input.fail_within, 'fail_within') };
   if (thresholds.fail_days > thresholds.warn_days) throw new ToolError('invalid_input', `fail_within (${input.fail_within}) is longer than warn_within (${input.warn_within})`, `Defaults: warn ${DEFAULT_THRESHOLDS.warn_days}d, fail ${DEFAULT_THRESHOLDS.fail_days}d.`);
   return thresholds;
 }
 
-export function parseHost(text: string): HostTarget {
+function parseHost(text: string): HostTarget {
   const trimmed = text.trim();
   const { host, port } = splitHostPort(trimmed);
   const bracketed = trimmed.startsWith('[');
@@ -53,8 +53,7 @@ export function parseHost(text: string): HostTarget {
   return { host, port: port ?? 26257 };
 }
 
-const SourceInput = z.object(sourceFields);
-type SourceInput = z.infer<typeof SourceInput>;
+type SourceInput = z.infer<z.ZodObject<typeof sourceFields>>;
 
 export interface ResolvedSources {
   certsDirs: string[];

@@ -25,6 +25,8 @@
 // HTTP port, the port that closes, and the TLS 1.0/1.1-only server (test/support/tls-faults.ts).
 // Keys and certificates are made fresh in a temp dir and removed; texts keep the temp paths and
 // ports they printed (they are real), and the script refuses to write a text with key material.
+// Each entry against the PostgreSQL server also keeps `server_log`: the lines the server logged
+// for that attempt (its view of the same fault), so a pasted server log line is measured too.
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -359,6 +361,16 @@ function faults(pki: FaultPki, derived: { key644: Pair; encrypted: Pair; missing
 
 const KEY_MATERIAL = /PRIVATE KEY|MII[A-Za-z0-9+/]{60}/;
 
+/**
+ * What the PostgreSQL server logged about one attempt: the lines appended to its log since
+ * `from`, once the backend has had a moment to write them (a client exits before the server's
+ * LOG line about the lost handshake reaches the file). Reload chatter is left out.
+ */
+async function serverLogSince(server: TlsPostgres, from: number): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return server.log().slice(from).split('\n').map((line) => line.trimEnd()).filter((line) => line !== '' && !/received SIGHUP|parameter ".*" (?:changed|cannot be changed)|configuration file .* contains errors/.test(line));
+}
+
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const unknown = only.filter((id) => !CLIENTS.some((c) => c.id === id));
@@ -451,7 +463,9 @@ async function main(): Promise<void> {
             result.notApplicable.push({ fault: fault.id, why: `only ${fault.appliesTo.join(', ')} can express it` });
             continue;
           }
+          const logBefore = serverState.startsWith('pg') ? pgServer.log().length : 0;
           const attempt = await client.run(spec, work);
+          const serverLog = serverState.startsWith('pg') ? await serverLogSince(pgServer, logBefore) : [];
           if (KEY_MATERIAL.test(attempt.text)) throw new Error(`${client.id} / ${fault.id}: the output looks like key material; not writing it`);
           process.stderr.write(`corpus: ${client.id.padEnd(8)} ${fault.id.padEnd(26)} exit ${attempt.exitCode} ${attempt.text.split('\n').find((l) => l.trim())?.slice(0, 100) ?? ''}\n`);
           if (attempt.timedOut && attempt.text.trim() === '') {
@@ -459,7 +473,7 @@ async function main(): Promise<void> {
           } else if (attempt.exitCode === 0) {
             result.connected.push({ client: client.id, fault: fault.id, expected_code: fault.expected, fault_description: fault.what, command: attempt.command, note: `${client.id} connected despite the fault: it does not check this`, output: attempt.text });
           } else {
-            result.entries.push({ client: client.id, fault: fault.id, expected_code: fault.expected, fault_description: fault.what, text: attempt.text, command: attempt.command, exit_code: attempt.exitCode, ...(attempt.timedOut ? { hung: `killed after ${RUN_TIMEOUT_MS / 1000} s: the client did not exit by itself` } : {}), generated_at: generatedAt, versions: result.versions });
+            result.entries.push({ client: client.id, fault: fault.id, expected_code: fault.expected, fault_description: fault.what, text: attempt.text, command: attempt.command, exit_code: attempt.exitCode, ...(serverLog.length ? { server_log: serverLog } : {}), ...(attempt.timedOut ? { hung: `killed after ${RUN_TIMEOUT_MS / 1000} s: the client did not exit by itself` } : {}), generated_at: generatedAt, versions: result.versions });
           }
         }
       }

@@ -23,7 +23,7 @@ export const ShownParameter = z.object({
 });
 export type ShownParameter = z.infer<typeof ShownParameter>;
 
-export const EndpointKind = z.enum(['kafka', 'webhook', 'webhook_http', 'cloud_storage', 'kafka_family', 'external_connection', 'schema_registry', 'other']);
+const EndpointKind = z.enum(['kafka', 'webhook', 'webhook_http', 'cloud_storage', 'kafka_family', 'external_connection', 'schema_registry', 'other']);
 
 export const EndpointReport = z.object({
   where: z.enum(['sink', 'schema_registry']),
@@ -71,7 +71,7 @@ interface EndpointAnalysis {
 }
 
 /** Everything CockroachDB does with one URI (the INTO sink or the schema registry), and where it goes wrong. */
-export function analyzeEndpoint(input: string, where: Endpoint, now = new Date()): EndpointAnalysis {
+function analyzeEndpoint(input: string, where: Endpoint, now = new Date()): EndpointAnalysis {
   const problems: SinkProblem[] = [];
   const push = (fields: Omit<SinkProblem, 'diagnosis_code' | 'where'>) => problems.push(problem({ ...fields, where }));
   const uri_redacted = redactSinkUri(input);

@@ -6,7 +6,7 @@
  */
 import { wellFormed } from '../core/unicode.js';
 
-export interface GoUrl {
+interface GoUrl {
   scheme: string;
   /** Everything between `//` and the path (user info, host, port), as written. */
   authority: string;
@@ -122,13 +122,6 @@ export function parseGoQuery(rawQuery: string): QuerySegment[] {
     segments.push(segment);
   }
   return segments;
-}
-
-/** `Values.Get`: the first value of each kept name. */
-export function firstValues(segments: QuerySegment[]): Map<string, string> {
-  const values = new Map<string, string>();
-  for (const s of segments) if (s.key !== undefined && !values.has(s.key)) values.set(s.key, s.value ?? '');
-  return values;
 }
 
 /**

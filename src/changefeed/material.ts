@@ -10,7 +10,7 @@ import { keyMatches } from '../pki/keys.js';
 import { scanPemBlocks, toPem } from '../pki/pem.js';
 
 export type KeyFormat = 'PKCS#1' | 'PKCS#8' | 'SEC1';
-export type Encoding = 'pem' | 'der' | 'other';
+type Encoding = 'pem' | 'der' | 'other';
 
 interface GoPemBlock {
   type: string;

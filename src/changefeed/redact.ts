@@ -52,7 +52,7 @@ const GLUED_PAIR = /[A-Za-z0-9_]=(?!=*$)/;
 export const isSecretValue = (name: string, rawValue: string) => isSecretParam(name) || holdsPrivateKey(rawValue);
 
 /** True when a value is recognisably certificate material (PEM, base64 of PEM or of DER X.509): public, so it may be shown. */
-export function holdsCertificate(rawValue: string): boolean {
+function holdsCertificate(rawValue: string): boolean {
   const value = lenientUnescape(rawValue, false);
   if (value.includes('-----BEGIN CERTIFICATE-----')) return true;
   const compact = value.replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');

@@ -9,15 +9,15 @@ export type SinkKind = 'kafka' | 'webhook';
 export type Endpoint = 'sink' | 'schema_registry';
 
 /** Base64 of a whole PEM file (reference §5.2). */
-export const PEM_PARAMS = ['ca_cert', 'client_cert', 'client_key'] as const;
+const PEM_PARAMS = ['ca_cert', 'client_cert', 'client_key'] as const;
 export type PemParam = (typeof PEM_PARAMS)[number];
 export const isPemParam = (name: string): name is PemParam => (PEM_PARAMS as readonly string[]).includes(name);
 
 /** Decoded with base64.StdEncoding but not PEM: kafkaauth/sasl_oauth.go `u.DecodeBase64(SinkParamSASLClientSecret)`. */
 export const BASE64_SECRET_PARAMS = ['sasl_client_secret'] as const;
 
-export const KAFKA_TLS_PARAMS = ['tls_enabled', 'insecure_tls_skip_verify', ...PEM_PARAMS] as const;
-export const KAFKA_SASL_PARAMS = [
+const KAFKA_TLS_PARAMS = ['tls_enabled', 'insecure_tls_skip_verify', ...PEM_PARAMS] as const;
+const KAFKA_SASL_PARAMS = [
   'sasl_enabled', 'sasl_handshake', 'sasl_user', 'sasl_password', 'sasl_mechanism',
   'sasl_client_id', 'sasl_client_secret', 'sasl_token_url', 'sasl_scopes', 'sasl_grant_type',
   'sasl_aws_iam_role_arn', 'sasl_aws_region', 'sasl_aws_iam_session_name',
@@ -35,10 +35,10 @@ export const KAFKA_NEWEST_PARAM_PREFIX = 'sasl_kerberos_';
  * The webhook sink consumes these and forwards every other query parameter to the endpoint
  * (sink_webhook_v2.go `makeWebhookSinkClient` deletes only these four before sending).
  */
-export const WEBHOOK_PARAMS: readonly string[] = ['insecure_tls_skip_verify', ...PEM_PARAMS];
+const WEBHOOK_PARAMS: readonly string[] = ['insecure_tls_skip_verify', ...PEM_PARAMS];
 
 /** schema_registry.go `getAndDeleteParams`: RegistryParam* plus `timeout`; the rest goes to the registry. */
-export const REGISTRY_PARAMS: readonly string[] = [...PEM_PARAMS, 'timeout'];
+const REGISTRY_PARAMS: readonly string[] = [...PEM_PARAMS, 'timeout'];
 
 export const BOOL_PARAMS: readonly string[] = ['tls_enabled', 'insecure_tls_skip_verify', 'sasl_enabled', 'sasl_handshake'];
 

@@ -21,7 +21,7 @@ function parentOf(pid: number): { ppid: number; comm: string } | undefined {
 }
 
 /** This process's ancestors, nearest first, up to (not including) pid 1. */
-export function ancestors(pid: number = process.pid): Array<{ pid: number; comm: string }> {
+function ancestors(pid: number = process.pid): Array<{ pid: number; comm: string }> {
   const chain: Array<{ pid: number; comm: string }> = [];
   for (let current = pid, depth = 0; depth < 64; depth++) {
     const parent = parentOf(current);
@@ -36,7 +36,7 @@ export function ancestors(pid: number = process.pid): Array<{ pid: number; comm:
 /** Processes that are everybody's ancestors (a service manager): one of them being the server's parent says nothing. */
 const SESSION_MANAGERS = new Set(['systemd', 'init', 'launchd', 'login', 'sshd']);
 
-export function commandOf(pid: number): string | undefined {
+function commandOf(pid: number): string | undefined {
   return parentOf(pid)?.comm;
 }
 

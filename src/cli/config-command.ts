@@ -7,7 +7,7 @@ import { writeJson, writeOut } from './terminal.js';
 const MARK: Record<CheckStatus, string> = { ok: 'ok     ', default: 'default', warning: 'WARNING', invalid: 'INVALID' };
 const FACE_TITLE: Record<FaceName, string> = { cli: 'CLI', mcp_stdio: 'MCP over stdio', mcp_http: 'MCP over Streamable HTTP', slack: 'Slack' };
 
-export function renderConfigReport(report: ConfigReport): string {
+function renderConfigReport(report: ConfigReport): string {
   const width = Math.max(...report.variables.map((v) => v.name.length));
   const lines = ['Configuration (environment):'];
   for (const v of report.variables) {

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
-import { CLIENT_IDS } from '../diagnose/clients.js';
-import { SettingsClient } from '../diagnose/connection-settings.js';
+import { CLIENT_IDS } from '../connection/clients.js';
+import { SettingsClient } from '../connection/driver-settings.js';
 import { MAX_ERROR_TEXT_BYTES, type Diagnosis } from '../diagnose/schema.js';
 import { renderDiagnosis } from '../diagnose/text.js';
 import { cliNextStep } from './next-steps.js';

@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
-import { CLIENT_IDS } from '../diagnose/clients.js';
-import { splitHostPort } from '../diagnose/connection-string.js';
+import { CLIENT_IDS } from '../connection/clients.js';
+import { splitHostPort } from '../connection/pasted-settings.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
 

@@ -1,5 +1,5 @@
 import type { NextTool } from '../diagnose/fixes/context.js';
-import { shq } from '../diagnose/fixes/shell.js';
+import { shq } from '../core/shell.js';
 
 /**
  * A diagnosis's next tools as crdb-tls command lines: what the CLI prints under "Next:" (MCP shows

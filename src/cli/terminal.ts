@@ -19,7 +19,7 @@ export function writeJson(value: unknown): void {
 }
 
 /** 128 + SIGPIPE: what a shell sees from a Unix program whose reader went away (`| head -1`). */
-export const EXIT_BROKEN_PIPE = 141;
+const EXIT_BROKEN_PIPE = 141;
 
 /**
  * A reader that stops early (`crdb-tls rotate check --help | head -1`) closes the pipe; the next

@@ -10,7 +10,7 @@ import { cloudHttpError, cloudTransportError } from './errors.js';
  * (pkg/client/configuration.go). Without it the API answers as version 2022-03-31
  * (cockroachcloud/cloud-api.md "Set the API version").
  */
-export const CC_VERSION = '2024-09-16';
+const CC_VERSION = '2024-09-16';
 
 export interface RetryPolicy {
   /** Tries in all, the first included. */
@@ -21,8 +21,8 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 300, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
-export const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 300, maxDelayMs: 8_000, maxRetryAfterMs: 60_000 };
+const DEFAULT_TIMEOUT_MS = 30_000;
 const MAX_BODY_BYTES = 1_048_576;
 
 export interface CloudApiClientOptions {

@@ -28,7 +28,7 @@ export function describeCa(info: CertificateInfo): string {
   return `${info.subject || '(empty subject)'} (SHA-256 ${info.sha256_fingerprint}, expires ${info.not_after})`;
 }
 
-export const bundlePem = (certificates: ParsedCertificate[]) => certificates.map((c) => toPem('CERTIFICATE', c.der)).join('\n');
+const bundlePem = (certificates: ParsedCertificate[]) => certificates.map((c) => toPem('CERTIFICATE', c.der)).join('\n');
 
 /**
  * Reads a CA certificate or a bundle of them (PEM, or DER) and checks what the Cloud and libpq

@@ -14,7 +14,7 @@ export const ClientCaStatus = z.enum(['NOT_SET', 'IS_SET', 'PENDING', 'FAILED'])
 export type ClientCaStatus = z.infer<typeof ClientCaStatus>;
 
 /** `ClientCACertInfo = {status, x509_pem_cert}`: what GET, POST, PATCH and DELETE answer. */
-export interface ClientCaInfo {
+interface ClientCaInfo {
   status: ClientCaStatus;
   x509_pem_cert: string;
 }
@@ -27,7 +27,7 @@ export interface ClientCaState {
   parseError: string | undefined;
 }
 
-export const clientCaPath = (clusterId: string) => clusterPath(clusterId, '/client-ca-cert');
+const clientCaPath = (clusterId: string) => clusterPath(clusterId, '/client-ca-cert');
 
 function toInfo(value: unknown, what: string): ClientCaInfo {
   const body = (value ?? {}) as { status?: unknown; x509_pem_cert?: unknown };
@@ -51,7 +51,7 @@ export async function readClientCa(api: CloudApiClient, clusterId: string): Prom
 }
 
 /** What the gate compares: the Client CA and its status as read (and the bundle to be sent, when there is one). */
-export function clientCaFingerprint(clusterId: string, state: ClientCaState, bundle?: CaBundle): string {
+function clientCaFingerprint(clusterId: string, state: ClientCaState, bundle?: CaBundle): string {
   return crypto
     .createHash('sha256')
     .update(JSON.stringify({ cluster: clusterId, status: state.info.status, pem: state.info.x509_pem_cert.trim(), sending: bundle?.pem ?? null }))
@@ -92,7 +92,7 @@ export async function getClientCa(api: CloudApiClient, clusterId: string): Promi
 
 // ---- waiting for the asynchronous change --------------------------------------------------------
 
-export interface WaitOptions {
+interface WaitOptions {
   /** Give up after this long (Terraform waits 10 minutes: client_ca_cert_resource.go). */
   timeoutMs: number;
   /** First check after this long; then 1.5 times longer each time, up to maxIntervalMs. */
@@ -102,7 +102,7 @@ export interface WaitOptions {
   signal?: AbortSignal | undefined;
 }
 
-export interface Settled {
+interface Settled {
   state: ClientCaState;
   checks: number;
   elapsedMs: number;
@@ -113,7 +113,7 @@ export interface Settled {
  * PATCH) or `NOT_SET` (after DELETE); `PENDING` while in flight; `FAILED` is an error
  * (reference §4.2: "200 only means accepted").
  */
-export async function waitForClientCa(api: CloudApiClient, clusterId: string, target: 'IS_SET' | 'NOT_SET', expected: Set<string> | undefined, options: WaitOptions): Promise<Settled> {
+async function waitForClientCa(api: CloudApiClient, clusterId: string, target: 'IS_SET' | 'NOT_SET', expected: Set<string> | undefined, options: WaitOptions): Promise<Settled> {
   const started = Date.now();
   let interval = options.firstCheckMs ?? 250;
   const maxInterval = options.maxIntervalMs ?? 5_000;

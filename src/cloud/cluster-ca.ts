@@ -23,7 +23,7 @@ export function defaultTrustFile(platform: NodeJS.Platform = process.platform, e
 }
 
 /** The public CA endpoint: a plain unauthenticated GET that answers PEM (reference §4.1). */
-export const clusterCaPath = (clusterId: string) => `/clusters/${encodeURIComponent(clusterId)}/cert`;
+const clusterCaPath = (clusterId: string) => `/clusters/${encodeURIComponent(clusterId)}/cert`;
 
 export async function fetchClusterCa(api: CloudApiClient, clusterId: string): Promise<CaBundle> {
   const body = await api.read(clusterCaPath(clusterId), { auth: false, clusterId, accept: 'application/x-pem-file, text/plain, */*' });
@@ -64,7 +64,7 @@ async function readTrustFile(file: string): Promise<TrustFile> {
   return { path: file, contents, certificates };
 }
 
-export type DownloadAction = 'created' | 'appended' | 'replaced' | 'unchanged';
+type DownloadAction = 'created' | 'appended' | 'replaced' | 'unchanged';
 
 interface DownloadPlan {
   bundle: CaBundle;
@@ -170,7 +170,7 @@ export interface DownloadCaResult {
 }
 
 /** The cluster's plan says whether the download is needed at all; a failure to read it never fails the download. */
-export async function downloadNote(api: CloudApiClient | undefined, clusterId: string): Promise<{ plan: ClusterPlan | undefined; note: string }> {
+async function downloadNote(api: CloudApiClient | undefined, clusterId: string): Promise<{ plan: ClusterPlan | undefined; note: string }> {
   const publicNote = 'Basic and Standard clusters present certificates signed by a publicly trusted CA (Let\'s Encrypt): most clients, and cockroach sql ≥ v21.2.5, need no download for them; Advanced clusters need this CA.';
   if (!api) return { plan: undefined, note: `The cluster's plan was not read (no COCKROACH_API_KEY). ${publicNote}` };
   try {

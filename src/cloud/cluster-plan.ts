@@ -8,7 +8,7 @@ import { planRefusal } from './errors.js';
  * components.schemas.Cluster): `plan` ($ref Plan.Type), `cloud_provider`, `state`, and `config`
  * ($ref ClusterConfig = {dedicated: DedicatedHardwareConfig, serverless: ServerlessClusterConfig}).
  */
-export interface CloudCluster {
+interface CloudCluster {
   id?: string;
   name?: string;
   plan?: string;
@@ -38,7 +38,7 @@ const SHARED_PLANS = new Set(['BASIC', 'STANDARD', 'SERVERLESS']);
 const DEDICATED_PLANS = new Set(['ADVANCED', 'DEDICATED', 'CUSTOM']);
 
 /** Judges a Cluster object; an unknown plan falls back to `config.serverless` / `config.dedicated`, as Terraform checks `Config.Serverless != nil`. */
-export function judgePlan(clusterId: string, cluster: CloudCluster): ClusterPlan {
+function judgePlan(clusterId: string, cluster: CloudCluster): ClusterPlan {
   const plan = typeof cluster.plan === 'string' && cluster.plan !== '' ? cluster.plan.toUpperCase() : undefined;
   let shared: boolean | undefined;
   if (plan && SHARED_PLANS.has(plan)) shared = true;

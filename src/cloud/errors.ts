@@ -19,7 +19,7 @@ const MAX_MESSAGE = 300;
  * default response is `Status {code: int32, message: string, details: Any[]}`), else the body
  * text itself when it is short and printable (a proxy's plain-text page), else nothing.
  */
-export function apiMessage(body: string, key?: ApiKey): string | undefined {
+function apiMessage(body: string, key?: ApiKey): string | undefined {
   let message: string | undefined;
   try {
     const parsed = JSON.parse(body) as unknown;
@@ -41,7 +41,7 @@ export function apiMessage(body: string, key?: ApiKey): string | undefined {
  * message names a plan of clusters and says "only" / "not supported" / "not available" is taken
  * as that refusal.
  */
-export function isPlanRefusal(status: number, message: string | undefined): boolean {
+function isPlanRefusal(status: number, message: string | undefined): boolean {
   if (status < 400 || status >= 500 || status === 401 || status === 404 || !message) return false;
   const namesPlan = /\b(serverless|dedicated|advanced|standard|basic)\b[^.]*\b(clusters?|plans?|tiers?)\b/i.test(message);
   const refuses = /\b(only|not supported|unsupported|not available|unavailable|not allowed)\b/i.test(message);

@@ -20,7 +20,7 @@ import { isMutating, type ToolDefinition } from './tool.js';
 
 export type CheckStatus = 'ok' | 'default' | 'warning' | 'invalid';
 
-export interface VariableCheck {
+interface VariableCheck {
   name: string;
   status: CheckStatus;
   /** What to show for the value: the value itself, "set (N chars)" for a secret, or "unset". */
@@ -30,7 +30,7 @@ export interface VariableCheck {
 
 export type FaceName = 'cli' | 'mcp_stdio' | 'mcp_http' | 'slack';
 
-export interface FacePlan {
+interface FacePlan {
   face: FaceName;
   /** Whether this face would start with this configuration. */
   would_start: boolean;
@@ -316,7 +316,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const slackApi = set('SLACK_API_URL');
   if (slackApi === undefined) add({ name: 'SLACK_API_URL', status: 'default', shown: 'unset', message: 'https://slack.com/api/' });
   else {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = ['http:', 'https:'].includes(new URL(slackApi).protocol);
     } catch {

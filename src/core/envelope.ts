@@ -7,7 +7,7 @@ export const GateInputFields = {
   dry_run: z.boolean().optional().describe('Only assess the impact; change nothing'),
 };
 
-export const Confirmation = z.object({
+const Confirmation = z.object({
   id: z.string(),
   severity: Severity,
   impact: z.string(),
@@ -17,7 +17,7 @@ export const Confirmation = z.object({
 });
 
 /** The output every mutating tool shares so that each face handles the gate the same way. */
-export function mutatingEnvelope<O extends z.ZodObject<z.ZodRawShape>>(result: O) {
+function mutatingEnvelope<O extends z.ZodObject<z.ZodRawShape>>(result: O) {
   return z.object({
     status: z.enum(['done', 'confirmation_required', 'refused', 'dry_run']),
     result: result.optional(),

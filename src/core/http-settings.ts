@@ -23,7 +23,7 @@ export interface HttpSettings {
 const usage = (message: string, hint: string) => new ToolError('invalid_input', message, hint);
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback). */
-export function parseBindAddress(bind: string): { host: string; port: number } {
+function parseBindAddress(bind: string): { host: string; port: number } {
   const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(bind.trim());
   if (!match) throw usage(`--http ${bind} is not HOST:PORT`, 'Example: crdb-tls mcp --http 127.0.0.1:8080');
   const port = Number(match[3]);
@@ -33,7 +33,7 @@ export function parseBindAddress(bind: string): { host: string; port: number } {
 }
 
 /** 127.0.0.0/8, ::1 (also written out, or as ::ffff:127.x) or the name localhost. */
-export function isLoopbackHost(host: string): boolean {
+function isLoopbackHost(host: string): boolean {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
   if (bare === 'localhost') return true;
   if (net.isIPv4(bare)) return bare.startsWith('127.');
@@ -42,7 +42,7 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /** scheme://host[:port] as a browser sends it in Origin, or an error naming where it came from. */
-export function normaliseOrigin(value: string, source: string): string {
+function normaliseOrigin(value: string, source: string): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -80,7 +80,7 @@ export function httpTokenLabel(value: string | undefined): string {
  * at least 32 characters and each label distinct (it names the holder in the audit trail and
  * owns its MCP sessions).
  */
-export function httpExtraTokens(value: string | undefined, firstLabel: string): Array<{ label: string; token: string }> {
+function httpExtraTokens(value: string | undefined, firstLabel: string): Array<{ label: string; token: string }> {
   const trimmed = value?.trim();
   if (!trimmed) return [];
   const seen = new Set([firstLabel]);

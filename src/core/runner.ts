@@ -12,7 +12,7 @@ export type RunResult =
   | { ok: false; error: StructuredError };
 
 /** Formats zod issues as one line: "user: expected string; lifetime: invalid duration". */
-export function describeValidationIssues(error: z.ZodError): string {
+function describeValidationIssues(error: z.ZodError): string {
   return error.issues
     .map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message))
     .join('; ');
@@ -66,7 +66,7 @@ function targetText(value: unknown): string | undefined {
   return undefined;
 }
 /** Where a network call went, in a few words for the audit trail: `host=db.internal port=26257`. */
-export function networkTarget(input: Record<string, unknown>): string {
+function networkTarget(input: Record<string, unknown>): string {
   const parts = Object.entries(input)
     .filter(([key, value]) => TARGET_FIELD.test(key) && value !== undefined && !SECRET_FIELD.test(key))
     .map(([key, value]) => `${key}=${targetText(value) ?? ''}`);

@@ -7,14 +7,14 @@ import type { Picture } from './picture.js';
 import type { ConfirmationChannel, Store } from '../store/types.js';
 
 /** What a tool does to the world (DESIGN.md §2). The last three make a tool "mutating". */
-export type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
+type Effects = 'none' | 'reads-files' | 'network' | 'writes-files' | 'cloud-write' | 'signals-process';
 const MUTATING_EFFECTS: ReadonlySet<Effects> = new Set(['writes-files', 'cloud-write', 'signals-process']);
 
 // Re-exported: tools and faces name them together with the contract.
-export { Assessment, Severity, type AskPerson, type ConfirmAnswer } from './assessment.js';
+export { Assessment, Severity } from './assessment.js';
 export type { Picture } from './picture.js';
 
-export interface ToolAnnotations {
+interface ToolAnnotations {
   readOnlyHint: boolean;
   destructiveHint: boolean;
   idempotentHint: boolean;

@@ -62,5 +62,4 @@ export const CODE_TITLES: Record<DiagnosisCode, string> = {
   unknown: 'Nothing recognised in the text',
 };
 
-export const Deployment = z.enum(['cloud', 'self-hosted']);
-export type Deployment = z.infer<typeof Deployment>;
+export { Deployment } from '../connection/clients.js';

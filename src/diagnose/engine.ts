@@ -1,7 +1,8 @@
 import { ToolError } from '../core/errors.js';
-import { CLIENT_FAMILY, CLIENT_MARKERS, detectClient, type ClientDetection, type ClientHit } from './clients.js';
+import { CLIENT_FAMILY } from '../connection/clients.js';
+import { CLIENT_MARKERS, detectClient, type ClientDetection, type ClientHit } from './client-markers.js';
 import { CODE_TITLES, DIAGNOSIS_CODES, type Deployment, type DiagnosisCode } from './codes.js';
-import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis, type ParsedConnection } from './connection-string.js';
+import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis, type ParsedConnection } from '../connection/pasted-settings.js';
 import { ANCHORS, extractFacts, type Facts } from './extract.js';
 import { fixContext, type FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';
@@ -181,13 +182,20 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
   const contributions: Contribution[] = [];
   const clientHits: ClientHit[] = [];
   const anchors: Array<{ anchor: string; positions: number[] }> = [];
+  const matchedIds = new Set<string>();
+  for (const match of matches) {
+    const ref = refs[match.phrase]!;
+    if (ref.kind === 'signal') matchedIds.add(ref.signal.id);
+  }
   for (const match of matches) {
     const ref = refs[match.phrase]!;
     const first = match.positions[0]!;
     if (ref.kind === 'signal') {
       const phraseText = text.slice(first, first + ref.signal.phrase.length);
-      const refined = ref.signal.refine?.(lineAround(text, first));
-      contributions.push({ signal: ref.signal, weights: refined ?? ref.signal.weights, text: phraseText });
+      // Two phrases together say more than the line around one of them.
+      const together = ref.signal.together && matchedIds.has(ref.signal.together.with) ? ref.signal.together.weights : undefined;
+      const refined = together ? undefined : ref.signal.refine?.(lineAround(text, first));
+      contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });
     } else {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { parseConnectionString, splitHostPort } from './connection-string.js';
+import { parseConnectionString, splitHostPort } from '../connection/pasted-settings.js';
 import { classifyPath, pathInMissingFileLine } from './rules/paths.js';
 
 /**

@@ -8,10 +8,10 @@
  * - analyzeConnectionString(raw, client) parse (redacted) + what the settings mean for that client
  */
 export { diagnose } from './engine.js';
-export { fixStepsFor, guidanceFor, fixContext, type FixContext } from './fixes/index.js';
-export { buildConnectionSettings, ConnectionSettings, SettingsClient, type SettingsInput } from './connection-settings.js';
-export { analyzeConnectionString, parseConnectionString, ConnectionAnalysis, type ParsedConnection } from './connection-string.js';
-export { DiagnosisCode, DIAGNOSIS_CODES, CODE_TITLES, Deployment } from './codes.js';
-export { ClientId, CLIENT_IDS } from './clients.js';
-export { Diagnosis, DiagnoseInput, MAX_ERROR_TEXT_BYTES } from './schema.js';
+export { fixStepsFor, type FixContext } from './fixes/index.js';
+export { buildConnectionSettings, ConnectionSettings, SettingsClient } from '../connection/driver-settings.js';
+export { analyzeConnectionString, parseConnectionString } from '../connection/pasted-settings.js';
+export { DiagnosisCode, Deployment } from './codes.js';
+export { ClientId } from '../connection/clients.js';
+export { Diagnosis, DiagnoseInput } from './schema.js';
 export { renderDiagnosis, renderConnectionSettings } from './text.js';

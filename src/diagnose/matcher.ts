@@ -24,69 +24,124 @@ export interface MatcherPhrase {
 const MAX_POSITIONS = 8;
 
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-const fold = (c: number) => (c >= 65 && c <= 90 ? c + 32 : c);
 
 export class PhraseMatcher {
-  private readonly next: Array<Map<number, number>> = [new Map()];
-  private readonly fail: number[] = [0];
-  /** Phrases ending at a node, including those reached through failure links. */
-  private readonly output: number[][] = [[]];
+  /**
+   * The automaton as a dense table: `delta[node * classes + class]` is the next node, failure
+   * links already folded in, so the scan does one array read per character. Characters that no
+   * phrase contains share class 0 (they lead back to the root).
+   */
+  private readonly delta: Int32Array;
+  private readonly classes: number;
+  private readonly classOf: Uint8Array;
+  /** Phrases ending at node n (through failure links too): outputs[outputStart[n] .. outputStart[n + 1]). */
+  private readonly outputStart: Int32Array;
+  private readonly outputs: Int32Array;
   private readonly phrases: MatcherPhrase[];
+  private readonly nodes: number;
 
   constructor(phrases: MatcherPhrase[]) {
     this.phrases = phrases;
-    phrases.forEach((phrase, index) => {
+    // Character classes: every character that occurs in a phrase, ASCII upper case folded to lower.
+    const classOf = new Uint8Array(65536);
+    let classes = 1;
+    for (const phrase of phrases) {
       if (phrase.text.length === 0) throw new Error('empty phrase');
-      let node = 0;
       for (let i = 0; i < phrase.text.length; i++) {
         const c = phrase.text.charCodeAt(i);
         if (c >= 65 && c <= 90) throw new Error(`phrase ${JSON.stringify(phrase.text)} is not lowercase`);
-        let child = this.next[node]!.get(c);
-        if (child === undefined) {
-          child = this.next.length;
-          this.next.push(new Map());
-          this.fail.push(0);
-          this.output.push([]);
-          this.next[node]!.set(c, child);
+        if (classOf[c] === 0) {
+          if (classes === 255) throw new Error('too many distinct characters in the phrases');
+          classOf[c] = classes++;
+          if (c >= 97 && c <= 122) classOf[c - 32] = classOf[c]!;
+        }
+      }
+    }
+    this.classOf = classOf;
+    this.classes = classes;
+
+    // The trie, written straight into the dense table: 0 means "no child yet" (no trie edge leads
+    // back to the root), so the same table then receives the failure transitions in place.
+    let capacity = 1;
+    for (const phrase of phrases) capacity += phrase.text.length;
+    let delta = new Int32Array(capacity * classes);
+    const ends = new Map<number, number[]>();
+    // The trie's edges as linked lists (node → first edge, edge → next), so that the breadth-first
+    // pass below touches each edge once instead of every class of every node: this runs once, in
+    // V8's interpreter, where a loop over 450,000 table cells costs tens of milliseconds of start-up.
+    const firstEdge = new Int32Array(capacity).fill(-1);
+    const nextEdge = new Int32Array(capacity);
+    const edgeClass = new Int32Array(capacity);
+    let nodes = 1;
+    phrases.forEach((phrase, index) => {
+      let node = 0;
+      for (let i = 0; i < phrase.text.length; i++) {
+        const k = classOf[phrase.text.charCodeAt(i)]!;
+        const at = node * classes + k;
+        let child = delta[at]!;
+        if (child === 0) {
+          child = nodes++;
+          delta[at] = child;
+          edgeClass[child] = k;
+          nextEdge[child] = firstEdge[node]!;
+          firstEdge[node] = child;
         }
         node = child;
       }
-      this.output[node]!.push(index);
+      const list = ends.get(node);
+      if (list) list.push(index);
+      else ends.set(node, [index]);
     });
-    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix.
-    const queue: number[] = [...this.next[0]!.values()];
-    for (let head = 0; head < queue.length; head++) {
-      const node = queue[head]!;
-      for (const [c, child] of this.next[node]!) {
-        let f = this.fail[node]!;
-        while (f !== 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
-        const target = this.next[f]!.get(c);
-        this.fail[child] = target !== undefined && target !== child ? target : 0;
-        this.output[child]!.push(...this.output[this.fail[child]!]!);
-        queue.push(child);
+    delta = delta.slice(0, nodes * classes);
+    this.nodes = nodes;
+    // Breadth-first: a node's failure link is the longest proper suffix that is also a prefix; a
+    // missing transition is the failure node's transition (complete already: it is shallower).
+    const fail = new Int32Array(nodes);
+    const order = new Int32Array(nodes);
+    let tail = 0;
+    for (let child = firstEdge[0]!; child !== -1; child = nextEdge[child]!) order[tail++] = child;
+    const outputsOf: Array<number[] | undefined> = new Array(nodes);
+    for (let head = 0; head < tail; head++) {
+      const node = order[head]!;
+      const f = fail[node]!;
+      const own = ends.get(node);
+      const inherited = outputsOf[f];
+      outputsOf[node] = own && inherited ? [...own, ...inherited] : (own ?? inherited);
+      const row = node * classes;
+      const failRow = f * classes;
+      // Every transition of the failure node, then this node's own edges over them.
+      delta.copyWithin(row, failRow, failRow + classes);
+      for (let child = firstEdge[node]!; child !== -1; child = nextEdge[child]!) {
+        const k = edgeClass[child]!;
+        fail[child] = delta[failRow + k]!;
+        delta[row + k] = child;
+        order[tail++] = child;
       }
     }
+    this.delta = delta;
+    const outputStart = new Int32Array(nodes + 1);
+    for (let n = 0; n < nodes; n++) outputStart[n + 1] = outputStart[n]! + (outputsOf[n]?.length ?? 0);
+    const outputs = new Int32Array(outputStart[nodes]!);
+    for (let n = 0; n < nodes; n++) if (outputsOf[n]) outputs.set(outputsOf[n]!, outputStart[n]!);
+    this.outputStart = outputStart;
+    this.outputs = outputs;
   }
 
   get size(): number {
-    return this.next.length;
+    return this.nodes;
   }
 
   scan(text: string): PhraseMatch[] {
     const found = new Map<number, PhraseMatch>();
+    const { delta, classes, classOf, outputStart, outputs, phrases } = this;
     let node = 0;
     for (let i = 0; i < text.length; i++) {
-      const c = fold(text.charCodeAt(i));
-      let child = this.next[node]!.get(c);
-      while (child === undefined && node !== 0) {
-        node = this.fail[node]!;
-        child = this.next[node]!.get(c);
-      }
-      node = child ?? 0;
-      const outputs = this.output[node]!;
-      for (let k = 0; k < outputs.length; k++) {
+      node = delta[node * classes + classOf[text.charCodeAt(i)]!]!;
+      const from = outputStart[node]!;
+      const to = outputStart[node + 1]!;
+      for (let k = from; k < to; k++) {
         const index = outputs[k]!;
-        const phrase = this.phrases[index]!;
+        const phrase = phrases[index]!;
         const start = i - phrase.text.length + 1;
         if (phrase.boundary && !this.onBoundary(text, phrase.text, start, i + 1)) continue;
         let match = found.get(index);

@@ -11,7 +11,7 @@
  */
 
 /** The hard cap on what is normalised, in UTF-16 code units (1 MiB of ASCII). */
-export const MAX_NORMALIZED_LENGTH = 1_048_576;
+const MAX_NORMALIZED_LENGTH = 1_048_576;
 
 export interface NormalizedText {
   text: string;

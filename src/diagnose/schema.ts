@@ -1,7 +1,7 @@
 import * as z from 'zod';
-import { ClientId } from './clients.js';
+import { ClientId } from '../connection/clients.js';
 import { Deployment, DiagnosisCode } from './codes.js';
-import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from './connection-string.js';
+import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
 import { Facts } from './extract.js';
 import { Cause, FixStep, NextTool } from './fixes/context.js';
 
@@ -18,7 +18,7 @@ export const DiagnoseInput = z.object({
 });
 export type DiagnoseInput = z.infer<typeof DiagnoseInput>;
 
-export const Alternative = z.object({
+const Alternative = z.object({
   code: DiagnosisCode,
   title: z.string(),
   confidence: z.number().min(0).max(1),
@@ -26,7 +26,7 @@ export const Alternative = z.object({
   tell_apart: z.string().describe('What to check to tell this code from the primary one'),
 });
 
-export const ClientDetectionSchema = z.object({
+const ClientDetectionSchema = z.object({
   id: ClientId.nullable(),
   family: z.string().nullable(),
   source: z.enum(['given', 'text', 'connection_string', 'none']),

@@ -28,7 +28,7 @@ export type GateDecision =
   | { proceed: false; event: 'confirmation_required' | 'declined' | 'refused'; output: Record<string, unknown>; text: string };
 
 /** Canonical JSON (sorted keys) so that the same call always hashes the same. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
@@ -63,7 +63,7 @@ export interface GateSettings {
   approveCommand?: (id: string) => string;
 }
 
-export function confirmationText(tool: string, c: PendingConfirmation, approveCommand: (id: string) => string = approvalCommand): string {
+function confirmationText(tool: string, c: PendingConfirmation, approveCommand: (id: string) => string = approvalCommand): string {
   const a = c.assessment;
   const impact = [`  Impact: ${a.impact}`, `  Changes: ${a.changes.join('; ')}`, `  Rollback: ${a.rollback}`];
   const again = `call ${tool} again with the same arguments plus "confirmation_id": "${c.id}" (valid until ${c.expires_at}, once).`;

@@ -20,7 +20,7 @@ export interface GatePolicy {
   fourEyes?: boolean;
 }
 
-export const MCP_CONFIRM_MODES = ['person', 'slack', 'assistant'] as const;
+const MCP_CONFIRM_MODES = ['person', 'slack', 'assistant'] as const;
 export type McpConfirm = (typeof MCP_CONFIRM_MODES)[number];
 
 export function parseMcpConfirm(value: string | undefined): McpConfirm {

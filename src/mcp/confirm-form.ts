@@ -44,7 +44,7 @@ function boundInput(args: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(args).filter(([key]) => !(key in GateInputFields)));
 }
 
-export function confirmationMessage(toolTitle: string, c: NonNullable<PendingAnswer['confirmation']>): string {
+function confirmationMessage(toolTitle: string, c: NonNullable<PendingAnswer['confirmation']>): string {
   return [
     `${toolTitle} needs your confirmation (severity ${c.severity}).`,
     `Impact: ${c.impact}`,
@@ -71,7 +71,7 @@ export async function askForConfirmation(o: { tool: ToolDefinition; args: Record
 type Answer = { answer: ConfirmAnswer; malformed?: string };
 
 /** The person's answer; anything but a ticked boolean box is no agreement, and a malformed one says why. */
-export function readAnswer(responses: Record<string, unknown> | undefined): Answer {
+function readAnswer(responses: Record<string, unknown> | undefined): Answer {
   const view = inputResponse(responses, CONFIRM);
   if (view.kind !== 'elicit') return { answer: 'cancel', malformed: view.kind === 'missing' ? 'the client sent no answer to the confirmation form' : `the client answered the confirmation form with a ${view.kind} response` };
   if (view.action !== 'accept') return { answer: view.action };

@@ -9,12 +9,12 @@ import { sendWebResponse, toWebRequest } from './node-web.js';
 import { createMcpServer, type Era, type McpFaceOptions } from './server.js';
 
 /** The MCP endpoint's path: the one URL this server answers. */
-export const MCP_PATH = '/mcp';
+const MCP_PATH = '/mcp';
 /**
  * Request bodies up to this size are read; a larger one is answered 413 with a JSON-RPC error.
  * 4 MiB leaves room for a pasted bundle or a long stack trace (the issue asks for at least 2 MB).
  */
-export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** A client that keeps sending past the limit is cut off here instead of being drained forever. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
 
@@ -116,7 +116,7 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
   const tokens = [{ label: options.tokenLabel, token: options.token }, ...(options.extraTokens ?? [])].map((t) => ({ label: t.label, digest: sha256(t.token) }));
   const log = runtime.log;
   let allowedOrigins = new Set<string>();
-  let allowedHosts: Set<string> | undefined;
+  let allowedHosts: Set<string> | undefined = undefined;
 
   const serverFor = (era: Era, principal: string | undefined) => createMcpServer(options, { era, ...(principal !== undefined ? { principal } : {}) });
   const onerror = (error: Error) => log.debug({ err: error }, 'MCP over HTTP: request refused by the SDK');

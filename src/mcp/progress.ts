@@ -1,7 +1,7 @@
 import type { ServerContext } from '@modelcontextprotocol/server';
 
 /** When a tool knows how far along it is, progress is a percentage of this total. */
-export const PROGRESS_TOTAL = 100;
+const PROGRESS_TOTAL = 100;
 
 export interface ProgressReporter {
   report(message: string, fraction?: number): void;

@@ -25,7 +25,7 @@ function withoutAnnotations(schema: Json): Json {
  * subschema that validates nothing (`z.unknown()`) names every JSON type. What it accepts is
  * unchanged.
  */
-export function portableJsonSchema(schema: unknown, isRoot = true): unknown {
+function portableJsonSchema(schema: unknown, isRoot = true): unknown {
   if (Array.isArray(schema)) return schema.map((item) => portableJsonSchema(item, false));
   if (!isObject(schema)) return schema;
   const out: Json = {};

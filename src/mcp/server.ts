@@ -52,7 +52,7 @@ function clientName(server: McpServer, era: Era, ctx: ServerContext): string | u
   return server.server.getClientVersion()?.name;
 }
 
-export function toCallToolResult(outcome: RunResult): CallToolResult {
+function toCallToolResult(outcome: RunResult): CallToolResult {
   if (!outcome.ok) {
     const { code, message, hint } = outcome.error;
     return { isError: true, content: [{ type: 'text', text: `Error (${code}): ${message}${hint ? `\nHint: ${hint}` : ''}` }] };

@@ -4,7 +4,7 @@ import { ToolError } from '../core/errors.js';
 import type { ConfirmationState, StateCodec } from './confirm-form.js';
 
 /** The request-state codec refuses a shorter HMAC key (RequestStateCodecOptions.key: at least 32 bytes). */
-export const MIN_STATE_KEY_BYTES = 32;
+const MIN_STATE_KEY_BYTES = 32;
 /** A confirmation form answered later than this is refused; the pending confirmation itself lives 10 minutes (DESIGN.md §3). */
 const STATE_TTL_SECONDS = 600;
 

@@ -16,7 +16,7 @@ import type { HostList, NetworkPolicy } from './policy.js';
  *   nobody verified, it is as good as published.
  */
 
-export const PASSWORD_REFUSING_SSLMODES: ReadonlySet<string> = new Set(['disable', 'allow', 'prefer']);
+const PASSWORD_REFUSING_SSLMODES: ReadonlySet<string> = new Set(['disable', 'allow', 'prefer']);
 
 export interface PgTargetInput {
   host: string;

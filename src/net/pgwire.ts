@@ -46,7 +46,7 @@ export interface BackendMessage {
 }
 
 /** Largest first message we accept; a real ErrorResponse or auth request is far smaller. */
-export const MAX_BACKEND_MESSAGE = 65_536;
+const MAX_BACKEND_MESSAGE = 65_536;
 
 /**
  * Reads one complete backend message from the start of `buffer`. Returns null while more bytes are

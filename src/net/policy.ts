@@ -64,11 +64,6 @@ const SPECIAL = new net.BlockList();
 for (const [network, prefix] of [['127.0.0.0', 8], ['0.0.0.0', 8], ['169.254.0.0', 16], ['224.0.0.0', 4], ['255.255.255.255', 32]] as const) SPECIAL.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of [['::1', 128], ['::', 128], ['fe80::', 10], ['ff00::', 8]] as const) SPECIAL.addSubnet(network, prefix, 'ipv6');
 
-export const isSpecialAddress = (address: string): boolean => {
-  const c = canonical(address);
-  return SPECIAL.check(c.address, c.family === 4 ? 'ipv4' : 'ipv6');
-};
-
 function parsePort(text: string, rule: string, variable: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new HostListError(`${variable}: ${JSON.stringify(rule)} has port ${JSON.stringify(text)}, not 1-65535`);
   return Number(text);

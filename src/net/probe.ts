@@ -30,7 +30,7 @@ import { verifyServer } from './probe/verify.js';
 
 export { parseOpensslCaNames } from './probe/client-ca-names.js';
 export { renderProbe } from './probe/render.js';
-export { ChainCertificate, DEFAULT_PROBE_TIMEOUT_MS, Finding, ProbeReport, type Material, type ProbeOptions } from './probe/report.js';
+export { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, type Material, type ProbeOptions } from './probe/report.js';
 
 export async function probeServer(options: ProbeOptions): Promise<ProbeReport> {
   const run = startRun(options);

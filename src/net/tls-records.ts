@@ -11,7 +11,7 @@ import { children, fromDer, oidOf, textOf } from '../pki/asn1.js';
  * reader notes that and stops. It keeps at most `maxBytes` of input and never throws.
  */
 
-export interface CertificateRequestInfo {
+interface CertificateRequestInfo {
   /** ClientCertificateType values (1 = rsa_sign, 64 = ecdsa_sign, ...). */
   certificate_types: number[];
   /** The CA names, formatted like certificate subjects (`O=Cockroach, CN=Cockroach CA`). */

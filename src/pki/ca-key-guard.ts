@@ -21,7 +21,7 @@ export interface ClientPairToCheck {
   certName: string;
 }
 
-export function caKeyRefusal(subject: string, keyName: string, why: string): ToolError {
+function caKeyRefusal(subject: string, keyName: string, why: string): ToolError {
   return new ToolError(
     'refused',
     `${keyName} is refused: ${why} (${subject}, CA:TRUE); a CA's key is used only to sign certificates and is never taken as a client key`,

@@ -4,11 +4,11 @@ import { ToolError } from '../core/errors.js';
 import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
 import { certificateDers } from './pem.js';
 
-export const KEY_USAGE_NAMES = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
+const KEY_USAGE_NAMES = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
 const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning' };
 const NAME_ATTRIBUTES: Record<string, string> = { [OID.commonName]: 'CN', [OID.organization]: 'O', [OID.organizationalUnit]: 'OU', [OID.country]: 'C', [OID.locality]: 'L', [OID.state]: 'ST', '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress' };
 
-export const PublicKeyInfo = z.object({ type: z.string(), bits: z.number().int().optional(), curve: z.string().optional() });
+const PublicKeyInfo = z.object({ type: z.string(), bits: z.number().int().optional(), curve: z.string().optional() });
 export const CertificateInfo = z.object({
   subject: z.string(),
   common_name: z.string(),
@@ -53,7 +53,7 @@ export interface ParsedCertificate {
 }
 
 const DAY_MS = 86_400_000;
-export const daysLeft = (notAfter: Date, now = new Date()) => Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
+const daysLeft = (notAfter: Date, now = new Date()) => Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
 
 function nameToString(name: Asn1 | undefined): string {
   return children(name)

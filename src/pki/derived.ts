@@ -23,7 +23,7 @@ export interface DerivedFile {
   kind: DerivedKind;
 }
 
-export const DERIVED_NAMES: Array<{ kind: DerivedKind; name: (user: string) => string }> = [
+const DERIVED_NAMES: Array<{ kind: DerivedKind; name: (user: string) => string }> = [
   { kind: 'pkcs8-der', name: clientPkcs8KeyName },
   { kind: 'pkcs8-pem', name: clientPkcs8PemKeyName },
   { kind: 'pkcs12', name: clientPkcs12Name },

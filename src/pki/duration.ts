@@ -26,7 +26,3 @@ export function parseDuration(text: string, what = 'duration'): number {
   return total;
 }
 
-/** Go's %dh rendering used in CockroachDB's messages. */
-export function formatHours(ms: number): string {
-  return `${Math.floor(ms / UNIT_MS.h!)}h`;
-}

@@ -7,7 +7,7 @@ import { removeStaleStaging, stagingNames, stagingToken } from './staging.js';
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
-export const CERTS_DIR_MODE = 0o700;
+const CERTS_DIR_MODE = 0o700;
 
 export interface PlannedFile {
   path: string;
@@ -73,7 +73,7 @@ async function lstatOrUndefined(filePath: string, shown: string) {
  * The directory is made inside its parent as opened and checked against the roots, so a parent
  * swapped for a symlink cannot make it appear elsewhere.
  */
-export async function ensureCertsDir(dir: string, { insideRoots }: WriteOptions = {}): Promise<boolean> {
+async function ensureCertsDir(dir: string, { insideRoots }: WriteOptions = {}): Promise<boolean> {
   let parent: PinnedDir;
   try {
     parent = await PinnedDir.open(path.dirname(dir), insideRoots);

@@ -8,7 +8,7 @@ import { spkiDer } from './keys.js';
 import { toPem } from './pem.js';
 
 /** The three X.509 profiles of pkg/security/x509.go (reference §1.2). */
-export type Profile = 'ca' | 'node' | 'client';
+type Profile = 'ca' | 'node' | 'client';
 
 export interface CertificateRequest {
   profile: Profile;

@@ -11,7 +11,7 @@ import { sh } from './shell-word.js';
 import { findStagingLeftovers } from './staging.js';
 import { findIssuer } from './verify.js';
 
-export const CertRow = z.object({
+const CertRow = z.object({
   usage: z.string(),
   certificate_file: z.string(),
   key_file: z.string(),
@@ -23,7 +23,7 @@ export const CertRow = z.object({
   certificates: z.array(z.object({ subject: z.string(), not_after: z.string(), days_left: z.number().int(), sha256_fingerprint: z.string() })),
   findings: z.array(Finding),
 });
-export type CertRow = z.infer<typeof CertRow>;
+type CertRow = z.infer<typeof CertRow>;
 
 export const CertListing = z.object({
   certs_dir: z.string(),

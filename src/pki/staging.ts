@@ -12,7 +12,7 @@ import path from 'node:path';
 const STAGING_NAME = /^\.(.+)\.[0-9a-f]{12}\.(tmp|bak)$/;
 
 /** A write places its files within milliseconds of staging them: a minute-old copy is a crash's. */
-export const STALE_STAGING_MS = 60_000;
+const STALE_STAGING_MS = 60_000;
 
 export function stagingToken(): string {
   return crypto.randomBytes(6).toString('hex');

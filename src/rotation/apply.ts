@@ -22,7 +22,7 @@ import { checkDerivedFile, findDerivedFiles, pairOf } from '../pki/derived.js';
 import { findIssuer } from '../pki/verify.js';
 import type { Store } from '../store/types.js';
 import { backupFiles, fileSha256, restoreFiles } from './backup.js';
-import { loadPlan, stateOf, viewOf } from './saved.js';
+import { loadPlan, viewOf } from './saved.js';
 import { StepKind, StepMode, StepStatus, type BackupRecord, type PlanStep, type PlanView, type StepAction } from './steps.js';
 
 /**
@@ -57,7 +57,7 @@ export interface StepDeps {
   insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
-export const StepRef = z.object({ number: z.number().int(), title: z.string(), kind: StepKind, mode: StepMode });
+const StepRef = z.object({ number: z.number().int(), title: z.string(), kind: StepKind, mode: StepMode });
 
 export const ApplyResult = z.object({
   plan_id: z.string(),
@@ -411,7 +411,7 @@ export async function applyStep(deps: StepDeps, request: ApplyRequest): Promise<
   const prepared = await prepare(step.action!, deps);
   const claimed = await deps.store.updateStep({ planId: view.id, number: step.number, from: CLAIMABLE, status: 'applying', record: { by: deps.requester, error: null, note: null, backups: [] }, now: deps.now() });
   if (!claimed) throw new ToolError('refused', `step ${step.number} of plan ${view.id} was taken by another call just now; nothing was changed`, `See where it is: crdb-tls rotate show ${view.id}`);
-  let backups: BackupRecord[] = [];
+  let backups: BackupRecord[];
   try {
     backups = await backupFiles({ root: deps.backupRoot, planId: view.id, step: step.number, label: 'apply', now: deps.now() }, prepared.writes);
     // Recorded before anything is written: a crash mid-step still leaves a way back.
@@ -574,4 +574,3 @@ export async function rollbackStep(deps: StepDeps, request: RollbackRequest): Pr
   };
 }
 
-export { stateOf };

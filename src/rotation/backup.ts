@@ -91,7 +91,7 @@ export async function restoreFiles(records: BackupRecord[], moveAside: Set<strin
     let contents: Buffer;
     try {
       contents = await fs.readFile(record.backup!);
-    } catch (error) {
+    } catch {
       throw new ToolError('not_found', `the backup ${record.backup} of ${record.path} is gone; nothing was restored`, 'Restore the file by hand from another copy.');
     }
     if (record.sha256_before && sha256(contents) !== record.sha256_before) {

@@ -42,14 +42,14 @@ export const InventoryItem = z.object({
 });
 export type InventoryItem = z.infer<typeof InventoryItem>;
 
-export const SourceReport = z.object({
+const SourceReport = z.object({
   source: SourceKind,
   location: z.string(),
   items: z.number().int(),
   error: z.string().nullable().describe('Why the whole source could not be read'),
   notes: z.array(z.string()),
 });
-export type SourceReport = z.infer<typeof SourceReport>;
+type SourceReport = z.infer<typeof SourceReport>;
 
 export const Inventory = z.object({
   generated_at: z.string(),

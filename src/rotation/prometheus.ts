@@ -11,10 +11,10 @@ import type { CheckReport } from './check.js';
  * written to a temp file in the same directory and renamed, so the collector never reads half.
  */
 
-export const EXPIRY_METRIC = 'crdb_tls_certificate_expiry_seconds';
+const EXPIRY_METRIC = 'crdb_tls_certificate_expiry_seconds';
 
 /** Label values escape backslash, double quote and line feed (exposition format). */
-export const escapeLabel = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+const escapeLabel = (value: string) => value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 
 const labels = (pairs: Record<string, string>) => `{${Object.entries(pairs).map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
 

@@ -18,7 +18,7 @@ import { loadPlan } from './saved.js';
 
 export const DEFAULT_PRUNE_AGE_DAYS = 30;
 
-export const PrunedBackup = z.object({
+const PrunedBackup = z.object({
   dir: z.string(),
   plan_id: z.string(),
   step: z.number().int().nullable(),
@@ -26,7 +26,7 @@ export const PrunedBackup = z.object({
   files: z.number().int().describe('Backed-up files in it (keys among them)'),
   still_in_effect: z.boolean().describe('Its step is still in effect: after pruning, that step cannot be rolled back'),
 });
-export type PrunedBackup = z.infer<typeof PrunedBackup>;
+type PrunedBackup = z.infer<typeof PrunedBackup>;
 
 export const PruneResult = z.object({
   backup_root: z.string(),

@@ -19,8 +19,8 @@ import type { Impact } from '../pki/impact.js';
 
 export const DEFAULT_RELOAD_TIMEOUT_MS = 30_000;
 
-export const Served = z.object({ sha256_fingerprint: z.string(), subject: z.string(), not_after: z.string() });
-export type Served = z.infer<typeof Served>;
+const Served = z.object({ sha256_fingerprint: z.string(), subject: z.string(), not_after: z.string() });
+type Served = z.infer<typeof Served>;
 
 export const ReloadReport = z.object({
   ok: z.boolean().describe('The node serves what was expected after the signal'),
@@ -70,7 +70,7 @@ interface ProcessInfo {
 }
 
 /** The pid from --pid, or line 1 of a pid file (cockroach --pid-file, PostgreSQL's postmaster.pid). */
-export async function readPid(options: Pick<ReloadOptions, 'pid' | 'pidfile'>): Promise<{ pid: number; source: string }> {
+async function readPid(options: Pick<ReloadOptions, 'pid' | 'pidfile'>): Promise<{ pid: number; source: string }> {
   if ((options.pid === undefined) === (options.pidfile === undefined)) throw new ToolError('invalid_input', 'give exactly one of pid and pidfile', 'Example: --pidfile /var/lib/postgresql/data/postmaster.pid, or --pid 4242');
   if (options.pid !== undefined) return { pid: checkPid(options.pid, 'pid'), source: `pid ${options.pid}` };
   let text: string;
@@ -192,7 +192,7 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     return before === null || served.sha256_fingerprint !== before.sha256_fingerprint;
   };
   const deadline = performance.now() + o.timeoutMs;
-  let after: Served | null = null;
+  let after: Served | null;
   let last: ProbeReport | undefined;
   let probes = 0;
   // The signal is handled asynchronously: give the process a moment before the first look.

@@ -17,7 +17,7 @@ export async function savePlan(store: Store, plan: RotationPlan): Promise<void> 
 
 const text = (value: unknown) => (typeof value === 'string' ? value : null);
 
-export function stateOf(progress: StepProgress | undefined): StepState {
+function stateOf(progress: StepProgress | undefined): StepState {
   const record = progress?.record ?? {};
   const backups = BackupRecord.array().safeParse(record.backups);
   return {

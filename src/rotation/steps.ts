@@ -22,7 +22,7 @@ export type StepStatus = z.infer<typeof StepStatus>;
 export const StepKind = z.enum(['new_ca', 'distribute_trust', 'reload', 'reissue_node', 'reissue_client', 'move_clients', 'remove_ca', 'upload_client_ca', 'manual_reissue', 'rebuild_pkcs12', 'verify']);
 export type StepKind = z.infer<typeof StepKind>;
 
-export const HostRef = z.object({ host: z.string(), port: z.number().int() });
+const HostRef = z.object({ host: z.string(), port: z.number().int() });
 
 export const CaRef = z.object({ sha256_fingerprint: z.string(), subject: z.string(), not_after: z.string() });
 export type CaRef = z.infer<typeof CaRef>;
@@ -76,10 +76,10 @@ export const StepAction = z.discriminatedUnion('kind', [
 ]);
 export type StepAction = z.infer<typeof StepAction>;
 
-export const ToolCall = z.object({ name: z.string(), input: z.record(z.string(), z.unknown()) });
-export type ToolCall = z.infer<typeof ToolCall>;
+const ToolCall = z.object({ name: z.string(), input: z.record(z.string(), z.unknown()) });
+type ToolCall = z.infer<typeof ToolCall>;
 
-export const BlastRadius = z.object({
+const BlastRadius = z.object({
   stops_trusted: z.array(z.string()).describe('Certificates that are no longer trusted (or no longer served) once this step is done'),
   summary: z.string(),
 });

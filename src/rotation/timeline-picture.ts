@@ -27,19 +27,19 @@ export function timelineFormatOf(file: string): TimelineFormat {
   throw new ToolError('invalid_input', `${file}: a timeline's file name must end in .svg or .png (that is how its format is chosen)`, 'e.g. expiry.svg, or expiry.png for places that do not show SVG');
 }
 
-export async function timelineSvg(source: TimelineSource): Promise<string> {
+async function timelineSvg(source: TimelineSource): Promise<string> {
   const { renderTimelineSvg } = await import('./timeline-svg.js');
   return renderTimelineSvg(timelineModel(source.inventory, source.plan));
 }
 
 /** Words for the picture: what a screen reader reads, and what a client that shows no images gets. */
-export function timelineAlt(source: TimelineSource): string {
+function timelineAlt(source: TimelineSource): string {
   const c = source.inventory.counts;
   const first = source.inventory.earliest;
   return `Expiry timeline of ${source.inventory.items.length} certificates: ${c.expired} expired, ${c.fail} fail, ${c.warn} warn, ${c.ok} ok, ${c.error} unreadable${first ? `; first to expire: ${first.what} at ${first.location} on ${first.not_after.slice(0, 10)} (${first.days_left} days)` : ''}${source.plan ? `; overlay: rotation plan ${source.plan.id}` : ''}.`;
 }
 
-export async function timelinePng(source: TimelineSource): Promise<Buffer> {
+async function timelinePng(source: TimelineSource): Promise<Buffer> {
   const { rasterizeSvg } = await import('./timeline-png.js');
   // Twice the SVG's size: sharp on the high-density screens Slack is mostly read on.
   return rasterizeSvg(await timelineSvg(source), 2);

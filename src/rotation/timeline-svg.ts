@@ -26,8 +26,7 @@ const STATUS_WORD: Record<TimelineRow['status'], string> = { ok: 'ok', warn: 'WA
 const DAY_MS = 86_400_000;
 
 /** XML 1.0 allows no C0 controls but tab/newline; drop them with the bidi controls, then escape. */
-export function xmlText(text: string): string {
-  // eslint-disable-next-line no-control-regex
+function xmlText(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffe\uffff]/g, '').replace(/[<>&"']/g, (c) => `&${({ '<': 'lt', '>': 'gt', '&': 'amp', '"': 'quot', "'": 'apos' } as const)[c as '<']};`);
 }
 

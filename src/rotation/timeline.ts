@@ -7,7 +7,7 @@ import type { PlanView } from './steps.js';
  * steps that replace or remove it. The renderer (src/render/timeline-svg.ts) only places this.
  */
 
-export interface TimelineStepMark {
+interface TimelineStepMark {
   number: number;
   /** replaces: the step writes this certificate's file anew; removes: the step drops this CA from a bundle. */
   effect: 'replaces' | 'removes';
@@ -27,12 +27,12 @@ export interface TimelineRow {
   item: InventoryItem;
 }
 
-export interface TimelineIssuerGroup {
+interface TimelineIssuerGroup {
   issuer: string;
   rows: TimelineRow[];
 }
 
-export interface TimelineSourceGroup {
+interface TimelineSourceGroup {
   source: InventoryItem['source'];
   location: string;
   label: string;

@@ -22,8 +22,8 @@ import { fromSlackText, scrubPayload } from './text.js';
 import { listenFailure } from '../core/listen-error.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */
-export const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
-export const EVENTS_PATH = '/slack/events';
+const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
+const EVENTS_PATH = '/slack/events';
 
 export interface SlackAppOptions {
   runtime: Runtime;

@@ -4,11 +4,11 @@
  * catalog yet (the rotation tools) answers "not available yet" by name; adding it later is its
  * row here. Parsing never runs a tool: it only builds the tool's input, which the runner validates.
  */
-import { splitHostPort } from '../diagnose/connection-string.js';
+import { splitHostPort } from '../connection/pasted-settings.js';
 import { parseDuration } from '../pki/duration.js';
 import { splitWords, withoutCodeMarks, type Word } from './text.js';
 
-export class UsageError extends Error {}
+class UsageError extends Error {}
 
 type FlagType = 'string' | 'boolean' | 'number' | 'repeated' | 'duration-seconds';
 interface FlagSpec {
@@ -59,7 +59,7 @@ function rewrapPem(label: string, body: string): string {
   return `-----BEGIN ${label}-----\n${base64.match(/.{1,64}/g)?.join('\n') ?? ''}\n-----END ${label}-----\n`;
 }
 
-export function extractCsrPem(text: string): string | undefined {
+function extractCsrPem(text: string): string | undefined {
   const match = PEM_CERTIFICATE_REQUEST.exec(text);
   return match ? rewrapPem('CERTIFICATE REQUEST', match[1]!) : undefined;
 }

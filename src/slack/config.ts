@@ -11,11 +11,11 @@ import type { Config } from '../core/config.js';
 import { ToolError } from '../core/errors.js';
 import type { AllowedPaths } from '../core/paths.js';
 import { parseBoolean, PolicyError } from '../gate/policy.js';
-import { splitHostPort } from '../diagnose/connection-string.js';
+import { splitHostPort } from '../connection/pasted-settings.js';
 import { parseDuration } from '../pki/duration.js';
 import { isPrivilegedUser, usernameProblem } from '../pki/username.js';
 
-export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
+const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 
 /** A Slack user id (U…, W… on Enterprise Grid) or a user group id (S…). */
 export type Principal = { kind: 'user'; id: string } | { kind: 'group'; id: string };
@@ -90,7 +90,7 @@ export function parseConfirmers(value: string | undefined): Principal[] {
 }
 
 /** `U123,S0GROUP`, or `*` for every member of the workspace. */
-export function parseNetworkUsers(value: string | undefined): Principal[] | 'everyone' {
+function parseNetworkUsers(value: string | undefined): Principal[] | 'everyone' {
   const items = list(value);
   if (items.includes('*')) {
     if (items.length > 1) throw new SlackConfigError('CRDB_TLS_SLACK_NETWORK_USERS mixes * with ids; * already lets everyone in');

@@ -15,7 +15,7 @@ import { escapeMrkdwn } from './text.js';
 
 export const DIGEST_PLAN_ACTION = 'crdb_tls_digest_plan';
 /** Who asks, in the audit trail, when the digest reads its sources. */
-export const DIGEST_USER = 'digest';
+const DIGEST_USER = 'digest';
 
 type DigestConfig = NonNullable<SlackConfig['digest']>;
 

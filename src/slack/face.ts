@@ -37,7 +37,7 @@ const NEXT_TOOL_LABELS: Record<string, string> = {
   decode_changefeed_uri: 'Decode the sink URI',
 };
 /** Whether a tool's input names a host to connect to: such calls need CRDB_TLS_SLACK_NETWORK_USERS. */
-export function namesHosts(input: Record<string, unknown>): boolean {
+function namesHosts(input: Record<string, unknown>): boolean {
   const some = (value: unknown) => (Array.isArray(value) ? value.length > 0 : typeof value === 'string' && value.trim() !== '');
   return ['host', 'hosts', 'sql_urls', 'url'].some((field) => some(input[field]));
 }

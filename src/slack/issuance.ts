@@ -143,7 +143,7 @@ export class Issuance {
   }
 
   async cleanUp(input: Record<string, unknown>): Promise<void> {
-    await Promise.all([input.csr, input.out].map((file) => (typeof file === 'string' ? fs.rm(file, { force: true }) : undefined)));
+    await Promise.all([input.csr, input.out].map((file) => (typeof file === 'string' ? fs.rm(file, { force: true }) : Promise.resolve())));
   }
 }
 

@@ -40,8 +40,8 @@ export function codeBlock(text: string): string {
   return '```' + escapeMrkdwn(text.replace(/```/g, '`\u200b``')) + '```';
 }
 
-export const REMOVED_KEY = '[private key removed]';
-export const REDACTED_VALUE = '[redacted]';
+const REMOVED_KEY = '[private key removed]';
+const REDACTED_VALUE = '[redacted]';
 
 const PEM_PRIVATE_KEY = /-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)/g;
 /** Runs of base64 (standard, URL-safe or percent-encoded) long enough to hold key material. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { safeJson, stateFileError, withLock, writeJsonAtomically } from './files.js';
 import { CONFIRMATION_GRACE_MS, CONFIRMATION_ID, PendingConfirmation, type ConfirmationApproval, type ConsumeOutcome } from './types.js';
 
-export const CONFIRMATIONS_DIR = 'confirmations';
+const CONFIRMATIONS_DIR = 'confirmations';
 
 export class ConfirmationFiles {
   private readonly dir: string;

@@ -6,9 +6,9 @@ import { ConfirmationFiles } from './confirmation-files.js';
 import { safeJson, stateFileError, withLock, writeJsonAtomically } from './files.js';
 import { AuditEvent, PENDING_CALL_GRACE_MS, SavedPlan, type ConfirmationApproval, type ConsumeOutcome, type NewAuditEvent, type PendingCall, type PendingConfirmation, type StepProgress, type StepUpdate, type Store } from './types.js';
 
-export const AUDIT_FILE = 'audit.jsonl';
+const AUDIT_FILE = 'audit.jsonl';
 /** Rotation plans live as one JSON file each under this directory of the state dir (DESIGN.md §4). */
-export const PLANS_DIR = 'plans';
+const PLANS_DIR = 'plans';
 /** Plan ids are made by crdb-tls; anything else is refused before it can name a path. */
 const PLAN_ID = /^[A-Za-z0-9_-]{1,100}$/;
 

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { Assessment } from '../core/assessment.js';
 
-export const ConfirmationState = z.enum(['pending', 'approved', 'consumed', 'declined']);
+const ConfirmationState = z.enum(['pending', 'approved', 'consumed', 'declined']);
 
 /** Where a confirmation was asked for: the face whose runner answered confirmation_required. */
 export const ConfirmationFace = z.enum(['mcp', 'slack', 'cli']);

@@ -48,7 +48,7 @@ function returnsOrToolError<T>(what: string, input: unknown, parse: () => T): T 
   try {
     outcome = parse();
   } catch (error) {
-    if (!(error instanceof ToolError)) throw new Error(`${what} threw ${(error as Error)?.name}: ${(error as Error)?.message} (not a ToolError)\ninput: ${brief(input)}`);
+    if (!(error instanceof ToolError)) throw new Error(`${what} threw ${(error as Error)?.name}: ${(error as Error)?.message} (not a ToolError)\ninput: ${brief(input)}`, { cause: error });
     assert.ok(error.message.length > 0, `${what}: a ToolError without a message`);
     outcome = error;
   }

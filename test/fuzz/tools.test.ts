@@ -200,7 +200,7 @@ async function callAndCheck(tool: ToolDefinition, input: unknown, gated: boolean
   try {
     outcome = await Promise.race([runner.run(tool, input, contextFor(AbortSignal.timeout(ABORT_MS))), hang]);
   } catch (error) {
-    throw new Error(`${tool.name} threw instead of answering: ${(error as Error)?.stack ?? String(error)}\ninput: ${brief(input)}`);
+    throw new Error(`${tool.name} threw instead of answering: ${(error as Error)?.stack ?? String(error)}\ninput: ${brief(input)}`, { cause: error });
   } finally {
     clearTimeout(timer);
   }

@@ -91,9 +91,8 @@ export class CloudApiStandin {
   private constructor(readonly apiKey: string, private readonly server: http.Server) {}
 
   static async start(apiKey: string): Promise<CloudApiStandin> {
-    let standin: CloudApiStandin | undefined;
-    const server = http.createServer((req, res) => void standin!.handle(req, res));
-    standin = new CloudApiStandin(apiKey, server);
+    const server = http.createServer((req, res) => void standin.handle(req, res));
+    const standin = new CloudApiStandin(apiKey, server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     standin.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return standin;

@@ -213,7 +213,7 @@ export async function startTlsPostgres(opts: StartTlsPostgresOptions): Promise<T
   } catch (err) {
     const log = readLog(logFile);
     stopSync();
-    throw new Error(`PostgreSQL (${source}, ${binDir}) did not start on port ${port}: ${(err as Error).message}\n--- server.log (tail) ---\n${tail(log)}`);
+    throw new Error(`PostgreSQL (${source}, ${binDir}) did not start on port ${port}: ${(err as Error).message}\n--- server.log (tail) ---\n${tail(log)}`, { cause: err });
   }
   running.add(stopSync);
 

@@ -42,7 +42,7 @@ export function parseExposition(text: string): Map<string, Family> {
       }
       continue;
     }
-    let i = 0;
+    let i: number;
     const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
     assert.ok(nameMatch, `line ${n + 1}: no metric name`);
     const name = nameMatch[0];

@@ -111,7 +111,7 @@ describe('decode_changefeed_uri finds the encoding mistakes people make', () => 
     if (!requireSystemTool(t, 'openssl')) return;
     // Certificates differ in every issuance (random serial, key); take one whose base64 holds a '+'.
     let der = Buffer.alloc(0);
-    let certFile = '';
+    let certFile: string;
     for (let i = 0; i < 20 && !der.toString('base64').includes('+'); i++) {
       const key = keyMaterial('ec-p256-sec1');
       certFile = file(`plus-${i}.crt`);

@@ -1,7 +1,8 @@
 // Every shell command diagnose_error prints must run as printed: one complete command for bash
 // (`bash -n`), no <placeholder> (a shell redirection when pasted), values quoted, and a reissued
 // node certificate keeps every name of the certificate it replaces. Checked over every text we
-// have: the real-client corpus, the reference cases and the message catalog; plus the cases of
+// have: the real-client corpus (each text alone, its server log alone, and both together), the
+// reference cases and the message catalog; plus the cases of
 // issue 16 one by one.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -18,8 +19,12 @@ const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'co
 function texts(): string[] {
   const out: string[] = [];
   for (const file of fs.readdirSync(path.join(CORPUS, 'clients'))) {
-    const body = JSON.parse(fs.readFileSync(path.join(CORPUS, 'clients', file), 'utf8')) as { entries: Array<{ text: string }> };
-    for (const e of body.entries) out.push(e.text);
+    const body = JSON.parse(fs.readFileSync(path.join(CORPUS, 'clients', file), 'utf8')) as { entries: Array<{ text: string; server_log?: string[] }> };
+    for (const e of body.entries) {
+      out.push(e.text);
+      // What the server logged for the same attempt, alone and pasted with the client's text.
+      if (e.server_log?.length) out.push(e.server_log.join('\n'), `${e.text}\n${e.server_log.join('\n')}`);
+    }
   }
   const reference = JSON.parse(fs.readFileSync(path.join(CORPUS, 'reference', 'diagnose-cases.json'), 'utf8')) as { cases: Array<{ text: string }> };
   for (const c of reference.cases) out.push(c.text);

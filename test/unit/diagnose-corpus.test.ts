@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { diagnose } from '../../src/diagnose/engine.js';
 import { DIAGNOSIS_CODES, type DiagnosisCode } from '../../src/diagnose/codes.js';
-import { CLIENT_IDS, type ClientId } from '../../src/diagnose/clients.js';
+import { CLIENT_IDS, type ClientId } from '../../src/connection/clients.js';
 import { Diagnosis } from '../../src/diagnose/schema.js';
 
 const CORPUS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'corpus', 'reference', 'diagnose-cases.json');

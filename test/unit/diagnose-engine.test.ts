@@ -220,3 +220,31 @@ describe('limits and secrets', () => {
     assert.match(d.client.note ?? '', /pgJDBC/);
   });
 });
+
+describe('CockroachDB 26.1 root lockdown (--disallow-root-login, debug_user)', () => {
+  test('the RPC refusal is a policy, not a certificate problem: the fix is another admin user or debug_user, and its command parses', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const d = diagnose({ error_text: 'ERROR: failed to perform RPC, as root login has been disallowed' });
+    assert.equal(d.code, 'client_cert_user_mismatch');
+    assert.match(d.explanation, /--disallow-root-login/);
+    assert.match(d.explanation, /--allow-debug-user/);
+    const commands = d.fix_steps.map((s) => s.command).filter((c): c is string => Boolean(c));
+    assert.ok(commands.some((c) => c.includes('--user debug_user')), commands.join('\n'));
+    assert.ok(!d.fix_steps.some((s) => /create-client root/.test(s.command ?? '')), 'no new root certificate: it would be refused too');
+    for (const command of commands) assert.equal(spawnSync('bash', ['-n', '-c', command]).status, 0, command);
+  });
+
+  test('a plain SQL refusal of root names the lockdown as a possible cause, below the usual ones', () => {
+    const d = diagnose({ error_text: 'ERROR: certificate authentication failed for user "root"' });
+    assert.equal(d.code, 'client_cert_user_mismatch');
+    const lockdown = d.causes.find((c) => c.cause.includes('--disallow-root-login'));
+    assert.ok(lockdown, d.causes.map((c) => c.cause).join('\n'));
+    assert.equal(lockdown.likelihood, 'low');
+  });
+
+  test('debug_user refused because the nodes do not allow it', () => {
+    const d = diagnose({ error_text: 'failed to perform RPC, as debug_user login is not allowed' });
+    assert.equal(d.code, 'client_cert_user_mismatch');
+    assert.match(d.explanation, /--allow-debug-user/);
+  });
+});

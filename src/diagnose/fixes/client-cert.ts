@@ -1,9 +1,10 @@
 import path from 'node:path';
-import { pkcs12PathFor, pkcs8PathFor } from '../connection-settings.js';
+import { pkcs12PathFor, pkcs8PathFor } from '../../connection/driver-settings.js';
 import {
   caOf,
   certOf,
   caWord,
+  certsDirFlag,
   certsDirOf,
   certsDirWord,
   certWord,
@@ -29,7 +30,7 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { need, raw, sh, type Shell } from './shell.js';
+import { need, raw, sh, type Shell } from '../../core/shell.js';
 
 /** Guides for the CLIENT's certificate and key: trusted, present, current, mapped to the right user, readable. */
 
@@ -108,6 +109,7 @@ export const clientCertRequired: Guide = {
 export const clientCertUserMismatch: Guide = {
   confirm: (ctx) => `the certificate's CN (or crdb:// URI SAN) is not the SQL user being requested (\`${sh`openssl x509 -in ${certWord(ctx)} -noout -subject -ext subjectAltName`}\`)`,
   explanation: (ctx) => {
+    if (rootLockdown(ctx)) return ROOT_LOCKDOWN;
     if (ctx.signals.has('cockroach.san-auth-failed')) {
       return `CockroachDB 26.x checked the certificate's Subject Alternative Names, not its CN: with security.client_cert.san_required.enabled = true, root and node must present the SANs the nodes were started with (--root-cert-san / --node-cert-san, e.g. DNS=root.example.com, URI=..., IP=...: every one of them), other users a SAN the identity map (server.identity_map.configuration, SAN:DNS:...) maps to the user; there is no fallback to the CN, only to a configured --root-cert-distinguished-name / --node-cert-distinguished-name.`;
     }
@@ -120,14 +122,32 @@ export const clientCertUserMismatch: Guide = {
     { cause: `The client uses another user's certificate (often client.root.crt for an application user).`, likelihood: 'high', confirm: 'Read the certificate subject and SANs.', command: sh`openssl x509 -in ${certWord(ctx)} -noout -subject -ext subjectAltName` },
     { cause: 'The certificate has crdb:// URI SANs, so its CN is ignored; or its tenant scope does not include this tenant.', likelihood: 'low', confirm: 'The SAN list shows URI:crdb://...' },
     { cause: 'The role has a SUBJECT option (or subject_required is on) and the DN differs.', likelihood: 'low', confirm: 'SHOW ROLES / the role options show a SUBJECT.' },
+    ...(userOf(ctx) === 'root' || userOf(ctx) === 'debug_user' ? [{ cause: `The nodes refuse ${userOf(ctx)} by policy (CockroachDB 26.1+: started with --disallow-root-login, or without --allow-debug-user): the certificate is not the problem.`, likelihood: rootLockdown(ctx) ? 'high' as const : 'low' as const, confirm: 'The cockroach start command line of the nodes shows --disallow-root-login (or lacks --allow-debug-user); RPC commands say "failed to perform RPC, as root login has been disallowed".' }] : []),
   ],
-  fixes: (ctx) => ctx.signals.has('cockroach.san-auth-failed') ? sanIdentityFixes(ctx) : [
+  fixes: (ctx) => rootLockdown(ctx) ? rootLockdownFixes(ctx) : ctx.signals.has('cockroach.san-auth-failed') ? sanIdentityFixes(ctx) : [
     { action: 'Either log in as the user the certificate names, or issue a certificate for this user.', command: createClient(ctx) },
     ...configureSteps(ctx, `Use client.${userOf(ctx)}.crt/.key in ${clientName(ctx)}`, true),
     { action: 'If the role requires a subject: set it to the certificate\'s exact DN.', command: alterRoleSubject(ctx) },
   ],
   nextTools: (ctx) => [inspectTool(certOf(ctx), 'show the CN and SANs the server maps to a user'), { tool: 'create_client_cert', arguments: { user: userOf(ctx), certs_dir: certsDirOf(ctx) }, reason: 'a certificate for the user that logs in' }],
 };
+
+/**
+ * CockroachDB 26.1 root lockdown (cockroachdb/docs v26.1 security-reference/authentication.md;
+ * cockroachdb/cockroach#155216, #158963): with --disallow-root-login no certificate or password
+ * logs in as root, over SQL or RPC; debug_user is the way in for debug zip / tsdump, and only on
+ * nodes started with --allow-debug-user.
+ */
+const rootLockdown = (ctx: FixContext) => ctx.signals.has('cockroach.root-login-disallowed') || ctx.signals.has('cockroach.debug-user-not-allowed');
+const ROOT_LOCKDOWN = 'The certificate is fine: the cluster refuses the user by policy. CockroachDB 26.1 nodes started with --disallow-root-login reject root over SQL ("certificate authentication failed for user "root"") and RPC ("failed to perform RPC, as root login has been disallowed"), whatever certificate or password it presents; debug_user, meant for debug zip and tsdump, is refused unless the nodes run with --allow-debug-user.';
+
+function rootLockdownFixes(ctx: FixContext): StepDraft[] {
+  return [
+    { action: 'Log in as another admin user (a client certificate of its own; root stays locked out by design).', command: sh`openssl x509 -in ${certWord(ctx)} -noout -subject` },
+    { action: 'For debug zip / tsdump use debug_user: it needs CREATE USER debug_user (run by an admin), a certificate with CN or SAN debug_user, and nodes restarted with --allow-debug-user.', command: sh`cockroach debug zip debug.zip ${certsDirFlag(ctx)} --user debug_user` },
+    { action: 'Only if root must come back: restart the nodes without --disallow-root-login (a rolling restart; it is a cockroach start flag, not a cluster setting).' },
+  ];
+}
 
 /** CockroachDB 26.x SAN identity (pkg/cli/interactive_tests/test_san_based_authentication.tcl). */
 function sanIdentityFixes(ctx: FixContext): StepDraft[] {
@@ -185,7 +205,7 @@ function alterRoleSubject(ctx: FixContext): string {
  * (pgjdbc#3946) detects PEM or DER. A PKCS#8 DER file named .pk8 works with every version; the
  * PKCS#1 "BEGIN RSA PRIVATE KEY" file cockroach cert writes works with none.
  */
-export const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
+const PGJDBC_KEY_ADVICE = 'pgJDBC never reads the PKCS#1 key cockroach cert writes (BEGIN RSA PRIVATE KEY). A PKCS#8 DER key named .pk8 works with every pgJDBC version; 42.7.9 and later also read a PKCS#8 PEM key (BEGIN PRIVATE KEY) named .key or .pem, but 42.7.9-42.7.12 fail on a DER key named .key (pgjdbc#3942, fixed by pgjdbc#3946 in 42.7.13).';
 
 function keyFormatFixes(ctx: FixContext): StepDraft[] {
   const key = keyWord(ctx);

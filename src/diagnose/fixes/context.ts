@@ -1,11 +1,11 @@
 import path from 'node:path';
 import * as z from 'zod';
-import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../clients.js';
+import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../../connection/clients.js';
 import type { Deployment, DiagnosisCode } from '../codes.js';
-import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../connection-settings.js';
-import type { ParsedConnection } from '../connection-string.js';
+import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../../connection/driver-settings.js';
+import type { ParsedConnection } from '../../connection/pasted-settings.js';
 import { emptyFacts, type Facts } from '../extract.js';
-import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from './shell.js';
+import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from '../../core/shell.js';
 
 /** Everything a guide may tailor its causes and steps to. Every field is optional knowledge. */
 export interface FixContext {
@@ -126,7 +126,7 @@ export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.cl
 const certsDirCache = new WeakMap<FixContext, string | null>();
 
 /** The certs directory named by the text, the settings or COCKROACH_CERTS_DIR; null when none did. */
-export function knownCertsDir(ctx: FixContext): string | null {
+function knownCertsDir(ctx: FixContext): string | null {
   const cached = certsDirCache.get(ctx);
   if (cached !== undefined) return cached;
   const dir = findCertsDir(ctx);
@@ -192,7 +192,7 @@ export function settingName(ctx: FixContext, what: 'ca' | 'cert' | 'key'): strin
 }
 
 /** The client whose settings to show: the one named, else its family's representative, else libpq. */
-export function settingsClient(ctx: FixContext): SettingsClient | null {
+function settingsClient(ctx: FixContext): SettingsClient | null {
   const client = ctx.client ?? (ctx.family ? FAMILY_REPRESENTATIVE[ctx.family] : 'libpq');
   return client === 'kafka-changefeed' ? null : client;
 }
@@ -200,7 +200,7 @@ export function settingsClient(ctx: FixContext): SettingsClient | null {
 /** The full verify-full settings for the client, with the client certificate when `withClientCert`. */
 const settingsCache = new WeakMap<FixContext, Map<boolean, ConnectionSettings | null>>();
 
-export function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
+function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
   // A diagnosis asks for the same settings from several steps; build them once per context.
   let cached = settingsCache.get(ctx);
   if (!cached) settingsCache.set(ctx, (cached = new Map()));
@@ -227,7 +227,7 @@ function buildSettings(ctx: FixContext, withClientCert: boolean): ConnectionSett
 }
 
 /** Does this attempt use a client certificate? (given in the settings, or named in the text) */
-export function usesClientCert(ctx: FixContext): boolean {
+function usesClientCert(ctx: FixContext): boolean {
   const p = ctx.connection?.params ?? {};
   return Boolean(ctx.certPath || ctx.keyPath || p.sslcert || p.sslkey || p.sslidentity || ctx.facts.files.some((f) => f.role === 'client'));
 }

@@ -1,9 +1,9 @@
-import type { ClientId } from '../clients.js';
-import { CLIENT_FAMILY } from '../clients.js';
+import type { ClientId } from '../../connection/clients.js';
+import { CLIENT_FAMILY } from '../../connection/clients.js';
 import type { DiagnosisCode } from '../codes.js';
 import { clientCertExpired, clientCertFileMissing, clientCertRequired, clientCertUntrusted, clientCertUserMismatch, clientKeyFormat, clientKeyMismatch, clientKeyPermissions } from './client-cert.js';
 import { fixContext, type Cause, type FixContext, type FixStep, type GuideTable, type NextTool } from './context.js';
-import { fillInNote } from './shell.js';
+import { fillInNote } from '../../core/shell.js';
 import { changefeedSinkTls, passwordAuthFailed, unknownGuide } from './other.js';
 import { caFileMissing, certNotYetValid, certWrongUsage, hostnameMismatch, legacyCommonName, serverCertExpired, untrustedServerCa } from './server-cert.js';
 import { clusterRouting, connectionDropped, notTlsEndpoint, serverRequiresTls, serverTlsDisabled, tlsVersionMismatch } from './transport.js';
@@ -82,4 +82,4 @@ export function guidanceFor(code: DiagnosisCode, client?: ClientId | null, conte
   };
 }
 
-export { fixContext, type FixContext } from './context.js';
+export type { FixContext } from './context.js';

@@ -11,7 +11,7 @@ import {
   type Guide,
   type NextTool,
 } from './context.js';
-import { sh } from './shell.js';
+import { sh } from '../../core/shell.js';
 
 /** ALTER USER ... WITH PASSWORD, the password asked for on the terminal (never in shell history). */
 function alterPassword(ctx: FixContext): string {

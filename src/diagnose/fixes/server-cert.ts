@@ -30,20 +30,20 @@ import {
   type Guide,
   type StepDraft,
 } from './context.js';
-import { raw, sh, type Shell, type ShellValue } from './shell.js';
+import { raw, sh, type Shell, type ShellValue } from '../../core/shell.js';
 
 /** Guides for faults of the SERVER's certificate as the client sees it (and where the client looks for its CA). */
 
 const CLOUD_CA_DOWNLOAD = (ca: ShellValue) => sh`curl --create-dirs -o ${ca} ` + 'https://cockroachlabs.cloud/clusters/"${CLUSTER_ID:?the CockroachDB Cloud cluster id}"/cert';
 /** Step: make every node load the new files (CockroachDB rereads its certs dir on SIGHUP). */
-export const RELOAD_STEP = { action: 'On each node, make the running process load the new files (CockroachDB rereads its certificates on SIGHUP), or restart the node.', command: 'pkill -HUP -x cockroach' };
+const RELOAD_STEP = { action: 'On each node, make the running process load the new files (CockroachDB rereads its certificates on SIGHUP), or restart the node.', command: 'pkill -HUP -x cockroach' };
 
 /**
  * Reissuing a node certificate must keep every name it has. When the text lists them all (Go,
  * Node) they are written out; when it does not (libpq's "(and 2 other names)", Java, nothing),
  * the command reads them from the node certificate it replaces, on the node.
  */
-export function reissueNodeCommand(ctx: FixContext, add: Array<string | Shell>): string {
+function reissueNodeCommand(ctx: FixContext, add: Array<string | Shell>): string {
   const names = ctx.facts.certificate_names;
   const complete = names.length > 0 && !ctx.signals.has('libpq.other-names');
   const extra = add.filter((a) => typeof a !== 'string' || !names.includes(a));
@@ -76,6 +76,13 @@ function nodeTrapStep(ctx: FixContext): StepDraft[] {
   }];
 }
 
+/**
+ * libpq says only "certificate verify failed"; the alert its OpenSSL sent, which the PostgreSQL
+ * server logs as "could not accept SSL connection: …", names the cause (ssl_x509err2alert in
+ * openssl/openssl ssl/statem/statem_lib.c; test/corpus/clients server_log of psql).
+ */
+const VERIFY_FAILED_SERVER_LOG = 'The text alone cannot say which verification failed; the server log line of the same attempt can: "tlsv1 alert unknown ca" is this (an unknown CA), "sslv3 alert certificate expired" an expired server certificate, "sslv3 alert bad certificate" one not valid yet. Paste that line too for a certain answer.';
+
 export const untrustedServerCa: Guide = {
   confirm: (ctx) => `\`${opensslProbe(ctx, sh` -CAfile ${caWord(ctx)} -verify_return_error`)}\` fails with "unable to get local issuer certificate" or "self-signed certificate in certificate chain" (verify error 19/20), not with an expiry or name error`,
   explanation: (ctx) => {
@@ -84,6 +91,7 @@ export const untrustedServerCa: Guide = {
     if (sameNameOtherKey(ctx)) return `${base} Here the client HAS a CA with the right name but another key (${ctx.signals.has('go.candidate-authority') ? 'Go: "possibly because of crypto/rsa: verification error while trying to verify candidate authority certificate"' : '"certificate signature failure": the issuer name matched, the signature did not'}). Every CA made by cockroach cert is named O=Cockroach, CN=Cockroach CA, so the CA was re-created (or belongs to another cluster), and pointing the client at the same file again changes nothing: the file's content must be the CA that signed the node certificate now.`;
     if (isNodeFamily(ctx)) return `${base} Node reports SELF_SIGNED_CERT_IN_CHAIN because the node sends its CA along with its certificate and that CA is not in the client's list.`;
     if (isJava(ctx)) return `${base} In Java this is "PKIX path building failed": neither sslrootcert nor the JVM trust store holds the cluster CA.`;
+    if (ctx.signals.has('verify.failed') && !ctx.signals.has('alert.unknown-ca') && !ctx.signals.has('alert.unknown-ca-any')) return `${base} ${VERIFY_FAILED_SERVER_LOG}`;
     return base;
   },
   causes: (ctx) => {

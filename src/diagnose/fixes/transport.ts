@@ -17,7 +17,7 @@ import {
   type FixContext,
   type Guide,
 } from './context.js';
-import { need, raw, sh, shq } from './shell.js';
+import { need, raw, sh, shq } from '../../core/shell.js';
 
 /** host:port for --listen-addr, bracketed for IPv6, quoted. */
 const listenAddr = (ctx: FixContext): string => {

@@ -2,6 +2,12 @@ import { signal, type Signal } from './types.js';
 
 /** The server refuses, does not get, or cannot map the client certificate; or a usage is wrong. */
 const serverLog = (line: string) => line.includes('could not accept ssl connection');
+/**
+ * A Go server's log line about a failed handshake — net/http's "http: TLS handshake error from
+ * ADDR: …" (golang/go src/net/http/server.go), which is what a CockroachDB node logs for its DB
+ * Console / HTTP port: a "remote error" there is the alert the CLIENT sent about the SERVER's certificate.
+ */
+export const goServerLog = (line: string) => line.includes('tls handshake error from');
 
 export const CLIENT_CERT_SIGNALS: Signal[] = [
   // client_cert_untrusted: the server's alert. In a PostgreSQL server log the same alert text came
@@ -10,19 +16,51 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
   }),
   signal('node.alert-unknown-ca-code', 'err_ssl_tlsv1_alert_unknown_ca', { client_cert_untrusted: 0.93 }, 'toolchain §3 (node-pg 8.23)'),
-  signal('go.alert-unknown-ca', 'tls: unknown certificate authority', { client_cert_untrusted: 0.9 }, 'ref §3.1, §6.1'),
+  signal('go.alert-unknown-ca', 'tls: unknown certificate authority', { client_cert_untrusted: 0.9 }, 'ref §3.1, §6.1', {
+    refine: (line) => (goServerLog(line) ? { untrusted_server_ca: 0.88 } : undefined),
+  }),
   signal('alert.unknown-ca-any', 'alert unknown ca', { client_cert_untrusted: 0.85 }, 'diagnosis-codes.md', {
     refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.85 } : undefined),
   }),
-  signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1'),
-  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate")'),
-  signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', { boundary: true }),
+  signal('go.alert-bad-certificate', 'tls: bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3, client_cert_expired: 0.15 }, 'ref §6.1, §3.1', {
+    refine: (line) => (goServerLog(line) ? { untrusted_server_ca: 0.6, hostname_mismatch: 0.45, server_cert_expired: 0.4, cert_not_yet_valid: 0.35 } : undefined),
+  }),
+  // In a PostgreSQL server log ("could not accept SSL connection: …", be-secure-openssl.c) the alert
+  // came FROM the client, which refused the SERVER's certificate: OpenSSL clients send
+  // bad_certificate for a certificate not yet valid (ssl_x509err2alert in openssl/openssl
+  // ssl/statem/statem_lib.c), Go's crypto/tls sends bad_certificate for every verification
+  // failure (handshake_client.go), JSSE sends certificate_unknown (test/corpus/clients server_log).
+  // Next to an OpenSSL client's "certificate verify failed" (libpq and its wrappers) the alert it
+  // sent tells the cause: unknown_ca for an unknown issuer, certificate_expired for an expired
+  // certificate, bad_certificate for one not yet valid (ssl_x509err2alert, statem_lib.c).
+  signal('alert.bad-certificate', 'alert bad certificate', { client_cert_untrusted: 0.7, cert_wrong_usage: 0.3 }, 'diagnosis-codes.md ("sslv3 alert bad certificate"); openssl/openssl ssl/statem/statem_lib.c', {
+    together: { with: 'verify.failed', weights: { cert_not_yet_valid: 0.85, untrusted_server_ca: 0.3 } },
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.6, cert_not_yet_valid: 0.5, server_cert_expired: 0.45, hostname_mismatch: 0.4 } : undefined),
+  }),
+  signal('alert.certificate-unknown', 'certificate unknown', { client_cert_untrusted: 0.55 }, 'diagnosis-codes.md', {
+    boundary: true,
+    refine: (line) => (serverLog(line) ? { untrusted_server_ca: 0.6, server_cert_expired: 0.45, cert_not_yet_valid: 0.4, hostname_mismatch: 0.4 } : undefined),
+  }),
+  // A TLS 1.3 client sends Certificate, CertificateVerify and Finished in ONE flight after the
+  // server's Finished (RFC 8446 §4.4); JSSE flushes it in Finished$T13FinishedProducer
+  // (openjdk/jdk src/java.base/share/classes/sun/security/ssl/Finished.java). A broken pipe in
+  // that frame means the server closed the connection on reading the client's certificate
+  // flight: it refused the certificate (issuer, dates) or its signature; its alert was lost.
+  signal('jdbc.t13-finished-broken', 'finished$t13finishedproducer', { client_cert_untrusted: 0.8, client_cert_expired: 0.6, client_key_mismatch: 0.45 }, 'openjdk/jdk sun/security/ssl/Finished.java; RFC 8446 §4.4 (test/corpus/clients pgjdbc client_cert_other_ca)'),
   signal('pg.client-verify-failed', 'client certificate verification failed', { client_cert_untrusted: 0.85 }, 'toolchain §3 (PostgreSQL 18 server DETAIL)'),
 
   // client_cert_required
   // libpq and lib/pq send no certificate when the sslcert file is missing: the server's text is the same (test/corpus/clients missing_client_cert).
+  // libpq's initialize_SSL (postgres/postgres src/interfaces/libpq/fe-secure-openssl.c) treats a
+  // sslcert that stat() cannot find (ENOENT/ENOTDIR) as "no certificate" and goes on without one.
+  // So when the pasted line itself shows sslcert=… (Perl DBI and PHP print the conninfo they were
+  // given), a certificate WAS configured and did not reach the server: the file is missing.
   signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'toolchain §3 (PostgreSQL 15/18, psql and node-pg)', {
-    refine: (line) => (['connection to server at', 'connection failed: ', 'pq: '].some((m) => line.includes(m)) ? { client_cert_required: 0.93, client_cert_file_missing: 0.25 } : undefined),
+    refine: (line) => {
+      const libpqLike = ['connection to server at', 'connection failed: ', 'pq: '].some((m) => line.includes(m));
+      if (libpqLike && line.includes('sslcert=')) return { client_cert_file_missing: 0.9, client_cert_required: 0.6 };
+      return libpqLike ? { client_cert_required: 0.93, client_cert_file_missing: 0.25 } : undefined;
+    },
   }),
   signal('cockroach.no-peer-certs', 'no tls peer certificates, but required for auth', { client_cert_required: 0.95 }, 'ref §3.3 (pkg/sql/pgwire auth_methods.go)'),
   signal('cockroach.no-client-certs', 'no client certificates in request', { client_cert_required: 0.85 }, 'ref §3.3 (pkg/security/auth.go)'),

@@ -33,5 +33,8 @@ export const EXPIRY_SIGNALS: Signal[] = [
     refine: (line) => (serverLog(line) ? { server_cert_expired: 0.85 } : undefined),
   }),
   signal('node.alert-expired-code', 'err_ssl_sslv3_alert_certificate_expired', { client_cert_expired: 0.93 }, 'toolchain §3 (node-pg 8.23)'),
-  signal('go.alert-expired', 'tls: expired certificate', { client_cert_expired: 0.9 }, 'ref §6.1, §3.1 (Go crypto/tls alert names)'),
+  // In a Go server's "http: TLS handshake error from …" line the alert came from the client: the SERVER's certificate expired.
+  signal('go.alert-expired', 'tls: expired certificate', { client_cert_expired: 0.9 }, 'ref §6.1, §3.1 (Go crypto/tls alert names)', {
+    refine: (line) => (line.includes('tls handshake error from') ? { server_cert_expired: 0.9 } : undefined),
+  }),
 ];

@@ -43,4 +43,9 @@ export const KEY_SIGNALS: Signal[] = [
   signal('pgx.decrypt-key', 'unable to decrypt key', { client_key_format: 0.85 }, 'jackc/pgx pgconn/config.go'),
   signal('pgx.sslpassword', 'unable to find sslpassword', { client_key_format: 0.85 }, 'jackc/pgx pgconn/config.go'),
   signal('pgx.load-cert', 'unable to load cert:', { client_key_format: 0.5, client_key_mismatch: 0.3 }, 'jackc/pgx pgconn/config.go (wraps tls.X509KeyPair)', { generic: true }),
+  // A server log line: the server could not verify the client's CertificateVerify signature with
+  // the public key of the certificate it was sent (RSA-PSS decoding fails at its final 0xbc octet:
+  // RSA_R_LAST_OCTET_INVALID, openssl/openssl crypto/rsa/rsa_pss.c) — the key that signed is not
+  // the certificate's (test/corpus/clients pgjdbc key_mismatch server_log).
+  signal('openssl.last-octet-invalid', 'last octet invalid', { client_key_mismatch: 0.8 }, 'openssl/openssl crypto/rsa/rsa_pss.c RSA_R_LAST_OCTET_INVALID'),
 ];

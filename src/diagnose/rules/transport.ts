@@ -28,22 +28,43 @@ export const TRANSPORT_SIGNALS: Signal[] = [
     refine: (line) => (line.includes('could not accept ssl connection') ? { connection_dropped: 0.5, untrusted_server_ca: 0.45 } : undefined),
   }),
   signal('pgx.tls-eof', 'tls error (eof)', { connection_dropped: 0.85 }, 'ref §6.1'),
-  signal('node.terminated', 'connection terminated unexpectedly', { connection_dropped: 0.8 }, 'diagnosis-codes.md (node-pg)'),
+  // The peer closed before the server was ready. Besides a server or proxy that went away, the
+  // port may not be PostgreSQL at all: an HTTP server answers a plaintext startup message with 400
+  // and closes (test/corpus/clients http_port_no_tls), so that is named as the weak alternative.
+  signal('node.terminated', 'connection terminated unexpectedly', { connection_dropped: 0.8, not_tls_endpoint: 0.25 }, 'diagnosis-codes.md (node-pg)'),
   signal('libpq.server-closed', 'server closed the connection unexpectedly', { connection_dropped: 0.8 }, 'libpq'),
-  signal('node.socket-disconnected', 'client network socket disconnected before secure tls connection was established', { connection_dropped: 0.88 }, 'Node tls'),
+  // postgres.js 3.4 (porsager/postgres src/connection.js secure()): unless ssl is 'prefer', an answer
+  // other than S to its SSLRequest does not stop it — it starts TLS on the same socket anyway. A
+  // PostgreSQL server without TLS reads the ClientHello as a startup packet ("invalid length of
+  // startup packet" in its log) and closes; an HTTP server answers 400 and closes. Either way Node
+  // reports this text, so under postgres.js's stack it means "the server did not answer S".
+  signal('node.socket-disconnected', 'client network socket disconnected before secure tls connection was established', { connection_dropped: 0.88 }, 'Node tls', {
+    together: { with: 'postgresjs.stack', weights: { server_tls_disabled: 0.75, not_tls_endpoint: 0.6, connection_dropped: 0.45 } },
+  }),
+  signal('postgresjs.stack', 'node_modules/postgres/', {}, 'porsager/postgres: the package path in its stack traces (cjs/src/query.js, src/connection.js)'),
+  signal('pg.invalid-startup-length', 'invalid length of startup packet', { server_tls_disabled: 0.6, not_tls_endpoint: 0.45 }, 'postgres/postgres src/backend/tcop/backend_startup.c (ProcessStartupPacket): the server read a TLS ClientHello or other non-protocol bytes as a startup packet, i.e. it had answered N to SSLRequest (or the client skipped SSLRequest)'),
   signal('java.remote-terminated', 'remote host terminated the handshake', { connection_dropped: 0.8 }, 'Java SSLHandshakeException'),
-  signal('net.econnreset', 'econnreset', { connection_dropped: 0.75 }, 'diagnosis-codes.md', { boundary: true }),
-  signal('net.reset-by-peer', 'connection reset by peer', { connection_dropped: 0.75 }, 'OS error text'),
-  signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException'),
+  // Node gives "Client network socket disconnected before secure TLS connection was established"
+  // the code ECONNRESET (nodejs/node lib/_tls_wrap.js onConnectEnd, connResetException): next to
+  // that message the code is the same error again, not a second piece of evidence.
+  signal('net.econnreset', 'econnreset', { connection_dropped: 0.75 }, 'diagnosis-codes.md', { boundary: true, together: { with: 'node.socket-disconnected', weights: {} } }),
+  // In a PostgreSQL server log ("could not receive data from client: …", be-secure.c / pqcomm.c)
+  // the reset is the CLIENT giving up, for whatever reason its own error states: weak evidence.
+  signal('net.reset-by-peer', 'connection reset by peer', { connection_dropped: 0.75 }, 'OS error text', {
+    refine: (line) => (line.includes('could not receive data from client') ? { connection_dropped: 0.15 } : undefined),
+  }),
+  signal('net.connection-reset', 'connection reset', { connection_dropped: 0.6 }, 'Java SocketException', {
+    refine: (line) => (line.includes('could not receive data from client') ? { connection_dropped: 0.15 } : undefined),
+  }),
   signal('node.socket-hang-up', 'socket hang up', { connection_dropped: 0.7 }, 'Node http/tls'),
   signal('net.broken-pipe', 'broken pipe', { connection_dropped: 0.5 }, 'OS error text'),
   // pgJDBC over TLS 1.3: the server rejected the client certificate (or its signature) after the
   // client's last flight and closed; the client's next write fails and the alert is lost (test/corpus/clients pgjdbc).
   signal('jdbc.ssl-broken-pipe', 'ssl error: broken pipe', { connection_dropped: 0.6, client_cert_untrusted: 0.35, client_cert_expired: 0.25, client_key_mismatch: 0.25 }, 'pgjdbc/pgjdbc ssl/MakeSSL.java "SSL error: {0}" (test/corpus/clients client_cert_other_ca, client_cert_expired, key_mismatch)'),
-  signal('asyncpg.closed-mid-operation', 'connection was closed in the middle of operation', { connection_dropped: 0.75 }, 'MagicStack/asyncpg asyncpg/protocol/protocol.pyx ConnectionDoesNotExistError'),
+  signal('asyncpg.closed-mid-operation', 'connection was closed in the middle of operation', { connection_dropped: 0.75, not_tls_endpoint: 0.25 }, 'MagicStack/asyncpg asyncpg/protocol/protocol.pyx ConnectionDoesNotExistError'),
   signal('java.eof-exception', 'java.io.eofexception', { connection_dropped: 0.75 }, 'pgJDBC "The connection attempt failed." caused by java.io.EOFException (test/corpus/clients port_closes)'),
   signal('asyncpg.connection-lost', 'unexpected connection_lost() call', { connection_dropped: 0.8 }, 'asyncpg connect_utils.py TLSUpgradeProto (test/corpus/clients port_closes)'),
-  signal('net.unexpected-eof', 'unexpected eof', { connection_dropped: 0.6 }, 'Go io.ErrUnexpectedEOF / OpenSSL 3'),
+  signal('net.unexpected-eof', 'unexpected eof', { connection_dropped: 0.6, not_tls_endpoint: 0.25 }, 'Go io.ErrUnexpectedEOF / OpenSSL 3'),
   signal('net.eof', 'eof', { connection_dropped: 0.35 }, 'diagnosis-codes.md ("EOF")', { boundary: true }),
   signal('net.refused', 'connection refused', { connection_dropped: 0.45 }, 'OS error text (nothing listens there)', { boundary: true }),
   signal('jdbc.refused', 'check that the hostname and port are correct', { connection_dropped: 0.55 }, 'pgJDBC "Connection to H:P refused. Check that the hostname and port are correct..."'),

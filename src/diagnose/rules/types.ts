@@ -26,10 +26,16 @@ export interface Signal {
    * "... is before B" is not-yet-valid.
    */
   refine?: (line: string) => Weights | undefined;
+  /**
+   * Weights that replace `weights` when the signal with this id matched too (anywhere in the text):
+   * Node's "disconnected before secure TLS connection" means something else under postgres.js's
+   * stack than under node-postgres's. This wins over a refinement (the line).
+   */
+  together?: { with: string; weights: Weights };
   /** Where the text comes from: reference section and/or upstream source. */
   source: string;
 }
 
-export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine'> = {}): Signal {
+export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine' | 'together'> = {}): Signal {
   return { id, phrase, weights, source, ...options };
 }

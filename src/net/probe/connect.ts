@@ -12,7 +12,7 @@ const OTHER_BYTES_QUIET_MS = 150;
  * the service's to say, and an internal HTTP server's or a cache's banner must not travel on into a
  * tool result, a Slack message or a log. Only the kind of service and the number of bytes are shown.
  */
-export function classifyOtherAnswer(bytes: Buffer): { kind: string; detail: string } {
+function classifyOtherAnswer(bytes: Buffer): { kind: string; detail: string } {
   const first = bytes[0]!;
   const count = `${bytes.length}${bytes.length >= OTHER_BYTES_MAX ? '+' : ''} byte(s), not shown`;
   if (/^HTTP\/\d/.test(bytes.subarray(0, 6).toString('latin1'))) return { kind: 'an HTTP server', detail: `it answered the SSLRequest with an HTTP response (${count})` };

@@ -32,7 +32,7 @@ function describe(name: string, kind: CertFileKind | undefined, index: number, c
 }
 
 /** Reads one certificate file into items; never throws for a bad file (that is an error item). */
-export async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<InventoryEntry[]> {
+async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<InventoryEntry[]> {
   const name = path.basename(filePath);
   const dir = path.dirname(filePath);
   const kind = classifyCertFile(name);

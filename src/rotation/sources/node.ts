@@ -59,13 +59,12 @@ export async function inventoryNodes(targets: HostTarget[], now: Date, threshold
       options.progress?.(`probing ${location} (${index + 1}/${targets.length})`, finished / targets.length);
       let report: ProbeReport | undefined;
       let entries: InventoryEntry[];
-      let error: string | null = null;
       try {
         report = await probeServer({ host: target.host, port: target.port, ...(options.ca ? { ca: options.ca } : {}), clientCaNames: false, timeoutMs: options.timeoutMs, network: options.network, ...(options.signal ? { signal: options.signal } : {}), openssl: null });
         entries = probeEntries(target, report, now, thresholds);
       } catch (caught) {
         if (options.signal?.aborted || (caught instanceof ToolError && caught.code === 'refused')) throw caught;
-        error = `probe of ${location} failed: ${(caught as Error).message}`;
+        const error = `probe of ${location} failed: ${(caught as Error).message}`;
         entries = [{ item: errorItem({ source: 'node', location, what: 'served certificate', usage: 'Node', path: null, position: null }, error) }];
       }
       const notes = report && !report.ok && report.chain.length > 0 ? [`probe: ${report.summary}`] : [];

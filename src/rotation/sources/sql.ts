@@ -14,7 +14,7 @@ import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type Source
  * load it). The table is local to the node answering, so each node is one URL.
  */
 
-export const METRICS_QUERY = "SELECT name, value FROM crdb_internal.node_metrics WHERE name LIKE 'security.certificate.%'";
+const METRICS_QUERY = "SELECT name, value FROM crdb_internal.node_metrics WHERE name LIKE 'security.certificate.%'";
 
 /** certificate_metrics.go types, with the `cockroach cert list` usage each stands for. */
 const CERT_TYPES: Array<[type: string, usage: string]> = [
@@ -100,7 +100,7 @@ async function targetOf(url: string, options: SqlSourceOptions): Promise<Target>
 }
 
 /** The items one node's metrics describe; `client` is left out: its aggregate value is meaningless (reference §2.2). */
-export function itemsFromMetrics(rows: Array<{ name: string; value: number }>, location: string, now: Date, thresholds: Thresholds): { items: InventoryItem[]; absent: string[] } {
+function itemsFromMetrics(rows: Array<{ name: string; value: number }>, location: string, now: Date, thresholds: Thresholds): { items: InventoryItem[]; absent: string[] } {
   const metrics = new Map<string, number>();
   // Node-level gauges have store_id NULL; should a name come twice, the first value counts.
   for (const row of rows) if (row.value !== null && !metrics.has(row.name)) metrics.set(row.name, Number(row.value));

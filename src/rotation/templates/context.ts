@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { ParsedCertificate } from '../../pki/certificate.js';
 import type { ProbeReport } from '../../net/probe.js';
 import { DAY_SECONDS, hostLabel, type HostTarget, type InventoryResult, type Thresholds } from '../inventory.js';
-import type { CertFile, LeafFile, LocalModel } from '../model.js';
+import type { LeafFile, LocalModel } from '../model.js';
 import type { ServerKind } from '../server-kind.js';
 import { sh, StepList, type Scope } from '../steps.js';
 
@@ -53,7 +53,7 @@ export const apply = (req: PlanRequest, n: number) => `crdb-tls rotate apply ${r
 export const markDone = (req: PlanRequest, n: number) => `crdb-tls rotate apply ${req.id} --step ${n} --mark-done`;
 export const rollback = (req: PlanRequest, n: number) => `crdb-tls rotate rollback ${req.id} --step ${n}`;
 
-export const shortFingerprint = (fp: string) => `${fp.slice(0, 23)}…`;
+const shortFingerprint = (fp: string) => `${fp.slice(0, 23)}…`;
 export function describeCert(cert: ParsedCertificate | ServedCert): string {
   const info = 'info' in cert ? cert.info : cert;
   return `${info.subject || '(empty subject)'} [SHA-256 ${shortFingerprint(info.sha256_fingerprint)}, expires ${info.not_after.slice(0, 10)}]`;
@@ -91,6 +91,3 @@ export const label = hostLabel;
 /** The certs dir flag as cockroach takes it. */
 export const certsDirFlag = (dir: string) => `--certs-dir=${sh(dir)}`;
 
-export function bundleLabel(file: CertFile): string {
-  return file.path;
-}

@@ -7,7 +7,7 @@
  */
 import { clip } from '../text.js';
 
-export const LIMITS = {
+const LIMITS = {
   blocksPerMessage: 50,
   sectionText: 3000,
   headerText: 150,
@@ -34,10 +34,10 @@ export const SNIPPET_THRESHOLD = 12_000;
  * message whose blocks hold ~13,000 characters or more in all (msg_blocks_too_long; observed,
  * slackapi/bolt-js#2509), well before 50 sections of 3000 would.
  */
-export const PAGE_TEXT_BUDGET = 11_000;
+const PAGE_TEXT_BUDGET = 11_000;
 
 export interface PlainText { type: 'plain_text'; text: string; emoji?: boolean }
-export interface Mrkdwn { type: 'mrkdwn'; text: string }
+interface Mrkdwn { type: 'mrkdwn'; text: string }
 export interface ConfirmDialog { title: PlainText; text: Mrkdwn; confirm: PlainText; deny: PlainText; style?: 'primary' | 'danger' }
 export interface ButtonElement { type: 'button'; text: PlainText; action_id: string; value?: string; style?: 'primary' | 'danger'; confirm?: ConfirmDialog }
 
@@ -56,7 +56,7 @@ export interface SlackMessage {
   plain?: { title: string; filename: string; content: string };
 }
 
-export const plain = (text: string, max: number): PlainText => ({ type: 'plain_text', text: clip(text.replace(/\s+/g, ' ').trim() || ' ', max), emoji: true });
+const plain = (text: string, max: number): PlainText => ({ type: 'plain_text', text: clip(text.replace(/\s+/g, ' ').trim() || ' ', max), emoji: true });
 
 export const header = (text: string): Block => ({ type: 'header', text: plain(text, LIMITS.headerText) });
 

@@ -56,7 +56,7 @@ export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): stri
 }
 
 /** What a value means when the text did not say it, as `${NAME:?meaning}`: the shell stops with the meaning if NAME is unset. */
-export const NEEDED = {
+const NEEDED = {
   host: { name: 'DB_HOST', meaning: 'the host name the client dials' },
   user: { name: 'SQL_USER', meaning: 'the SQL user' },
   caKey: { name: 'COCKROACH_CA_KEY', meaning: 'the CA private key file' },
@@ -76,7 +76,7 @@ export const DEFAULT_CERTS_DIR_WORD = '"${COCKROACH_CERTS_DIR:-$HOME/.cockroach-
 /** The variables a command needs set (its `${NAME:?...}` expansions), in order. */
 const NEEDED_LIST = Object.values(NEEDED).map(({ name, meaning }) => ({ name, meaning, marker: `\${${name}:?` }));
 
-export function neededIn(command: string): Array<{ name: string; meaning: string }> {
+function neededIn(command: string): Array<{ name: string; meaning: string }> {
   if (!command.includes(':?')) return [];
   return NEEDED_LIST.filter((n) => command.includes(n.marker));
 }

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import * as z from 'zod';
-import { shq } from './fixes/shell.js';
+import { shq } from '../core/shell.js';
 import { ToolError } from '../core/errors.js';
-import { ClientId, CLIENT_NAMES } from './clients.js';
-import { Deployment } from './codes.js';
-import { encodeQueryValue, isCloudHost, isIpLiteral } from './connection-string.js';
+import { ClientId, CLIENT_NAMES, Deployment } from './clients.js';
+import { encodeQueryValue, isCloudHost, isIpLiteral } from './pasted-settings.js';
 import { wellFormed } from '../core/unicode.js';
 
 /**
@@ -17,7 +16,7 @@ export const SettingsClient = ClientId.exclude(['kafka-changefeed']);
 export type SettingsClient = z.infer<typeof SettingsClient>;
 
 export const DEFAULT_PORT = 26257;
-export const DEFAULT_DATABASE = 'defaultdb';
+const DEFAULT_DATABASE = 'defaultdb';
 /** CockroachDB's certs-dir convention, relative so it reads as a placeholder. */
 export const DEFAULT_CA_PATH = 'certs/ca.crt';
 
@@ -46,8 +45,8 @@ export const Snippet = z.object({
 });
 export type Snippet = z.infer<typeof Snippet>;
 
-export const Prerequisite = z.object({ why: z.string(), command: z.string() });
-export type Prerequisite = z.infer<typeof Prerequisite>;
+const Prerequisite = z.object({ why: z.string(), command: z.string() });
+type Prerequisite = z.infer<typeof Prerequisite>;
 
 export const ConnectionSettings = z.object({
   client: SettingsClient,
@@ -554,7 +553,3 @@ export function buildConnectionSettings(input: SettingsInput): ConnectionSetting
   };
 }
 
-/** One representative snippet for fix steps (the first, most useful form). */
-export function primarySnippet(settings: ConnectionSettings): Snippet {
-  return settings.settings[0]!;
-}

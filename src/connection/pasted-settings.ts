@@ -239,7 +239,7 @@ function parseKeyword(text: string): ParsedConnection {
     }
     i++;
     while (i < n && isSpace(text[i])) i++;
-    let value = '';
+    let value: string;
     if (text[i] === "'") {
       i++;
       const chars: string[] = [];
@@ -280,7 +280,7 @@ function parseDotnet(text: string): ParsedConnection {
       continue;
     }
     i++;
-    let value = '';
+    let value: string;
     while (i < n && text[i] === ' ') i++;
     if (text[i] === '"' || text[i] === "'") {
       const quote = text[i];
@@ -365,7 +365,7 @@ const LIBPQ_LIKE: ClientId[] = ['psql', 'libpq', 'psycopg', 'sqlalchemy', 'cockr
  * pg-connection-string 2.14, read here in node_modules); jackc/pgx pgconn/config.go `configTLS`;
  * lib/pq ssl.go; pgJDBC ssl-client docs; npgsql/doc security.md; prisma/docs postgresql.mdx.
  */
-export function connectionNotes(parsed: ParsedConnection, client: ClientId | undefined): string[] {
+function connectionNotes(parsed: ParsedConnection, client: ClientId | undefined): string[] {
   const notes: string[] = [];
   const p = parsed.params;
   const sslmode = p.sslmode;
