@@ -13,9 +13,9 @@ import { CLIENT_CAPABILITIES_META_KEY, ProtocolError, ProtocolErrorCode, type Mc
  * `chart: true`) stay the answer for it, as for every client.
  */
 
-export const APPS_EXTENSION = 'io.modelcontextprotocol/ui';
-export const APP_MIME_TYPE = 'text/html;profile=mcp-app';
-export const EXPIRY_TIMELINE_URI = 'ui://crdb-tls/expiry-timeline.html';
+const APPS_EXTENSION = 'io.modelcontextprotocol/ui';
+const APP_MIME_TYPE = 'text/html;profile=mcp-app';
+const EXPIRY_TIMELINE_URI = 'ui://crdb-tls/expiry-timeline.html';
 /** The flat key hosts older than the stable spec read; the ext-apps server helpers write both. */
 const LEGACY_RESOURCE_URI_KEY = 'ui/resourceUri';
 
@@ -28,7 +28,7 @@ type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined);
 
 /** Whether a client's capabilities declare MCP Apps with HTML pages (the spec's `mimeTypes` is required). */
-export function declaresApps(capabilities: unknown): boolean {
+function declaresApps(capabilities: unknown): boolean {
   const settings = asRecord(asRecord(asRecord(capabilities)?.extensions)?.[APPS_EXTENSION]);
   return Array.isArray(settings?.mimeTypes) && settings.mimeTypes.includes(APP_MIME_TYPE);
 }

@@ -32,7 +32,7 @@ interface TimelineIssuerGroup {
   rows: TimelineRow[];
 }
 
-interface TimelineSourceGroup {
+export interface TimelineSourceGroup {
   source: InventoryItem['source'];
   location: string;
   label: string;
