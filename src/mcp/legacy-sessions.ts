@@ -31,7 +31,8 @@ export type SessionOpening = { kind: 'ok'; response: Response } | { kind: 'full'
 /**
  * The 2025-era sessions of stateful MCP over HTTP (one McpServer each, so elicitation/create and
  * progress reach the client that opened it): a session belongs to the token that opened it, idle
- * ones are closed after minutes, and the caps apply per token and in all.
+ * ones are closed after minutes, and the caps apply per token and in all; at the cap in all, the
+ * biggest holder makes room for a smaller one.
  */
 export class LegacySessions {
   private readonly sessions = new Map<string, Session>();
@@ -86,10 +87,27 @@ export class LegacySessions {
       }
       await this.close(oldest);
     }
-    if (this.sessions.size >= this.limits.maxSessions) {
+    if (this.sessions.size >= this.limits.maxSessions && !(await this.takeFromBiggestHolder(owner))) {
       return `the server holds ${this.sessions.size} open MCP sessions, its limit (CRDB_TLS_MCP_MAX_SESSIONS=${this.limits.maxSessions}); try again once one closes (unused ones close after ${Math.round(this.limits.idleMs / 60_000)} minutes)`;
     }
     return undefined;
+  }
+
+  /**
+   * The server is full: whoever holds the most sessions gives up its least recently used one, if
+   * it still holds more than `owner` will after (so shares only even out and a token with one
+   * session is never pushed out by another's first). Sessions opened and abandoned in bulk, from
+   * one token or spread over several, so never lock out a token that holds few (issue 14).
+   */
+  private async takeFromBiggestHolder(owner: string): Promise<boolean> {
+    const byOwner = new Map<string, Session[]>();
+    for (const s of this.sessions.values()) byOwner.set(s.owner, [...(byOwner.get(s.owner) ?? []), s]);
+    const mine = byOwner.get(owner)?.length ?? 0;
+    let biggest: Session[] | undefined;
+    for (const held of byOwner.values()) if (!biggest || held.length > biggest.length) biggest = held;
+    if (!biggest || biggest.length <= mine + 1) return false;
+    await this.close(biggest.reduce((lru, s) => (s.lastSeen < lru.lastSeen ? s : lru)));
+    return true;
   }
 
   /** Handles an initialize request: a new session for `owner`, or a refusal that names the limit. */

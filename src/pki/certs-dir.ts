@@ -2,7 +2,7 @@ import type crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
-import { readBoundedFile } from '../core/read-file.js';
+import { readBoundedFile, readSmallFileSync, yieldEvery } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey } from './keys.js';
@@ -60,7 +60,6 @@ export interface CertsDirEntry {
   key?: { fileName: string; mode?: number; uid?: number; gid?: number; error?: string; object?: crypto.KeyObject };
 }
 
-/** Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5). */
 /** How a long load reports itself and stops (a certs dir of thousands of files takes seconds). */
 export interface LoadWatch {
   signal?: AbortSignal | undefined;
@@ -70,7 +69,11 @@ export interface LoadWatch {
   insideRoots?: ((realPath: string) => boolean) | undefined;
 }
 
-export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<CertsDirEntry[]> {
+/**
+ * Reads a certs dir the way CockroachDB's certificate loader does (reference §1.3, §1.5): the
+ * entries, and every name the directory holds (what a listing checks for derived files, without a stat each).
+ */
+export async function loadCertsDirListing(dir: string, now = new Date(), watch: LoadWatch = {}): Promise<{ names: ReadonlySet<string>; entries: CertsDirEntry[] }> {
   let names: string[];
   try {
     names = (await fs.readdir(dir)).sort();
@@ -80,21 +83,21 @@ export async function loadCertsDir(dir: string, now = new Date(), watch: LoadWat
     if (code === 'ENOTDIR') throw new ToolError('invalid_input', `${dir} is not a directory`, 'Give the certs directory, not a file.');
     throw fileSystemError(error, dir, 'list');
   }
-  // Files are read concurrently: with a thousand certificates, waiting on each read in turn
-  // was the largest cost of a listing (bench/list-certs.ts).
+  // Small files read synchronously, a turn of the event loop every few (core/read-file.ts): with
+  // a thousand certificates, the awaited reads were the largest cost of a listing (bench/list-certs.ts).
   const kinds = names.flatMap((fileName) => {
     const kind = classifyCertFile(fileName);
     return kind ? [{ fileName, kind }] : [];
   });
-  let done = 0;
-  return Promise.all(
-    kinds.map(async ({ fileName, kind }) => {
-      throwIfCancelled(watch.signal);
-      const entry = await loadEntry(dir, fileName, kind, now, watch.insideRoots);
-      watch.onLoaded?.(++done, kinds.length);
-      return entry;
-    }),
-  );
+  const pause = yieldEvery(32);
+  const entries: CertsDirEntry[] = [];
+  for (const { fileName, kind } of kinds) {
+    throwIfCancelled(watch.signal);
+    entries.push(loadEntry(dir, fileName, kind, now, watch.insideRoots));
+    watch.onLoaded?.(entries.length, kinds.length);
+    await pause();
+  }
+  return { names: new Set(names), entries };
 }
 
 /** Cancellation (the MCP request's signal): nothing is written by a listing, so stopping is safe. */
@@ -102,27 +105,33 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ToolError('cancelled', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
 }
 
-async function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date, insideRoots: LoadWatch['insideRoots']): Promise<CertsDirEntry> {
+function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date, insideRoots: LoadWatch['insideRoots']): CertsDirEntry {
   const entry: CertsDirEntry = { fileName, kind, certificates: [] };
   try {
-    const contents = await readBoundedFile(path.join(dir, fileName), 'certificate file', { insideRoots });
+    const { contents } = readSmallFileSync(path.join(dir, fileName), 'certificate file', { insideRoots });
     if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
     entry.certificates = parseCertificates(contents, fileName, now);
   } catch (error) {
     entry.error = error instanceof ToolError ? error.message : (error as Error).message;
   }
-  if (kind.keyFile) entry.key = await loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile, insideRoots);
+  if (kind.keyFile) entry.key = loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile, insideRoots);
   return entry;
 }
 
-async function loadKeyFile(keyPath: string, fileName: string, insideRoots: LoadWatch['insideRoots']): Promise<NonNullable<CertsDirEntry['key']>> {
+function loadKeyFile(keyPath: string, fileName: string, insideRoots: LoadWatch['insideRoots']): NonNullable<CertsDirEntry['key']> {
+  let read: ReturnType<typeof readSmallFileSync>;
   try {
-    const stat = await fs.stat(keyPath);
-    if (!stat.isFile()) return { fileName, error: `key file ${fileName} is not a regular file` };
-    const object = readPrivateKey(await readBoundedFile(keyPath, 'key file', { insideRoots }), fileName);
-    return { fileName, mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid, object };
+    read = readSmallFileSync(keyPath, 'key file', { insideRoots });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { fileName, error: `could not stat key file ${fileName}` };
+    if (error instanceof ToolError && error.code === 'invalid_input') return { fileName, error: `key file ${fileName} is not a regular file` };
+    return { fileName, error: (error as Error).message };
+  }
+  const { contents, stat } = read;
+  const owner = { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
+  try {
+    return { fileName, ...owner, object: readPrivateKey(contents, fileName) };
+  } catch (error) {
     return { fileName, error: (error as Error).message };
   }
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { ToolError } from '../core/errors.js';
 import type { CertificateInfo, ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT } from './certnames.js';
+import { existsBesidesInterruptedWrite } from './staging.js';
 import { exists, readCaBundle, readFileOrThrow } from './certs-dir.js';
 import { CERT_MODE, KEY_MODE, stateFingerprint, writeIntoCertsDir, type PlannedFile } from './files.js';
 import type { InsideRoots } from './pinned-dir.js';
@@ -43,11 +44,11 @@ async function readCaState(o: CreateCaOptions): Promise<CaState> {
   if (!(await exists(path.dirname(o.caKeyPath)))) {
     throw new ToolError('not_found', `the directory of the CA key ${o.caKeyPath} does not exist`, `Create ${path.dirname(o.caKeyPath)} first (keep it outside the certs dir, readable only by you).`);
   }
-  const keyExists = await exists(o.caKeyPath);
+  const keyExists = await existsBesidesInterruptedWrite(o.caKeyPath);
   if (keyExists && !o.allowKeyReuse) {
     throw new ToolError('already_exists', `CA key ${o.caKeyPath} exists, but key reuse is disabled`, 'Pass --allow-ca-key-reuse to sign the new CA with it, or move it away first (mv ca.key ca.old.key) to rotate to a new key.');
   }
-  const certExists = await exists(certPath);
+  const certExists = await existsBesidesInterruptedWrite(certPath);
   if (certExists && !o.overwrite) {
     throw new ToolError('already_exists', `${certPath} already exists`, 'Pass --overwrite: the new CA is put first in the bundle and the existing CAs are kept after it, so certificates they signed stay trusted.');
   }

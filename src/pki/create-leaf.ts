@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ToolError } from '../core/errors.js';
 import type { CertificateInfo } from './certificate.js';
 import { CA_CERT, NODE_CERT, NODE_KEY, clientCertName, clientKeyName, clientPkcs12Name, clientPkcs8KeyName } from './certnames.js';
-import { clientCaPath, exists, loadSigningCa, readFileOrThrow } from './certs-dir.js';
+import { existsBesidesInterruptedWrite } from './staging.js';
+import { clientCaPath, loadSigningCa, readFileOrThrow } from './certs-dir.js';
 import { parseCsr } from './csr.js';
 import { CERT_MODE, KEY_MODE, octalMode, stateFingerprint, writeFilesAtomically, writeIntoCertsDir, type PlannedFile, type WrittenFile } from './files.js';
 import type { InsideRoots } from './pinned-dir.js';
@@ -65,7 +66,7 @@ function fileImpact(existing: boolean[], paths: string[], what: string, privileg
 const modeWritten = (written: WrittenFile[], file: string) => octalMode(written.find((w) => w.path === file)!.mode);
 
 async function refuseExisting(paths: string[], overwrite: boolean): Promise<boolean[]> {
-  const existing = await Promise.all(paths.map(exists));
+  const existing = await Promise.all(paths.map(existsBesidesInterruptedWrite));
   const clash = paths.find((_, i) => existing[i]);
   if (clash && !overwrite) throw new ToolError('already_exists', `${clash} already exists`, 'Pass --overwrite to replace it (the old certificate and key are then gone).');
   return existing;

@@ -31,6 +31,11 @@ const DERIVED_NAMES: Array<{ kind: DerivedKind; name: (user: string) => string }
 
 const exists = (file: string) => fs.lstat(file).then(() => true, () => false);
 
+/** The derived files of client.USER.crt among the names of its directory (a listing has them: no stat per file). */
+export function derivedFilesAmong(names: ReadonlySet<string>, dir: string, user: string): DerivedFile[] {
+  return DERIVED_NAMES.filter(({ name }) => names.has(name(user))).map(({ kind, name }) => ({ path: path.join(dir, name(user)), kind }));
+}
+
 /** The derived files of client.USER.crt that exist beside it. */
 export async function findDerivedFiles(dir: string, user: string): Promise<DerivedFile[]> {
   const found: DerivedFile[] = [];

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
 import { PinnedDir, type InsideRoots } from './pinned-dir.js';
-import { removeStaleStaging, stagingNames, stagingToken } from './staging.js';
+import { cleanStaging, stagingNames, stagingToken } from './staging.js';
 
 export const KEY_MODE = 0o600;
 export const CERT_MODE = 0o644;
@@ -123,7 +123,7 @@ export async function writeFilesAtomically(files: PlannedFile[], options: WriteO
 
 async function writeIntoPinned(files: PlannedFile[], pinOf: (file: PlannedFile) => PinnedDir, pins: PinnedDir[]): Promise<WrittenFile[]> {
   // Copies a killed write left behind (a private key among them) go before new ones are staged.
-  await Promise.all(pins.map((pin) => removeStaleStaging(pin.at('.'))));
+  await Promise.all(pins.map((pin) => cleanStaging(pin.at('.'))));
   const targets = files.map((file) => pinOf(file).at(path.basename(file.path)));
   const existing = await Promise.all(files.map((file, i) => lstatOrUndefined(targets[i]!, file.path)));
   files.forEach((file, i) => {
@@ -149,15 +149,20 @@ async function writeIntoPinned(files: PlannedFile[], pinOf: (file: PlannedFile) 
 
   const placed: Array<{ index: number; replaced: boolean }> = [];
   try {
-    for (const [i] of files.entries()) {
+    // Every file is placed before any staging copy goes: a process killed on the way leaves a
+    // new-contents copy that is not yet its file, which tells the next run (cleanStaging) to undo
+    // the files this write had placed instead of leaving a key beside another write's certificate.
+    for (const [i, file] of files.entries()) {
       if (existing[i]) {
+        // The backup is a second name for the old file: a private one is first narrowed to the
+        // new mode, so no copy of an old key outlives the write wider than the key it replaces.
+        if (isPrivate(file) && (existing[i]!.mode & 0o777 & ~modes[i]!) !== 0) await fs.chmod(targets[i]!, existing[i]!.mode & 0o7777 & modes[i]!);
         await fs.link(targets[i]!, backups[i]!);
         await fs.rename(temps[i]!, targets[i]!);
         placed.push({ index: i, replaced: true });
       } else {
         await fs.link(temps[i]!, targets[i]!);
         placed.push({ index: i, replaced: false });
-        await fs.rm(temps[i]!);
       }
     }
   } catch (error) {
@@ -169,16 +174,22 @@ async function writeIntoPinned(files: PlannedFile[], pinOf: (file: PlannedFile) 
     const failed = files[placed.length]?.path ?? files[0]!.path;
     throw error instanceof ToolError ? error : fileSystemError(error, failed, 'write');
   }
-  await removeQuietly(backups);
+  await removeQuietly([...temps, ...backups]);
   await Promise.all(pins.map((pin) => pin.sync()));
   return files.map((file, i) => ({ path: file.path, mode: modes[i]!, replaced: existing[i] !== undefined }));
 }
 
+/** A private file (a key): its planned mode has no group or other bits. */
+const isPrivate = (file: PlannedFile) => (file.mode & 0o077) === 0;
+
 function modeFor(file: PlannedFile, replaced: import('node:fs').Stats | undefined): number {
-  if (!replaced) return file.mode;
-  const kept = replaced.mode & 0o7777;
-  const isPrivate = (file.mode & 0o077) === 0;
-  return isPrivate ? kept & file.mode : kept;
+  return replaced ? modeAfterReplace(file.mode, replaced.mode) : file.mode;
+}
+
+/** The mode a write gives a file planned with `plannedMode` that replaces one of `existingMode`: kept, but a private file's never wider than planned. */
+export function modeAfterReplace(plannedMode: number, existingMode: number): number {
+  const kept = existingMode & 0o7777;
+  return (plannedMode & 0o077) === 0 ? kept & plannedMode : kept;
 }
 
 async function stageFile(temp: string, file: PlannedFile, mode: number, replaced: import('node:fs').Stats | undefined): Promise<void> {

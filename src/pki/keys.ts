@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ToolError } from '../core/errors.js';
+import { privateKeyFromDer } from './key-der.js';
 import { pemBlocks } from './pem.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -49,12 +50,16 @@ export function readPrivateKey(contents: Buffer, source: string): crypto.KeyObje
     if (blocks[0]!.type === 'ENCRYPTED PRIVATE KEY' || text.includes('Proc-Type: 4,ENCRYPTED')) {
       throw new ToolError('invalid_key', `${source} is an encrypted private key`, `CockroachDB cannot use encrypted keys; decrypt it: openssl pkey -in ${source} -out ${source}.plain`);
     }
+    const fast = privateKeyFromDer(blocks[0]!.der, blocks[0]!.type);
+    if (fast) return fast;
     try {
       return crypto.createPrivateKey({ key: text, format: 'pem' });
     } catch (error) {
       throw new ToolError('invalid_key', `${source} is not a readable private key (${(error as Error).message})`, 'Check that the file is complete and not a certificate.');
     }
   }
+  const fast = privateKeyFromDer(contents, null);
+  if (fast) return fast;
   try {
     return crypto.createPrivateKey({ key: contents, format: 'der', type: 'pkcs8' });
   } catch {
@@ -83,7 +88,12 @@ export function spkiDer(key: crypto.KeyObject): Buffer {
   return publicKey.export({ format: 'der', type: 'spki' }) as Buffer;
 }
 
-/** True when the private key is the partner of the public key; works for every key type. */
+/**
+ * True when the private key is the partner of the public key; works for every key type. The
+ * public half is compared by OpenSSL (EVP_PKEY_eq), not by signing, and without encoding either
+ * key (an SPKI export is a hundred times slower: bench/list-certs.ts).
+ */
 export function keyMatches(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject): boolean {
-  return spkiDer(privateKey).equals(spkiDer(publicKey));
+  const ownPublic = privateKey.type === 'private' ? crypto.createPublicKey(privateKey) : privateKey;
+  return ownPublic.equals(publicKey);
 }

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
+import { sh } from './shell-word.js';
 import { usernameProblem } from './username.js';
 import { signingProblem, type ChainVerification } from './verify.js';
 
@@ -82,10 +83,10 @@ export function formatFileMode(mode: number): string {
  * CockroachDB refuses key files looser than 0700, or 0740 when owned by root and by the
  * process's group (pkg/security/permission_check.go, reference §1.5).
  */
-export function lintKeyPermissions(fileName: string, mode: number, uid: number, gid: number): Finding[] {
+export function lintKeyPermissions(fileName: string, mode: number, uid: number, gid: number, filePath = fileName): Finding[] {
   const limit = uid === 0 && gid === process.getgid?.() ? 0o740 : 0o700;
   if ((mode & 0o777 & ~limit) === 0) return [];
-  return [{ rule: 'key_permissions', level: 'error', message: `key file ${fileName} has permissions ${formatFileMode(mode)}, exceeds ${formatFileMode(limit)}; fix: chmod 600 ${fileName}` }];
+  return [{ rule: 'key_permissions', level: 'error', message: `key file ${fileName} has permissions ${formatFileMode(mode)}, exceeds ${formatFileMode(limit)}; fix: chmod 600 ${sh(filePath)}` }];
 }
 
 /**
@@ -96,14 +97,14 @@ export function lintKeyPermissions(fileName: string, mode: number, uid: number, 
 export function lintCertsDirPermissions(dir: string, mode: number): Finding[] {
   const writable = [mode & 0o020 ? 'group' : '', mode & 0o002 ? 'others' : ''].filter(Boolean);
   if (writable.length === 0) return [];
-  return [{ rule: 'certs_dir_writable', level: 'warning', message: `certs dir ${dir} is writable by ${writable.join(' and ')} (${formatFileMode(mode).replace(/^-/, 'd')}): anyone who can write there can add or replace certificates and keys; fix: chmod go-w ${dir}` }];
+  return [{ rule: 'certs_dir_writable', level: 'warning', message: `certs dir ${dir} is writable by ${writable.join(' and ')} (${formatFileMode(mode).replace(/^-/, 'd')}): anyone who can write there can add or replace certificates and keys; fix: chmod go-w ${sh(dir)}` }];
 }
 
 /** Staging copies an interrupted write left (src/pki/staging.ts): one of them may hold a private key. */
-export function lintStagingLeftovers(leftovers: Array<{ name: string; for_file: string; kind: string; age_seconds: number }>): Finding[] {
+export function lintStagingLeftovers(leftovers: Array<{ name: string; for_file: string; kind: string; age_seconds: number; writer_gone: boolean }>): Finding[] {
   return leftovers.map((leftover) => ({
     rule: 'staging_leftover',
     level: 'warning' as const,
-    message: `${leftover.name} is a ${leftover.kind === 'backup link' ? 'backup link' : 'staged copy'} of ${leftover.for_file} left by an interrupted write (${leftover.age_seconds} s old)${leftover.for_file.endsWith('.key') || leftover.for_file.endsWith('.p12') || leftover.for_file.endsWith('.pk8') ? ', and it may hold a private key' : ''}; the next crdb-tls write into this dir removes it once it is a minute old`,
+    message: `${leftover.name} is a ${leftover.kind === 'backup link' ? 'backup link' : 'staged copy'} of ${leftover.for_file} left by an ${leftover.writer_gone ? 'interrupted write (its process is gone' : 'unfinished write (its process may still be running'}, ${leftover.age_seconds} s old)${/\.(key|p12|pk8|pem)$/.test(leftover.for_file) ? ', and it may hold a private key' : ''}; the next crdb-tls write into this dir removes it${leftover.writer_gone ? '' : ' once it is a minute old'}, first undoing the files a write stopped half-way had placed (do not delete it by hand: a backup link may be the only copy of the file it replaced)`,
   }));
 }

@@ -3,8 +3,8 @@ import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { clientCertName, clientKeyName, isCaUsage, type CertUsage } from './certnames.js';
 import path from 'node:path';
-import { clientCaPath, loadCertsDir, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
-import { checkDerivedFile, findDerivedFiles } from './derived.js';
+import { clientCaPath, loadCertsDirListing, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
+import { checkDerivedFile, derivedFilesAmong, type DerivedFile } from './derived.js';
 import { keyMatches } from './keys.js';
 import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type LintThresholds } from './lint.js';
 import { sh } from './shell-word.js';
@@ -70,7 +70,7 @@ export async function listCerts(
         if (total >= 50 && (done === total || done % Math.ceil(total / 10) === 0)) options.progress!(`read ${done} of ${total} certificate files`, (0.8 * done) / total);
       }
     : undefined;
-  const entries = await loadCertsDir(certsDir, now, { signal: options.signal, onLoaded, insideRoots: options.insideRoots });
+  const { names, entries } = await loadCertsDirListing(certsDir, now, { signal: options.signal, onLoaded, insideRoots: options.insideRoots });
   throwIfCancelled(options.signal);
   const caPool = entries.filter((e) => isCaUsage(e.kind.usage)).flatMap((e) => e.certificates);
   const signingCa = await clientCaPath(certsDir);
@@ -78,7 +78,8 @@ export async function listCerts(
   for (const entry of entries) {
     const first = entry.certificates[0];
     if (entry.kind.usage !== 'Client' || !entry.kind.user || !first) continue;
-    derivedFindings.set(entry, await derivedFileFindings(certsDir, entry.kind.user, first, { caPath: signingCa, trustedCas: caPool, now, insideRoots: options.insideRoots }));
+    const derived = derivedFilesAmong(names, certsDir, entry.kind.user);
+    if (derived.length > 0) derivedFindings.set(entry, await derivedFileFindings(certsDir, entry.kind.user, derived, first, { caPath: signingCa, trustedCas: caPool, now, insideRoots: options.insideRoots }));
   }
   const rows = entries.map((entry): CertRow => {
     const role = roleOf(entry.kind.usage);
@@ -93,7 +94,7 @@ export async function listCerts(
       findings.push({ rule: 'client_cn_file_mismatch', level: 'warning', message: `${entry.fileName} names user ${entry.kind.user} but its CN is ${JSON.stringify(first.info.common_name)}` });
     }
     const key = entry.key;
-    if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!));
+    if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!, path.join(certsDir, key.fileName)));
     if (key?.object && first && !keyMatches(key.object, first.x509.publicKey)) {
       findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
     }
@@ -133,10 +134,10 @@ export async function listCerts(
 }
 
 /** client.USER.key.pk8 / .key.pem / .p12 that no longer go with client.USER.crt (derived.ts). */
-async function derivedFileFindings(dir: string, user: string, cert: ParsedCertificate, context: { caPath: string; trustedCas: ParsedCertificate[]; now: Date; insideRoots: ((realPath: string) => boolean) | undefined }): Promise<Finding[]> {
+async function derivedFileFindings(dir: string, user: string, files: DerivedFile[], cert: ParsedCertificate, context: { caPath: string; trustedCas: ParsedCertificate[]; now: Date; insideRoots: ((realPath: string) => boolean) | undefined }): Promise<Finding[]> {
   const findings: Finding[] = [];
   const pair = { certPath: path.join(dir, clientCertName(user)), keyPath: path.join(dir, clientKeyName(user)), user, ...context };
-  for (const file of await findDerivedFiles(dir, user)) {
+  for (const file of files) {
     const check = await checkDerivedFile(file, cert, pair);
     if (check.matches === false) findings.push({ rule: 'derived_file_mismatch', level: 'error', message: `${check.problem}; make it again: ${check.regenerate}` });
     if (check.matches === null) findings.push({ rule: 'derived_file_unchecked', level: 'warning', message: `${path.basename(file.path)} keeps its certificates encrypted, so it cannot be compared with ${clientCertName(user)} without its password; check: openssl pkcs12 -in ${sh(file.path)} -nokeys | openssl x509 -noout -fingerprint -sha256` });

@@ -22,6 +22,7 @@ import { checkDerivedFile, findDerivedFiles, pairOf } from '../pki/derived.js';
 import { findIssuer } from '../pki/verify.js';
 import type { Store } from '../store/types.js';
 import { backupFiles, fileSha256, restoreFiles } from './backup.js';
+import { replaceNote } from './replace-note.js';
 import { loadPlan, viewOf } from './saved.js';
 import { StepKind, StepMode, StepStatus, type BackupRecord, type PlanStep, type PlanView, type StepAction } from './steps.js';
 
@@ -231,6 +232,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
       const copies = action.kind === 'issue_node' ? action.copies : [];
       const paths = [action.cert, action.key, ...copies.flatMap((c) => [c.cert, c.key]), ...(action.kind === 'issue_client' ? [action.pkcs8, action.pkcs8_pem].filter((p): p is string => p !== null) : [])];
       const present = await Promise.all(paths.map(exists));
+      const keyPaths = new Set([action.key, ...copies.map((c) => c.key), ...(action.kind === 'issue_client' ? [action.pkcs8, action.pkcs8_pem].filter((p): p is string => p !== null) : [])]);
       const replacing = paths.filter((_, i) => present[i]);
       const who = isNode ? `node certificate for ${action.hosts.join(', ')}` : `client certificate for SQL user ${action.user}`;
       return {
@@ -238,7 +240,7 @@ async function prepare(action: StepAction, deps: StepDeps): Promise<Prepared> {
         impact: replacing.length > 0
           ? `Replaces the ${who} in ${replacing.join(', ')} with a new key and certificate signed by ${described(ca.certificate)}. Whatever uses these files (a node, an application) keeps its open connections; a node serves the new certificate after it reloads, an application after it reconnects with the new files. The old files are backed up first.`
           : `Creates the ${who} in ${paths.join(', ')}, signed by ${described(ca.certificate)}.`,
-        changes: paths.map((p, i) => `${present[i] ? 'replace' : 'create'} ${p}${present[i] ? ' (owner, group and mode kept; backed up first)' : ''}`),
+        changes: await Promise.all(paths.map(async (p, i) => (present[i] ? `replace ${p} ${await replaceNote(p, keyPaths.has(p))}` : `create ${p}`))),
         reads: [...paths, action.ca_cert],
         observed: null,
         writes: paths,
@@ -556,7 +558,7 @@ export async function rollbackStep(deps: StepDeps, request: RollbackRequest): Pr
     if (records.length > 0) {
       // The files as they are now are kept too, so that a rollback can itself be undone by hand.
       await backupFiles({ root: deps.backupRoot, planId: view.id, step: step.number, label: 'rollback', now: deps.now() }, records.map((r) => r.path));
-      outcome = await restoreFiles(records, keep, deps.now());
+      outcome = await restoreFiles(records, keep, deps.now(), { insideRoots: deps.insideRoots, backupRoot: deps.backupRoot });
     }
     await deps.store.updateStep({ planId: view.id, number: step.number, from: ['rolling_back'], status: 'rolled_back', record: { error: null, note: `rolled back by ${deps.requester}` }, now: deps.now() });
   } catch (error) {

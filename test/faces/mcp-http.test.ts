@@ -363,3 +363,56 @@ describe('confirmation by elicitation over HTTP (stateful sessions)', () => {
     }
   });
 });
+
+describe('200 abandoned sessions do not lock out another token (issue 14)', () => {
+  // Five flooding tokens and one that arrives afterwards, each with its own label (CRDB_TLS_HTTP_TOKENS).
+  const flooders = ['flood-a', 'flood-b', 'flood-c', 'flood-d', 'flood-e'].map((label) => ({ label, token: crypto.randomBytes(24).toString('hex') }));
+  const fresh = { label: 'fresh-client', token: crypto.randomBytes(24).toString('hex') };
+  const tokensEnv = { CRDB_TLS_HTTP_TOKENS: [...flooders, fresh].map((t) => `${t.label}=${t.token}`).join(',') };
+
+  /** An initialize that is never followed up (no initialized notification, no DELETE): an abandoned session. */
+  const abandon = (server: RunningServer, token: string) => rawRequest(server.url, { headers: mcpHeaders({ authorization: `Bearer ${token}` }), body: initializeBody });
+
+  /** The fresh token's real SDK client connects, lists the tools and calls one. */
+  async function freshClientWorks(server: RunningServer): Promise<void> {
+    const { client } = await sdkClient(server, { authorization: `Bearer ${fresh.token}` });
+    try {
+      const { tools } = await client.listTools();
+      assert.equal(tools.length, catalog.length);
+      const answer = await client.callTool({ name: 'diagnose_error', arguments: { error_text: 'x509: certificate signed by unknown authority' } });
+      assert.notEqual(answer.isError, true, JSON.stringify(answer.content));
+    } finally {
+      await client.close();
+    }
+  }
+
+  test('from one token: that token meets its own limit (503 naming CRDB_TLS_MCP_MAX_SESSIONS_PER_TOKEN), a fresh client of another token is served', async () => {
+    const server = await startServer('flood-one', tokensEnv);
+    const statuses: number[] = [];
+    let refusal = '';
+    for (let i = 0; i < 200; i++) {
+      const answer = await abandon(server, TOKEN);
+      statuses.push(answer.status);
+      if (answer.status === 503 && !refusal) refusal = assertJsonRpcError(answer, 503, 'the flooding token at its limit').message;
+    }
+    assert.equal(statuses.filter((s) => s === 200).length, 16, 'the per-token limit (16) did not hold');
+    assert.deepEqual([...new Set(statuses.filter((s) => s !== 200))], [503]);
+    assert.match(refusal, /CRDB_TLS_MCP_MAX_SESSIONS_PER_TOKEN=16/);
+    await freshClientWorks(server);
+  });
+
+  test('spread over five tokens (more than the 64 in all): a fresh client of a sixth token is served, and the fifth flooder is not locked out by the first four', async () => {
+    const server = await startServer('flood-spread', tokensEnv);
+    const opened = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const flooder = flooders[i % flooders.length]!;
+      const answer = await abandon(server, flooder.token);
+      assert.ok(answer.status === 200 || answer.status === 503, `initialize #${i}: HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
+      if (answer.status === 200) opened.set(flooder.label, (opened.get(flooder.label) ?? 0) + 1);
+    }
+    assert.equal(opened.get('flood-e') !== undefined, true, 'the fifth flooder was locked out by the first four');
+    await freshClientWorks(server);
+    // A flood cannot be turned into a lock-out of the token that arrived last either: it gets in again.
+    await freshClientWorks(server);
+  });
+});

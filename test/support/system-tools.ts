@@ -3,9 +3,9 @@
 import type { TestContext } from 'node:test';
 import { findOnPath } from '../../src/core/executables.js';
 
-export type SystemTool = 'psql' | 'openssl' | 'go';
+export type SystemTool = 'psql' | 'openssl' | 'go' | 'strace';
 
-const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl', go: 'golang-go' };
+const DEBIAN_PACKAGE: Record<SystemTool, string> = { psql: 'postgresql-client', openssl: 'openssl', go: 'golang-go', strace: 'strace' };
 
 /** The absolute path of the executable `name` on PATH, or undefined. */
 export const onPath = (name: string): string | undefined => findOnPath(name) ?? undefined;

@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MAX_MATERIAL_BYTES, readBoundedFile } from '../../src/core/read-file.js';
+import { MAX_MATERIAL_BYTES, readBoundedFile, readSmallFileSync } from '../../src/core/read-file.js';
+import { ToolError } from '../../src/core/errors.js';
 import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
 let dir = '';
@@ -67,5 +68,51 @@ describe('reading a file named as material', () => {
 
   test('OS errors are left to the caller to word', async () => {
     await assert.rejects(readBoundedFile(path.join(dir, 'missing.crt'), 'CA file'), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
+  });
+});
+
+describe('readSmallFileSync: the same refusals for the files of a listing, read synchronously', () => {
+  const refused = (fn: () => unknown): ToolError => {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof ToolError) return error;
+      throw error;
+    }
+    throw new Error('not refused');
+  };
+
+  test('returns exactly the bytes, and the stat of the file it opened (its mode for the key permission check)', () => {
+    const file = path.join(dir, 'small.key');
+    const bytes = crypto.randomBytes(70_000);
+    fs.writeFileSync(file, bytes, { mode: 0o600 });
+    fs.chmodSync(file, 0o640);
+    const read = readSmallFileSync(file, 'key file');
+    assert.ok(read.contents.equals(bytes));
+    assert.equal(read.stat.mode & 0o777, 0o640);
+  });
+
+  test('a FIFO is refused without blocking (opened non-blocking, then fstat), and so are a directory and a device', () => {
+    const fifo = path.join(dir, 'client.fifo.crt');
+    execFileSync('mkfifo', [fifo]);
+    for (const file of [fifo, dir, '/dev/zero']) {
+      const error = refused(() => readSmallFileSync(file, 'certificate file'));
+      assert.equal(error.code, 'invalid_input', file);
+      assert.match(error.message, /is not a regular file/);
+    }
+  });
+
+  test('too large by its size, or by what it streams (procfs says 0), is refused', () => {
+    const file = path.join(dir, 'big.crt');
+    fs.writeFileSync(file, Buffer.alloc(2_000));
+    assert.equal(refused(() => readSmallFileSync(file, 'certificate file', { limit: 1_000 })).code, 'input_too_large');
+    assert.equal(refused(() => readSmallFileSync('/proc/self/maps', 'certificate file', { limit: 64 })).code, 'input_too_large');
+  });
+
+  test('a symlink out of the roots is refused before it is opened; OS errors are thrown as they are', () => {
+    const link = path.join(dir, 'outside.crt');
+    fs.symlinkSync('/etc/hostname', link);
+    assert.equal(refused(() => readSmallFileSync(link, 'certificate file', { insideRoots: (real) => real.startsWith(dir) })).code, 'outside_roots');
+    assert.throws(() => readSmallFileSync(path.join(dir, 'missing.crt'), 'certificate file'), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
   });
 });

@@ -7,7 +7,7 @@ const serverLog = (line: string) => line.includes('could not accept ssl connecti
  * ADDR: …" (golang/go src/net/http/server.go), which is what a CockroachDB node logs for its DB
  * Console / HTTP port: a "remote error" there is the alert the CLIENT sent about the SERVER's certificate.
  */
-export const goServerLog = (line: string) => line.includes('tls handshake error from');
+const goServerLog = (line: string) => line.includes('tls handshake error from');
 
 export const CLIENT_CERT_SIGNALS: Signal[] = [
   // client_cert_untrusted: the server's alert. In a PostgreSQL server log the same alert text came

@@ -50,7 +50,10 @@ export function verifyServer(run: ProbeRun, { secure, chain }: TlsSession, { tru
   const caSource = trusted.length ? options.ca?.path ?? 'CA (pasted)' : null;
   if (secure) {
     const codeName = secure.authorizationError ? String(secure.authorizationError) : null;
-    const message = codeName ? VERIFY_MESSAGES[codeName] ?? codeName : null;
+    // Node names only some of OpenSSL's verify errors (X509_V_ERR_KEYUSAGE_NO_CERTSIGN comes out
+    // as "UNSPECIFIED"): with a CA file, our verifier says which certificate and which rule.
+    const ours = !secure.authorized && trusted.length ? verifyChain(leaf, chain.slice(1), trusted, { purpose: 'server_auth' }) : null;
+    const message = ours && !ours.verified && ours.error ? ours.error : codeName ? VERIFY_MESSAGES[codeName] ?? codeName : null;
     report.verification = { trust, ca_source: caSource, verified: secure.authorized, error_code: codeName, error: message };
     if (!secure.authorized) {
       const code = (codeName ? VERIFY_CODES[codeName] : undefined) ?? codeForText(`${codeName ?? ''} ${message ?? ''}`, 'untrusted_server_ca', options.client);

@@ -45,7 +45,7 @@ export function reissueNodeStep(env: PlanEnv, identity: NodeIdentity, signer: Si
     why: `${why}${copiesText}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${hosts.length === 0 ? ' The current certificate has no DNS or IP SANs to copy: give the hosts by hand.' : ''}`,
     commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-node ${hosts.map(sh).join(' ') || '<hosts...>'} --certs-dir <a certs dir with ${signer.bundle.path}> --ca-key <ca.key> --overwrite`, ...copyCommands]), markDone(req, n)],
     equivalent,
-    changes: [`replace ${pairs.join(', and ')} (one new ${keySizeOf(leaf.cert)}-bit RSA key for all of them, SANs ${hosts.join(', ') || 'none'}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode of each file are kept`],
+    changes: [`replace ${pairs.join(', and ')} (one new ${keySizeOf(leaf.cert)}-bit RSA key for all of them, SANs ${hosts.join(', ') || 'none'}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode of each file are kept, except that a key wider than 0600 is narrowed to 0600`],
     verify: [
       `crdb-tls cert inspect ${sh(leaf.file.path)} --ca ${sh(signer.bundle.path)}`,
       `openssl verify -CAfile ${sh(signer.bundle.path)} ${sh(leaf.file.path)}`,
@@ -119,7 +119,7 @@ function reissueClientFiles(env: PlanEnv, leaf: LeafFile, signer: Signer, why: s
     why: `${why}${lifetime.capped ? ` The new certificate lives ${lifetime.hours}h, not ${req.leafLifetimeHours}h: it may not outlive its CA.` : ''}${leaf.pkcs12 ? ` ${leaf.pkcs12} is made again by the next step (it needs its password).` : ''}`,
     commands: local ? [apply(req, n)] : [...(equivalent.length ? equivalent : [`crdb-tls cert create-client ${sh(user)} --certs-dir ${sh(leaf.file.dir)} --ca-key <ca.key> --overwrite`]), markDone(req, n)],
     equivalent,
-    changes: [`replace ${files.join(', ')} (new key, CN=${user}${tenants.length ? `, ${tenants.join(', ')}` : ''}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode are kept`],
+    changes: [`replace ${files.join(', ')} (new key, CN=${user}${tenants.length ? `, ${tenants.join(', ')}` : ''}), signed by ${signerText(signer)}; backups are taken first, owner, group and mode are kept, except that a key wider than 0600 is narrowed to 0600`],
     verify: [`crdb-tls cert inspect ${sh(leaf.file.path)} --ca ${sh(signer.bundle.path)}`],
     rollback: local ? [`${rollback(req, n)} (restores ${files.join(', ')} from the backups)`] : ['Put the previous client certificate and key back from your own copy.'],
     blast_radius: {
