@@ -121,7 +121,7 @@ export const keyOf = (ctx: FixContext) => {
 };
 export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.client] : 'the client');
 
-// ---- shell words: what a printed command says for each value (fixes/shell.ts)
+// ---- shell words: what a printed command says for each value (src/core/shell.ts)
 
 const certsDirCache = new WeakMap<FixContext, string | null>();
 
