@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import process from 'node:process';
 import { LISTINGS } from '../tools/listings.ts';
+import { appsViewPlugin } from './apps-view-plugin.mjs';
 
 const outdir = 'dist';
 const entry = `${outdir}/crdb-tls.mjs`;
@@ -51,7 +52,8 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
-  plugins: [preparedListings, lazyFormValidator],
+  // appsViewPlugin: MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
+  plugins: [preparedListings, lazyFormValidator, appsViewPlugin],
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',
