@@ -5,10 +5,11 @@
 // pg) on its first call. Runs under tsx (`npm run build`): it imports the catalog to prepare every
 // tool's listing (name, words, JSON Schemas) once here, so that no face converts zod schemas at start.
 import { build } from 'esbuild';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { LISTINGS } from '../tools/listings.ts';
+import { appsViewPlugin } from './apps-view-plugin.mjs';
 
 const outdir = 'dist';
 const entry = `${outdir}/crdb-tls.mjs`;
@@ -37,8 +38,7 @@ const lazyFormValidator = {
 };
 
 // Chunk names carry a content hash: an old chunk is never mistaken for a new one, and a rebuild
-// leaves no stale chunk behind.
-rmSync(outdir, { recursive: true, force: true });
+// leaves no stale chunk behind (removed after the new files are in place, below).
 const result = await build({
   metafile: Boolean(process.env.CRDB_TLS_BUILD_META),
   entryPoints: { 'crdb-tls': 'src/cli/bin.ts' },
@@ -52,7 +52,8 @@ const result = await build({
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
-  plugins: [preparedListings, lazyFormValidator],
+  // appsViewPlugin: MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
+  plugins: [preparedListings, lazyFormValidator, appsViewPlugin],
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -61,7 +62,24 @@ const result = await build({
   // resvg is a native addon (a prebuilt .node per platform in its npm package): it cannot be
   // bundled, and loads only when a PNG timeline is asked for (src/rotation/timeline-png.ts).
   external: ['@slack/bolt', '@resvg/resvg-js'],
+  write: false, // written below
 });
-chmodSync(entry, 0o755);
+// Each file is replaced in one rename, chunks before the entry that imports them, and only then
+// are chunks of older builds removed: a build while the bundle runs (`npm pack` in
+// test/faces/npm-package.test.ts builds while other test files start crdb-tls) never lets a
+// process read half a file or miss a chunk (an unchanged source keeps its chunk's name).
+const written = new Set();
+for (const file of [...result.outputFiles].sort((a, b) => Number(a.path.endsWith(entry)) - Number(b.path.endsWith(entry)))) {
+  mkdirSync(path.dirname(file.path), { recursive: true });
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents, { mode: file.path.endsWith(entry) ? 0o755 : 0o644 });
+  renameSync(temp, file.path);
+  written.add(path.resolve(file.path));
+}
+const chunks = path.join(outdir, 'chunks');
+mkdirSync(chunks, { recursive: true });
+for (const name of readdirSync(chunks)) {
+  if (!written.has(path.resolve(chunks, name))) rmSync(path.join(chunks, name), { force: true });
+}
 // CRDB_TLS_BUILD_META=FILE writes esbuild's metafile (which source went into which chunk) for analysis.
 if (process.env.CRDB_TLS_BUILD_META) writeFileSync(process.env.CRDB_TLS_BUILD_META, JSON.stringify(result.metafile));

@@ -5,6 +5,7 @@ import type { ToolEntry } from '../core/tool-listing.js';
 import type { RunResult } from '../core/runner.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Picture, ToolContext, ToolDefinition } from '../core/tool.js';
+import { attachApps } from './apps.js';
 import { askForConfirmation, answerConfirmation, type ConfirmationState, type StateCodec } from './confirm-form.js';
 import { progressReporter } from './progress.js';
 import { preparedSchema } from './schemas.js';
@@ -128,5 +129,6 @@ export function createMcpServer(options: McpFaceOptions, settings: McpServerSett
       },
     );
   }
+  attachApps(server, era, version);
   return server;
 }

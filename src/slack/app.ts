@@ -141,6 +141,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   try {
     if (config.mode === 'http') {
       const server = (await app.start({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' })) as import('node:http').Server;
+      // As for MCP over HTTP: idle connections are closed by the client or proxy first, never mid-request.
+      server.keepAliveTimeout = 65_000;
       const address = server.address() as AddressInfo;
       port = address.port;
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${port}${EVENTS_PATH}`;
