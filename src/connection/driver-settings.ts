@@ -3,7 +3,8 @@ import * as z from 'zod';
 import { shq } from '../core/shell.js';
 import { ToolError } from '../core/errors.js';
 import { ClientId, CLIENT_NAMES, Deployment } from './clients.js';
-import { encodeQueryValue, isCloudHost, isIpLiteral } from './pasted-settings.js';
+import { isCloudHost, isIpLiteral } from './pasted-settings.js';
+import { encodeQueryValue } from './pasted-url.js';
 import { wellFormed } from '../core/unicode.js';
 
 /**
