@@ -5,6 +5,9 @@
 //   - the official @modelcontextprotocol/server-filesystem from npm, run with node directly (no
 //     npx resolution in the timing): `node node_modules/@modelcontextprotocol/server-filesystem/dist/index.js <dir>`;
 //   - a bare `node -e ''` (spawn to exit): the floor any Node server starts from.
+// And the CLI's start-up against the same bare node start, spawn to exit: `crdb-tls --version`
+// (which loads nothing but the bundle's entry) and `crdb-tls diagnose` of one typical pasted error
+// (the CLI, the runtime and the diagnose tool's chunks, nothing else).
 // Each run checks that tools/list listed tools, so a crash never counts as a fast start.
 //
 // Runs inside bench/run.ts (`npm run bench -- --only cold-start`) or on its own:
@@ -18,6 +21,8 @@ import { formatMs, summarize } from './stats.js';
 const FILESYSTEM_SERVER = path.join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
 const PROTOCOL_VERSION = '2025-06-18';
 const TIMEOUT_MS = 30_000;
+/** One typical pasted error (the CLI start-up row): what a person runs `crdb-tls diagnose` on. */
+const TYPICAL_ERROR = 'psql: error: connection to server at "db.internal" (10.0.0.5), port 26257 failed: x509: certificate signed by unknown authority';
 
 export interface ColdStartOptions {
   runs: number;
@@ -92,13 +97,23 @@ export async function benchColdStart(options: ColdStartOptions): Promise<BenchRe
       return ms;
     };
     const bare = () => timeSpawn(process.execPath, ['-e', ''], { cwd: work }).ms;
+    const cliEnvironment = { ...env };
+    delete cliEnvironment.CRDB_TLS_ROOTS;
+    const version = () => timeSpawn(process.execPath, [CLI_BUNDLE, '--version'], { cwd: work, env: cliEnvironment }).ms;
+    const diagnose = () => {
+      const run = timeSpawn(process.execPath, [CLI_BUNDLE, 'diagnose', TYPICAL_ERROR], { cwd: work, env: cliEnvironment, captureStdout: true });
+      if (!run.stdout.startsWith('untrusted_server_ca')) throw new Error(`crdb-tls diagnose answered something else: ${run.stdout.slice(0, 300)}`);
+      return run.ms;
+    };
     for (let w = 0; w < options.warmups; w++) {
       await ours();
       await filesystem();
       bare();
+      version();
+      diagnose();
     }
-    progress(`cold start: spawn → initialize → tools/list answered; ${options.runs} runs each`);
-    const samples = await interleave('cold start', options.runs, { ours, filesystem, bare });
+    progress(`cold start: spawn → initialize → tools/list answered, and CLI start-ups; ${options.runs} runs each`);
+    const samples = await interleave('cold start', options.runs, { ours, filesystem, bare, version, diagnose });
     const oursCommand = 'node dist/crdb-tls.mjs mcp';
     const filesystemVersion = (JSON.parse(fs.readFileSync(path.join(path.dirname(FILESYSTEM_SERVER), '..', 'package.json'), 'utf8')) as { version: string }).version;
     const filesystemCommand = `node node_modules/@modelcontextprotocol/server-filesystem/dist/index.js DIR (${filesystemVersion})`;
@@ -107,6 +122,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<BenchRe
       rows: [
         row('cold-start-filesystem', 'MCP cold start: spawn → tools/list answered, vs the official filesystem server', samples.ours, samples.filesystem, oursCommand, filesystemCommand),
         row('cold-start-node', 'MCP cold start vs a bare node start (spawn → exit)', samples.ours, samples.bare, oursCommand, "node -e ''"),
+        row('cli-version-node', 'CLI start-up: crdb-tls --version vs a bare node start (spawn → exit)', samples.version, samples.bare, 'node dist/crdb-tls.mjs --version', "node -e ''"),
+        row('cli-diagnose-node', 'CLI start-up: crdb-tls diagnose of one typical text vs a bare node start (spawn → exit)', samples.diagnose, samples.bare, `node dist/crdb-tls.mjs diagnose '${TYPICAL_ERROR}'`, "node -e ''"),
       ],
       notes: [
         `cold start: ours lists ${toolCounts.ours} tools, the filesystem server ${toolCounts.filesystem}; same raw JSON-RPC client (initialize, notifications/initialized, tools/list), ${options.runs} runs each, interleaved.`,

@@ -8,7 +8,7 @@
 // the small input, in the same run. A ratio near 1 is linear; a quadratic scan shows 0.25 / 0.1.
 //
 // Runs inside bench/run.ts (`npm run bench -- --only diagnose`) or on its own:
-//   node --import tsx bench/diagnose.ts [--json]      (BENCH_DIAGNOSE_RUNS, default 15)
+//   node --import tsx bench/diagnose.ts [--json]      (BENCH_DIAGNOSE_RUNS, default 15; BENCH_DIAGNOSE_PASSES, default 20)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -32,6 +32,8 @@ interface CorpusCase {
 export interface DiagnoseBenchOptions {
   runs: number;
   warmups: number;
+  /** Passes over the corpus per sample: one pass (~91 texts, a few ms) mostly measures V8 warming up, not diagnose. */
+  passes?: number;
 }
 
 /** The peer's whole algorithm: which known phrases occur, one includes() per phrase. */
@@ -65,7 +67,17 @@ function timeMs(fn: () => void): number {
   return performance.now() - start;
 }
 
+/** Wall ms per item, recording CPU µs per item (process.cpuUsage: user + system) into `cpu`: on a loaded machine wall time includes waiting for a core. */
+function timeWithCpu(cpu: number[], items: number, fn: () => void): number {
+  const startCpu = process.cpuUsage();
+  const ms = timeMs(fn);
+  const used = process.cpuUsage(startCpu);
+  cpu.push((used.user + used.system) / items);
+  return ms / items;
+}
+
 export async function benchDiagnose(options: DiagnoseBenchOptions): Promise<BenchResult> {
+  const passes = options.passes ?? envInt('BENCH_DIAGNOSE_PASSES', 20);
   const corpus = loadCorpus();
   const texts = corpus.map((c) => c.text);
   const inputs = corpus.map((c) => ({ error_text: c.text, ...(c.given_client ? { client: c.given_client } : {}), ...(c.connection_string ? { connection_string: c.connection_string } : {}) }));
@@ -89,10 +101,12 @@ export async function benchDiagnose(options: DiagnoseBenchOptions): Promise<Benc
       for (const text of texts) naiveMatch(text);
     }
 
-    progress(`diagnose: ${corpus.length} reference texts per pass; 1 MiB adversarial input; ${options.runs} runs`);
+    progress(`diagnose: ${corpus.length} reference texts per pass, ${passes} passes a sample; 1 MiB adversarial input; ${options.runs} runs`);
+    const cpuOurs: number[] = [];
+    const cpuPeer: number[] = [];
     const perText = await interleave('diagnose typical', options.runs, {
-      ours: () => timeMs(() => { for (const input of inputs) diagnose(input); }) / inputs.length,
-      peer: () => timeMs(() => { for (const text of texts) naiveMatch(text); }) / texts.length,
+      ours: () => timeWithCpu(cpuOurs, inputs.length * passes, () => { for (let p = 0; p < passes; p++) for (const input of inputs) diagnose(input); }),
+      peer: () => timeWithCpu(cpuPeer, texts.length * passes, () => { for (let p = 0; p < passes; p++) for (const text of texts) naiveMatch(text); }),
     });
     const big = await interleave('diagnose 1 MiB', options.runs, {
       ours: () => timeMs(() => diagnose({ error_text: adversarial })),
@@ -134,6 +148,7 @@ export async function benchDiagnose(options: DiagnoseBenchOptions): Promise<Benc
       rows,
       notes: [
         `diagnose: ${Math.round(rate).toLocaleString('en-US')} diagnoses per second on typical pasted errors (median ${formatMs(summarize(perText.ours).median)} each over the ${corpus.length} reference texts: one-line messages, JDBC traces, JSON-dumped errors, server log lines).`,
+        `diagnose: CPU per typical text ${summarize(cpuOurs).median.toFixed(1)} µs median (process.cpuUsage, user + system; ${Math.round(1e6 / summarize(cpuOurs).median).toLocaleString('en-US')} a second of one core), the peer ${summarize(cpuPeer).median.toFixed(1)} µs.`,
         `diagnose: 1 MiB of adversarial input (${normalizedLength.toLocaleString('en-US')} characters of near-miss phrases) in ${formatMs(summarize(big.ours).median)} median, max ${formatMs(summarize(big.ours).max)}; the limit is 1,048,576 bytes.`,
         `diagnose: 1 MiB vs 256 KiB, time per 256 KiB ${formatMs(summarize(linear.ours).median)} vs ${formatMs(summarize(linear.peer).median)} (ratio near 1: linear); PEM scan of 10 MB of unterminated BEGIN lines ${formatMs(summarize(pemLinear.ours).median * 10)} median.`,
         `diagnose: accuracy on the reference corpus ${correct}/${corpus.length}.`,

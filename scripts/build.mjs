@@ -1,25 +1,85 @@
-// Bundles the CLI, every face and the catalog into one file (DESIGN.md §8: cold start matters).
+// Bundles the CLI, every face and the catalog (DESIGN.md §8: cold start matters), split so that a
+// command loads only what it needs: dist/crdb-tls.mjs is the entry (`--version` needs nothing
+// else), dist/chunks/ hold the rest, loaded by dynamic import when first needed — the CLI's
+// commands, the MCP SDK when serving MCP, each tool's code (its zod schemas, its domain, forge,
+// pg) on its first call. Runs under tsx (`npm run build`): it imports the catalog to prepare every
+// tool's listing (name, words, JSON Schemas) once here, so that no face converts zod schemas at start.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import process from 'node:process';
+import { LISTINGS } from '../tools/listings.ts';
+import { appsViewPlugin } from './apps-view-plugin.mjs';
 
-const outfile = 'dist/crdb-tls.mjs';
-await build({
-  entryPoints: ['src/cli/bin.ts'],
-  outfile,
+const outdir = 'dist';
+const entry = `${outdir}/crdb-tls.mjs`;
+
+/** tools/listings.ts computes the listings from the zod schemas; the bundle gets the values computed here instead. */
+const preparedListings = {
+  name: 'prepared-listings',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]tools[\\/]listings\.ts$/ }, () => ({
+      // JSON.parse of a string: V8 reads it faster than the same object as a literal.
+      contents: `// Prepared by scripts/build.mjs from the zod schemas of every tool.\nexport const LISTINGS = JSON.parse(${JSON.stringify(JSON.stringify(LISTINGS))});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The SDK's `_shims` module (Node's process and the default JSON Schema validator, Ajv) is replaced
+ * by src/mcp/form-validator.ts, which loads Ajv only when a form is about to be shown.
+ */
+const lazyFormValidator = {
+  name: 'lazy-form-validator',
+  setup(b) {
+    b.onResolve({ filter: /^@modelcontextprotocol\/server\/_shims$/ }, () => ({ path: path.resolve('src/mcp/form-validator.ts') }));
+  },
+};
+
+// Chunk names carry a content hash: an old chunk is never mistaken for a new one, and a rebuild
+// leaves no stale chunk behind (removed after the new files are in place, below).
+const result = await build({
+  metafile: Boolean(process.env.CRDB_TLS_BUILD_META),
+  entryPoints: { 'crdb-tls': 'src/cli/bin.ts' },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
+  splitting: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   sourcemap: 'linked',
   legalComments: 'none',
-  // Bundled CommonJS packages (pg, forge) call require(); give ESM one.
+  // appsViewPlugin: MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
+  plugins: [preparedListings, lazyFormValidator, appsViewPlugin],
+  // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',
-  // Bolt (with express, the Web API client, undici) is ~2.9 MB: bundled, every start parses it, the
-  // MCP face's cold start included (+~50 ms measured). It stays a dependency, loaded only by
-  // `crdb-tls slack` (src/slack/app.ts) from node_modules.
+  // Bolt (with express, the Web API client, undici) is ~2.9 MB; it stays a dependency, loaded only
+  // by `crdb-tls slack` (src/slack/app.ts) from node_modules.
   // resvg is a native addon (a prebuilt .node per platform in its npm package): it cannot be
   // bundled, and loads only when a PNG timeline is asked for (src/rotation/timeline-png.ts).
   external: ['@slack/bolt', '@resvg/resvg-js'],
+  write: false, // written below
 });
-chmodSync(outfile, 0o755);
+// Each file is replaced in one rename, chunks before the entry that imports them, and only then
+// are chunks of older builds removed: a build while the bundle runs (`npm pack` in
+// test/faces/npm-package.test.ts builds while other test files start crdb-tls) never lets a
+// process read half a file or miss a chunk (an unchanged source keeps its chunk's name).
+const written = new Set();
+for (const file of [...result.outputFiles].sort((a, b) => Number(a.path.endsWith(entry)) - Number(b.path.endsWith(entry)))) {
+  mkdirSync(path.dirname(file.path), { recursive: true });
+  const temp = `${file.path}.${process.pid}.tmp`;
+  writeFileSync(temp, file.contents, { mode: file.path.endsWith(entry) ? 0o755 : 0o644 });
+  renameSync(temp, file.path);
+  written.add(path.resolve(file.path));
+}
+const chunks = path.join(outdir, 'chunks');
+mkdirSync(chunks, { recursive: true });
+for (const name of readdirSync(chunks)) {
+  if (!written.has(path.resolve(chunks, name))) rmSync(path.join(chunks, name), { force: true });
+}
+// CRDB_TLS_BUILD_META=FILE writes esbuild's metafile (which source went into which chunk) for analysis.
+if (process.env.CRDB_TLS_BUILD_META) writeFileSync(process.env.CRDB_TLS_BUILD_META, JSON.stringify(result.metafile));

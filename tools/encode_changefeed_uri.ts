@@ -81,6 +81,11 @@ export default defineTool({
       }
       result.revealed_to = await writeRevealedFile(target, text, holds);
     }
+    // Every reveal is audited (the runner writes one `revealed` event): where it went, never what.
+    if (result.revealed) {
+      const sink = result.uri_redacted ?? redactSinkUri(input.sink);
+      ctx.markReveal?.(result.revealed_to ? `${sink} -> file ${result.revealed_to.path} (sha256 ${result.revealed_to.sha256})` : `${sink} -> printed on the command line's stdout`);
+    }
     ctx.log.debug({ tool: 'encode_changefeed_uri', sink: result.uri_redacted ?? redactSinkUri(input.sink), encoded: result.encoded, problems: result.problems.map((p) => p.code), revealed_to: result.revealed_to }, 'changefeed sink URI built');
     return result;
   },

@@ -32,6 +32,7 @@ async function options(input: z.infer<typeof Input>, ctx: ToolContext): Promise<
     timeoutMs: input.timeout_ms,
     intervalMs: input.interval_ms,
     network: ctx.config.network,
+    ...(ctx.config.reloadProcesses ? { allowedProcesses: ctx.config.reloadProcesses } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
     ...(ctx.progress ? { progress: ctx.progress } : {}),
   };
@@ -42,7 +43,7 @@ export default defineTool({
   title: 'Reload a node\'s certificates (SIGHUP) and check what it serves',
   description:
     'Sends SIGHUP to a node process on this machine (CockroachDB rescans its certs dir; a PostgreSQL postmaster re-reads its TLS files), then probes host:port until the node serves the expected certificate (compared by SHA-256 fingerprint: expect_cert, or simply a different one than before) or timeout_ms passes. ' +
-    'Reports success, or that the node kept its old certificate (CockroachDB keeps it when a reload fails) with where to look. Signalling a process is medium severity and goes through the confirmation gate. ' +
+    'Reports success, or that the node kept its old certificate (CockroachDB keeps it when a reload fails) with where to look. Only a process whose executable is cockroach, postgres or postmaster (CRDB_TLS_RELOAD_PROCESSES) is signalled, and only the PostgreSQL postmaster, not a backend; the process start time is part of what is confirmed. Signalling a process is medium severity and goes through the confirmation gate. ' +
     'Example: { "pidfile": "/var/run/cockroach.pid", "host": "node1.example.com", "port": 26257, "ca": "certs/ca.crt", "expect_cert": "certs/node.crt" }',
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   effects: 'signals-process',

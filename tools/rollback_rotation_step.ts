@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
-import { RollbackResult, assessRollback, rollbackStep } from '../src/rotation/apply.js';
+import { RollbackResult, assessRollback, rollbackStep } from '../src/rotation/rollback.js';
 import { renderRollback } from '../src/rotation/render.js';
 import { planIdField, stepDeps } from './rotation-inputs.js';
 

@@ -6,7 +6,7 @@ import type { ToolContext } from '../src/core/tool.js';
 import { parseConnectionString, splitHostPort } from '../src/connection/pasted-settings.js';
 import { parseDuration } from '../src/pki/duration.js';
 import { BACKUPS_DIR } from '../src/rotation/backup.js';
-import type { StepDeps } from '../src/rotation/apply.js';
+import type { StepDeps } from '../src/rotation/step-deps.js';
 import { DEFAULT_THRESHOLDS, type HostTarget, type InventoryRequest, type Thresholds } from '../src/rotation/inventory.js';
 import { cloudApi, clusterIdField, optionalCloudApi } from './cloud-inputs.js';
 import { readMaterial } from './probe_server.js';

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
 import { ClientId } from '../src/diagnose/index.js';
-import { DEFAULT_LOGIN_TIMEOUT_MS, LoginReport, SslMode, renderLogin, testConnection } from '../src/net/login.js';
+import { DEFAULT_LOGIN_TIMEOUT_MS, testConnection } from '../src/net/login.js';
+import { LoginReport, SslMode, renderLogin } from '../src/net/login-report.js';
 
 const pathField = (what: string) => z.string().min(1).max(4096).optional().describe(what);
 

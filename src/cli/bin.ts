@@ -1,15 +1,22 @@
-import { main } from './main.js';
-import { signalOfExitCode } from './invoke.js';
+import packageJson from '../../package.json' with { type: 'json' };
 import { endQuietlyOnBrokenPipe } from './terminal.js';
 
 endQuietlyOnBrokenPipe();
-const code = await main(process.argv.slice(2));
-const stoppedBy = signalOfExitCode(code);
-if (stoppedBy) {
-  // The answer is written and the audit trail synced. End the way an interrupted Unix program does,
-  // by the signal itself: the shell sees it, and the process does not wait for work the call
-  // abandoned (exit would join a native key generation still running on libuv's thread pool).
-  process.removeAllListeners(stoppedBy);
-  process.kill(process.pid, stoppedBy);
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  // What commander would print, without loading it or anything else: the bundle loads the rest of
+  // the CLI (and each tool) only when a command needs it (scripts/build.mjs splits it).
+  process.stdout.write(`${packageJson.version}\n`);
+} else {
+  const [{ main }, { signalOfExitCode }] = await Promise.all([import('./main.js'), import('./invoke.js')]);
+  const code = await main(argv);
+  const stoppedBy = signalOfExitCode(code);
+  if (stoppedBy) {
+    // The answer is written and the audit trail synced. End the way an interrupted Unix program does,
+    // by the signal itself: the shell sees it, and the process does not wait for work the call
+    // abandoned (exit would join a native key generation still running on libuv's thread pool).
+    process.removeAllListeners(stoppedBy);
+    process.kill(process.pid, stoppedBy);
+  }
+  process.exitCode = code;
 }
-process.exitCode = code;

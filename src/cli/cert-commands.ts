@@ -3,7 +3,8 @@ import type { ToolDefinition } from '../core/tool.js';
 import type { Runtime } from '../core/runtime.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 const integer = (value: string) => {

@@ -7,7 +7,8 @@ import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
 import { writeErr } from './terminal.js';
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 function splitKeyValue(flag: string, value: string, allowBare: boolean): [string, string] {

@@ -4,7 +4,8 @@ import type { ToolDefinition } from '../core/tool.js';
 import { parseDuration } from '../pki/duration.js';
 import { invokeTool } from './invoke.js';
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { checkConfig, type CheckStatus, type ConfigReport, type FaceName } from '../core/config-check.js';
+import type { CheckStatus, ConfigReport, FaceName } from '../core/config-check.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_OK, EXIT_USAGE } from './invoke.js';
 import { writeJson, writeOut } from './terminal.js';
@@ -27,13 +27,14 @@ function renderConfigReport(report: ConfigReport): string {
  * `crdb-tls config check [--json]`: validates every variable of DESIGN.md §6 and says what each
  * face would do with them. Exit 0 when valid, 2 when not. Secrets show as "set (N chars)".
  */
-export function configCommand(catalog: ToolDefinition[], setExit: (code: number) => void): Command {
+export function configCommand(catalog: Array<Pick<ToolDefinition, 'name' | 'effects'>>, setExit: (code: number) => void): Command {
   const config = new Command('config').description('inspect the configuration (environment variables)');
   config
     .command('check')
     .description('validate the configuration and show what each face (CLI, MCP stdio/HTTP, Slack) would do with it; exit 2 when invalid')
     .option('--json', 'print the report as JSON')
-    .action((options: { json?: boolean }) => {
+    .action(async (options: { json?: boolean }) => {
+      const { checkConfig } = await import('../core/config-check.js');
       const report = checkConfig(process.env, catalog);
       if (options.json) writeJson(report);
       else writeOut(renderConfigReport(report) + '\n');

@@ -1,15 +1,14 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
-import { CLIENT_IDS } from '../connection/clients.js';
-import { SettingsClient } from '../connection/driver-settings.js';
-import { MAX_ERROR_TEXT_BYTES, type Diagnosis } from '../diagnose/schema.js';
-import { renderDiagnosis } from '../diagnose/text.js';
+import type { Diagnosis } from '../diagnose/schema.js';
+import { choicesOf } from './choices.js';
 import { cliNextStep } from './next-steps.js';
 import { invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
@@ -24,12 +23,14 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
   const diagnose = new Command('diagnose')
     .description('explain a TLS / connection error text and say exactly what to change for your client')
     .argument('[text...]', 'the error text (quote it), or - to read it from stdin; with no text and a pipe, stdin is read')
-    .addOption(new Option('--client <client>', 'the client that printed it (detected from the text otherwise)').choices([...CLIENT_IDS]))
+    .addOption(new Option('--client <client>', 'the client that printed it (detected from the text otherwise)').choices(choicesOf('diagnose_error', 'client')))
     .option('--connection-string <settings>', 'the connection settings used (URL, key=value or .NET form; the password is never shown)')
     .addOption(new Option('--deployment <kind>', 'where the cluster runs').choices(['cloud', 'self-hosted']))
     .option('--json', 'print the structured diagnosis as JSON')
     .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed (e.g. input over 1 MiB), 2 bad usage.')
     .action(async (text: string[], options: Options, command: Command) => {
+      // The diagnosis code loads only now, with the tool (the bundle keeps it out of start-up).
+      const [{ MAX_ERROR_TEXT_BYTES }, { renderDiagnosis }] = await Promise.all([import('../diagnose/schema.js'), import('../diagnose/text.js')]);
       let errorText: string;
       if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
       else if (text.length > 0) errorText = text.join(' ');
@@ -50,7 +51,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
 
   const connectionString = new Command('connection-string')
     .description('print correct verify-full TLS connection settings for a client (self-hosted or CockroachDB Cloud)')
-    .addOption(new Option('--client <client>', 'the client or driver').choices([...SettingsClient.options]).makeOptionMandatory())
+    .addOption(new Option('--client <client>', 'the client or driver').choices(choicesOf('connection_string', 'client')).makeOptionMandatory())
     .requiredOption('--host <host>', 'host name the client dials (a name in the node certificate)')
     .option('--port <port>', 'SQL port (default 26257)', port)
     .option('--user <user>', 'SQL user (default: from client.USER.crt, else root)')

@@ -21,7 +21,8 @@ export interface InvokeOptions {
 const onTerminal = () => Boolean(process.stdin.isTTY && process.stderr.isTTY);
 
 /** Runs one tool for a CLI verb: prints its summary (or exactly its structured output with --json) and returns the exit code. */
-export async function invokeTool(tool: ToolDefinition, input: Record<string, unknown>, runtime: Runtime, options: InvokeOptions): Promise<number> {
+export async function invokeTool(loading: ToolDefinition | Promise<ToolDefinition>, input: Record<string, unknown>, runtime: Runtime, options: InvokeOptions): Promise<number> {
+  const tool = await loading;
   const askPerson = options.yes ? async () => 'accept' as const : onTerminal() ? askOnTerminal : undefined;
   const ctx: ToolContext = {
     config: runtime.config,

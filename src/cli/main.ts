@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { catalog, findTool } from '../../tools/catalog.js';
+import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
+import type { Runtime } from '../core/runtime.js';
 import { certCommands } from './cert-commands.js';
 import { configCommand } from './config-command.js';
 import { confirmCommand } from './confirm-command.js';
@@ -18,10 +18,11 @@ import { mcpCommand } from './mcp-command.js';
 import { printable } from '../core/unicode.js';
 import { writeErr } from './terminal.js';
 
+/** A tool by name, loaded on its first call (its chunk of the bundle, its zod schemas, its domain code). */
 function toolByName(name: string) {
-  const tool = findTool(name);
-  if (!tool) throw new Error(`no tool ${name} in the catalog`);
-  return tool;
+  const entry = findEntry(name);
+  if (!entry) throw new Error(`no tool ${name} in the catalog`);
+  return entry.load();
 }
 
 /** The single `crdb-tls` entry point: CLI verbs, and `mcp` to serve the catalog over stdio. */
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   // Opened on first use, so that --help and usage errors never touch the state dir or a database.
   let runtime: Promise<Runtime> | undefined;
-  const cliRuntime = () => (runtime ??= createRuntime('cli', process.env, log));
+  const cliRuntime = () => (runtime ??= import('../core/runtime.js').then(({ createRuntime }) => createRuntime('cli', process.env, log)));
   const program = new Command('crdb-tls')
     .description('CockroachDB TLS made painless: certificates, diagnosis and rotation')
     .version(packageJson.version, '-v, --version')
@@ -44,24 +45,35 @@ export async function main(argv: string[]): Promise<number> {
       outputError: (message, write) => write(printable(`crdb-tls: ${message.replace(/^error: /, '').trim()} (see --help)\n`)),
     });
 
-  program.addCommand(certCommands(toolByName, cliRuntime, setExit));
-  program.addCommand(changefeedCommands(toolByName, cliRuntime, setExit));
-  program.addCommand(cloudCommands(toolByName, cliRuntime, setExit));
-  for (const command of diagnoseCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
-  for (const command of netCommands(toolByName, cliRuntime, setExit)) program.addCommand(command);
-  program.addCommand(rotateCommands(toolByName, cliRuntime, setExit));
-  program
-    .command('audit')
-    .description('show recent gated actions: who asked, who confirmed, what happened')
-    .option('--limit <n>', 'how many events', (value) => Number(value))
-    .option('--tool <name>', 'only events of this tool')
-    .option('--json', 'print the structured result as JSON')
-    .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
-      setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
-  program.addCommand(confirmCommand(cliRuntime, setExit));
-  program.addCommand(mcpCommand(log, packageJson.version));
-  program.addCommand(slackCommand(log));
-  program.addCommand(configCommand(catalog, setExit));
+  const add = (...commands: Command[]) => commands.forEach((command) => program.addCommand(command));
+  // Each top-level verb and how to build it, in the order help lists them.
+  const verbs: Array<[readonly string[], () => void]> = [
+    [['cert'], () => add(certCommands(toolByName, cliRuntime, setExit))],
+    [['changefeed-uri'], () => add(changefeedCommands(toolByName, cliRuntime, setExit))],
+    [['cloud'], () => add(cloudCommands(toolByName, cliRuntime, setExit))],
+    [['diagnose', 'connection-string'], () => add(...diagnoseCommands(toolByName, cliRuntime, setExit))],
+    [['probe', 'test-connection'], () => add(...netCommands(toolByName, cliRuntime, setExit))],
+    [['rotate'], () => add(rotateCommands(toolByName, cliRuntime, setExit))],
+    [['audit'], () => {
+      program
+        .command('audit')
+        .description('show recent gated actions: who asked, who confirmed, what happened')
+        .option('--limit <n>', 'how many events', (value) => Number(value))
+        .option('--tool <name>', 'only events of this tool')
+        .option('--json', 'print the structured result as JSON')
+        .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
+          setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
+    }],
+    [['confirm'], () => add(confirmCommand(cliRuntime, setExit))],
+    [['mcp'], () => add(mcpCommand(log, packageJson.version))],
+    [['slack'], () => add(slackCommand(log))],
+    [['config'], () => add(configCommand(lazyCatalog, setExit))],
+  ];
+  // A run that names its verb first builds that verb alone (start-up: an IDE spawning `mcp`, a
+  // script running `diagnose`); anything else (--help, `help`, a top-level option, a typo) builds
+  // every verb, so that help and suggestions see them all.
+  const named = verbs.find(([names]) => names.includes(argv[0] ?? ''));
+  for (const [, build] of named ? [named] : verbs) build();
 
   // Every subcommand exits through exitOverride so that commander's codes map onto ours.
   const override = (command: Command) => {

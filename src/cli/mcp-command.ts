@@ -1,10 +1,9 @@
 import { Command } from 'commander';
-import { catalog } from '../../tools/catalog.js';
+import { lazyCatalog as catalog } from '../../tools/lazy-catalog.js';
 import type { Logger } from '../core/log.js';
 import { ToolError } from '../core/errors.js';
 import { httpSettingsFromEnv } from '../core/http-settings.js';
 import { listenFailure } from '../core/listen-error.js';
-import { createRuntime } from '../core/runtime.js';
 import { withoutUnfilledPlaceholders } from '../mcp/bundle-env.js';
 import { writeErr } from './terminal.js';
 
@@ -27,7 +26,7 @@ export function mcpCommand(log: Logger, version: string): Command {
     .option('--stateless', 'with --http: hold nothing between requests (no 2025 sessions), so several replicas can share one store; needs CRDB_TLS_MCP_STATE_KEY and, for more than one replica, CRDB_TLS_DATABASE_URL')
     .action(async (options: McpOptions) => {
       const env = withoutUnfilledPlaceholders(process.env);
-      const { confirmationStateCodec, stateKeyFromEnv } = await import('../mcp/state-codec.js');
+      const [{ confirmationStateCodec, stateKeyFromEnv }, { createRuntime }] = await Promise.all([import('../mcp/state-codec.js'), import('../core/runtime.js')]);
       if (options.http === undefined) {
         if (options.stateless) throw new ToolError('invalid_input', '--stateless applies to --http only', 'Add --http HOST:PORT, or drop --stateless (stdio holds one connection anyway).');
         const stateCodec = confirmationStateCodec(stateKeyFromEnv(env, false));

@@ -1,15 +1,15 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolDefinition } from '../core/tool.js';
-import { CLIENT_IDS } from '../connection/clients.js';
-import { splitHostPort } from '../connection/pasted-settings.js';
+import { choicesOf } from './choices.js';
 import { EXIT_FAILED, EXIT_OK, invokeTool } from './invoke.js';
 import { readStdin } from './stdin.js';
 
 /** test_connection's url limit: a longer one reaches the tool and is refused as too large. */
 const MAX_URL_CHARS = 16_384;
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined));
@@ -42,10 +42,11 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
     .option('--database <name>', 'database of the test login (default defaultdb)')
     .option('--timeout <ms>', 'budget for the whole probe (default 5000)', milliseconds)
     .option('--no-client-ca-names', 'skip reading the client-CA names (saves a second handshake under TLS 1.3)')
-    .addOption(new Option('--client <client>', 'write the fix steps for this client').choices([...CLIENT_IDS]))
+    .addOption(new Option('--client <client>', 'write the fix steps for this client').choices(choicesOf('probe_server', 'client')))
     .option('--json', 'print the structured report as JSON')
     .addHelpText('after', `\nExamples:\n  crdb-tls probe db.example.com --ca certs/ca.crt\n  crdb-tls probe 10.0.0.5:26257 --servername db.example.com --ca certs/ca.crt --cert certs/client.app.crt --key certs/client.app.key --json${EXIT_HELP}`)
     .action(async (target: string, options: Options, command: Command) => {
+      const { splitHostPort } = await import('../connection/pasted-settings.js');
       const { host, port: parsedPort } = splitHostPort(target);
       if (!host || (target.trim().includes(':') && !target.trim().startsWith('[') && target.indexOf(':') === target.lastIndexOf(':') && parsedPort === null)) {
         command.error(`probe: ${JSON.stringify(target)} is not HOST or HOST:PORT (port 1-65535)`, { exitCode: 2, code: 'crdb-tls.badTarget' });
@@ -78,7 +79,7 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
     .option('--cert <file>', 'override sslcert')
     .option('--key <file>', 'override sslkey')
     .option('--timeout <ms>', 'budget for connecting and the query (default 10000)', milliseconds)
-    .addOption(new Option('--client <client>', 'write the fix steps for this client').choices([...CLIENT_IDS]))
+    .addOption(new Option('--client <client>', 'write the fix steps for this client').choices(choicesOf('test_connection', 'client')))
     .option('--json', 'print the structured report as JSON')
     .addHelpText('after', '\nExamples:\n  crdb-tls test-connection "postgresql://app@db.example.com:26257/defaultdb?sslmode=verify-full&sslrootcert=certs/ca.crt&sslcert=certs/client.app.crt&sslkey=certs/client.app.key"\n  crdb-tls test-connection - --json < url.txt    (the URL, with its password, read from stdin)\n\nPasswords: PGPASSWORD and ~/.pgpass are used on the CLI unless CRDB_TLS_PASSWORD_HOSTS is set (then only for those hosts); no password is sent over sslmode=disable, allow or prefer.\n\nExit codes: 0 logged in, 1 the login failed (the output names the diagnosis and the fix steps), 2 bad usage.')
     .action(async (given: string, options: Options, command: Command) => {

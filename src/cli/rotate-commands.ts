@@ -7,7 +7,8 @@ import { timelineFormatOf, writeTimelineFile, type TimelineSource } from '../rot
 import { parseDuration } from '../pki/duration.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool, signalOfExitCode } from './invoke.js';
 
-type Lookup = (name: string) => ToolDefinition;
+/** A tool by name, loaded on first use. */
+type Lookup = (name: string) => Promise<ToolDefinition>;
 type Options = Record<string, unknown>;
 
 const defined = (record: Options) => Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));

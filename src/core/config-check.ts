@@ -7,6 +7,7 @@ import { backupSummary, DEFAULT_PRUNE_AGE_DAYS } from '../rotation/prune.js';
 import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
 import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
+import { RELOAD_PROCESSES_VARIABLE, reloadProcessesFromEnv } from '../rotation/node-process.js';
 import { ToolError } from './errors.js';
 import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
 import { AllowedPaths } from './paths.js';
@@ -89,8 +90,8 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
 /** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
 const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
   person:
-    'person: without elicitation a gated MCP call waits until a person approves it with crdb-tls confirm <id> in a terminal of this OS user; the id passed back alone is refused',
-  slack: 'slack: terminals cannot approve a gated MCP call; approval by a Slack confirmer is not built yet, so without elicitation such calls do not run (fail closed)',
+    'person: without elicitation a gated MCP call waits until a person approves it with crdb-tls confirm <id> in a terminal of this OS user (or, with CRDB_TLS_DATABASE_URL shared with the Slack app, /crdb-tls approve <ref> by an allowed Slack confirmer); the id passed back alone is refused',
+  slack: 'slack: terminals cannot approve a gated MCP call; an allowed Slack confirmer other than the requester approves it with /crdb-tls approve <ref> (the Slack app must share CRDB_TLS_DATABASE_URL; without it such calls do not run)',
   assistant:
     'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
 };
@@ -137,6 +138,18 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   if (networkProblems.has(PASSWORD_HOSTS_VARIABLE)) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'invalid', shown: passwordVar ?? '', message: networkProblems.get(PASSWORD_HOSTS_VARIABLE)! });
   else if (passwordVar === undefined) add({ name: PASSWORD_HOSTS_VARIABLE, status: 'default', shown: 'unset', message: 'CLI: PGPASSWORD / ~/.pgpass go to any host; MCP and Slack: to none' });
   else add({ name: PASSWORD_HOSTS_VARIABLE, status: 'ok', shown: passwordVar, message: 'the environment\'s PGPASSWORD / ~/.pgpass go only to these hosts (never over sslmode=disable, allow or prefer)' });
+
+  // ---- which processes reload_node_certs may signal
+  {
+    const value = set(RELOAD_PROCESSES_VARIABLE);
+    try {
+      const names = reloadProcessesFromEnv(env);
+      add({ name: RELOAD_PROCESSES_VARIABLE, status: value === undefined ? 'default' : 'ok', shown: value ?? 'unset', message: `reload_node_certs signals only a process running ${names.join(', ')} (checked in /proc)` });
+    } catch (error) {
+      add({ name: RELOAD_PROCESSES_VARIABLE, status: 'invalid', shown: value ?? '', message: describeError(error) });
+      delete usable[RELOAD_PROCESSES_VARIABLE];
+    }
+  }
 
   // ---- where state lives
   const cliConfig = loadConfig('cli', usable);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CloudConfig } from '../cloud/credentials.js';
 import { parseBoolean } from '../gate/policy.js';
 import { HostList, HostListError, LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, NetworkPolicy, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
+import { reloadProcessesFromEnv } from '../rotation/node-process.js';
 import { ToolError } from './errors.js';
 
 /** The configuration every face shares (DESIGN.md §6). Read once from the environment. */
@@ -30,6 +31,8 @@ export interface Config {
   cloud: CloudConfig;
   /** Which hosts network tools may reach from this face (CRDB_TLS_NETWORK_ALLOW, DESIGN.md §5). */
   network: NetworkPolicy;
+  /** Executables reload_node_certs may signal (CRDB_TLS_RELOAD_PROCESSES); undefined: cockroach, postgres, postmaster. */
+  reloadProcesses?: string[];
   /** Hosts that may receive the environment's PGPASSWORD / .pgpass password (CRDB_TLS_PASSWORD_HOSTS). */
   passwordHosts: HostList;
 }
@@ -133,6 +136,7 @@ export function loadConfig(face: Face, env: NodeJS.ProcessEnv = process.env): Co
     stateDir: env.CRDB_TLS_STATE_DIR || path.join(stateHome, 'crdb-tls'),
     databaseUrl: env.CRDB_TLS_DATABASE_URL || undefined,
     cloud: { server: env.COCKROACH_SERVER || undefined, apiKeyFile: env.COCKROACH_API_KEY_FILE || undefined, apiKey: () => env.COCKROACH_API_KEY || undefined },
+    reloadProcesses: reloadProcessesFromEnv(env),
     ...networkSettings(face, env),
   };
 }

@@ -96,7 +96,7 @@ export class Runner {
   }
 
   /** The tools a face may show: read-only mode removes every mutating one (DESIGN.md §3). */
-  visible(catalog: ToolDefinition[]): ToolDefinition[] {
+  visible<T extends Pick<ToolDefinition, 'effects'>>(catalog: T[]): T[] {
     return this.policy.readOnly ? catalog.filter((tool) => !isMutating(tool)) : catalog;
   }
 

@@ -31,7 +31,7 @@ export class PhraseMatcher {
    * links already folded in, so the scan does one array read per character. Characters that no
    * phrase contains share class 0 (they lead back to the root).
    */
-  private readonly delta: Int32Array;
+  private readonly delta: Int32Array | Uint16Array;
   private readonly classes: number;
   private readonly classOf: Uint8Array;
   /** Phrases ending at node n (through failure links too): outputs[outputStart[n] .. outputStart[n + 1]). */
@@ -118,7 +118,9 @@ export class PhraseMatcher {
         order[tail++] = child;
       }
     }
-    this.delta = delta;
+    // 16-bit cells when the nodes fit (they do for the catalog: ~8,500): half the table, so more of
+    // it stays in the CPU cache between the short texts a diagnosis scans among its other work.
+    this.delta = nodes <= 65536 ? Uint16Array.from(delta) : delta;
     const outputStart = new Int32Array(nodes + 1);
     for (let n = 0; n < nodes; n++) outputStart[n + 1] = outputStart[n]! + (outputsOf[n]?.length ?? 0);
     const outputs = new Int32Array(outputStart[nodes]!);

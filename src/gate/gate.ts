@@ -79,7 +79,7 @@ function confirmationText(tool: string, c: PendingConfirmation, approveCommand: 
   }
   const ways: string[] = [];
   if (b.approve_via.includes('terminal')) ways.push(`in a terminal on ${b.origin.host} as OS user ${b.origin.os_user}, run:\n    ${approveCommand(c.id)}\n  It shows the impact and asks them to type yes.`);
-  if (b.approve_via.includes('slack')) ways.push(`in Slack, someone allowed to confirm (CRDB_TLS_SLACK_CONFIRMERS) types  /crdb-tls confirm ${c.id}  and presses Approve (only when the Slack app shares this server's database, CRDB_TLS_DATABASE_URL).`);
+  if (b.approve_via.includes('slack')) ways.push(`in Slack, someone allowed to confirm (CRDB_TLS_SLACK_CONFIRMERS), other than the requester, types  /crdb-tls approve ${confirmationRef(c.id)}  and presses Approve (the Slack app must share this server's database, CRDB_TLS_DATABASE_URL).`);
   return [
     `This call needs a person's confirmation (severity ${a.severity}); nothing was changed.`,
     `You cannot confirm it yourself: calling again with the id before a person approved it is refused.`,
@@ -123,7 +123,8 @@ export class Gate {
       case 'slack':
         return { face: 'slack', redeem: 'slack_click', approve_via: [], four_eyes: fourEyes, origin: origin() };
       case 'mcp':
-        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? ['terminal'] : [], four_eyes: fourEyes, origin: origin() };
+        // `person`: a terminal of this OS user, and an allowed Slack confirmer too when the store is shared (a Slack app can only see it then).
+        return { face: 'mcp', redeem: mode === 'assistant' ? 'assistant' : 'person', approve_via: mode === 'slack' ? ['slack'] : mode === 'person' ? (this.store.kind === 'postgres' ? ['terminal', 'slack'] : ['terminal']) : [], four_eyes: fourEyes, origin: origin() };
       case 'cli':
         // The CLI asks on its terminal or takes --yes; an id it prints is for `crdb-tls confirm` on this host.
         return { face: 'cli', redeem: 'person', approve_via: ['terminal'], four_eyes: fourEyes, origin: origin() };
@@ -183,7 +184,7 @@ export class Gate {
       return { ok: true, from: ['approved'], confirmed: { confirmer: c.approval.by, channel: c.approval.channel, self_confirmed: c.approval.by === c.requester } };
     }
     if (b.redeem === 'assistant') return { ok: true, from: ['pending'], confirmed: { confirmer: ctx.requester, channel: 'assistant', self_confirmed: true } };
-    const how = [b.approve_via.includes('terminal') ? `\`${this.approveCommand(c.id)}\` in a terminal of ${b.origin.os_user} on ${b.origin.host}` : '', b.approve_via.includes('slack') ? `\`/crdb-tls confirm ${c.id}\` in Slack by an allowed confirmer` : ''].filter(Boolean);
+    const how = [b.approve_via.includes('terminal') ? `\`${this.approveCommand(c.id)}\` in a terminal of ${b.origin.os_user} on ${b.origin.host}` : '', b.approve_via.includes('slack') ? `\`/crdb-tls approve ${confirmationRef(c.id)}\` in Slack by an allowed confirmer` : ''].filter(Boolean);
     return { ok: false, reason: `no person has approved this confirmation yet; passing the id back is not a confirmation. The person approves it with ${how.join(' or ') || 'nothing: no channel is configured'}, then call again with the id` };
   }
 

@@ -5,6 +5,7 @@ import type { Runner, RunResult } from '../core/runner.js';
 import type { Assessment, ToolContext, ToolDefinition } from '../core/tool.js';
 import { inputHash, type ConfirmAnswer } from '../gate/gate.js';
 import { explainConsumeFailure } from '../store/types.js';
+import { loadFormValidator } from './form-validator.js';
 
 /**
  * What a gated call carries between its rounds: which pending confirmation (in the store) the
@@ -60,6 +61,8 @@ function confirmationMessage(toolTitle: string, c: NonNullable<PendingAnswer['co
  * elicitation/create through the SDK's legacy shim for 2025 clients with a session).
  */
 export async function askForConfirmation(o: { tool: ToolDefinition; args: Record<string, unknown>; outcome: Record<string, unknown>; ctx: ServerContext; stateCodec: StateCodec; requester: string }): Promise<InputRequiredResult> {
+  // The answer to the form is checked against its schema by the SDK's validator, loaded now (form-validator.ts).
+  await loadFormValidator();
   const pending = (o.outcome as unknown as PendingAnswer).confirmation!;
   const state: ConfirmationState = { v: 1, confirmation_id: pending.id, tool: o.tool.name, input_hash: inputHash(o.tool.name, boundInput(o.args)) };
   return inputRequired({

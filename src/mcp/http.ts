@@ -243,6 +243,9 @@ export async function startHttpServer(options: HttpServeOptions): Promise<HttpSe
   });
   httpServer.requestTimeout = 120_000;
   httpServer.headersTimeout = 30_000;
+  // Idle keep-alive longer than clients' and proxies' own (undici 4 s, load balancers 60 s): the client
+  // closes an idle connection first, so it never sends a request on a socket the server is closing.
+  httpServer.keepAliveTimeout = 65_000;
 
   await listen(httpServer, options.port, options.host);
   const address = httpServer.address() as net.AddressInfo;

@@ -3,65 +3,26 @@ import type * as z from 'zod';
 
 type Json = Record<string, unknown>;
 
-const ANNOTATION_KEYS = new Set(['title', 'description', 'default', 'examples', 'deprecated', 'readOnly', 'writeOnly', '$comment']);
-/** A subschema with none of these accepts anything silently: strict validators warn about it. */
-const VALIDATION_KEYS = ['type', 'enum', 'const', 'anyOf', 'oneOf', 'allOf', 'not', '$ref'];
-/** Every JSON value, spelled as one branch per type instead of an empty schema or a type list. */
-const ANY_JSON_VALUE = ['string', 'number', 'boolean', 'object', 'array', 'null'].map((type) => ({ type }));
-
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function annotationsOf(schema: Json): Json {
-  return Object.fromEntries(Object.entries(schema).filter(([key]) => ANNOTATION_KEYS.has(key)));
-}
-
-function withoutAnnotations(schema: Json): Json {
-  return Object.fromEntries(Object.entries(schema).filter(([key]) => !ANNOTATION_KEYS.has(key)));
-}
-
 /**
- * The JSON Schema zod writes, made portable for strict validators (the official Inspector, Ajv's
- * strict mode): `type: ["string", "null"]` becomes an `anyOf` of one branch per type, and a
- * subschema that validates nothing (`z.unknown()`) names every JSON type. What it accepts is
- * unchanged.
+ * A tool's schema as the SDK takes it, without its zod schema at hand: tools/list answers with the
+ * JSON Schema the build prepared, and a call validates with the tool's own
+ * zod schema, loaded with the tool on first use.
  */
-function portableJsonSchema(schema: unknown, isRoot = true): unknown {
-  if (Array.isArray(schema)) return schema.map((item) => portableJsonSchema(item, false));
-  if (!isObject(schema)) return schema;
-  const out: Json = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if (key === 'properties' || key === '$defs' || key === 'definitions' || key === 'patternProperties') {
-      out[key] = isObject(value) ? Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, portableJsonSchema(sub, false)])) : value;
-    } else if (key === 'enum' || key === 'const' || key === 'default' || key === 'examples' || key === 'required') {
-      out[key] = value;
-    } else {
-      out[key] = portableJsonSchema(value, false);
-    }
-  }
-  if (Array.isArray(out.type)) {
-    const types = out.type as string[];
-    const rest = withoutAnnotations(out);
-    delete rest.type;
-    return { ...annotationsOf(out), anyOf: types.map((type) => (type === 'null' ? { type } : { ...rest, type })) };
-  }
-  if (!isRoot && !VALIDATION_KEYS.some((key) => key in out)) return { ...out, anyOf: ANY_JSON_VALUE };
-  return out;
-}
-
-/**
- * A zod schema as the SDK takes it (Standard Schema with JSON Schema): zod validates, and the
- * advertised JSON Schema is zod's own, made portable.
- */
-export function portableSchema(schema: z.ZodType): StandardSchemaWithJSON<Record<string, unknown>> {
-  const std = schema["~standard"] as unknown as StandardSchemaWithJSON<Record<string, unknown>>["~standard"];
+export function preparedSchema(json: Json, zodSchema: () => Promise<z.ZodType>): StandardSchemaWithJSON<Record<string, unknown>> {
   return {
     '~standard': {
-      ...std,
-      validate: std.validate,
+      version: 1,
+      vendor: 'zod',
+      validate: async (value: unknown) => {
+        const std = (await zodSchema())['~standard'] as unknown as StandardSchemaWithJSON<Record<string, unknown>>['~standard'];
+        return std.validate(value);
+      },
+      // The prepared object itself, not a copy: the SDK reads it (and spreads the root), and a deep
+      // copy of every schema costs more than the rest of tools/list.
       jsonSchema: {
-        input: (options) => portableJsonSchema(std.jsonSchema.input(options)) as Json,
-        output: (options) => portableJsonSchema(std.jsonSchema.output(options)) as Json,
+        input: () => json,
+        output: () => json,
       },
     },
-  };
+  } as StandardSchemaWithJSON<Record<string, unknown>>;
 }

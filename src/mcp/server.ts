@@ -1,17 +1,20 @@
 import os from 'node:os';
 import { CLIENT_CAPABILITIES_META_KEY, CLIENT_INFO_META_KEY, McpServer, type CallToolResult, type InputRequiredResult, type ServerContext } from '@modelcontextprotocol/server';
 import { publicInputSchema, publicOutputSchema } from '../core/envelope.js';
+import type { ToolEntry } from '../core/tool-listing.js';
 import type { RunResult } from '../core/runner.js';
 import type { Runtime } from '../core/runtime.js';
 import type { Picture, ToolContext, ToolDefinition } from '../core/tool.js';
+import { attachApps } from './apps.js';
 import { askForConfirmation, answerConfirmation, type ConfirmationState, type StateCodec } from './confirm-form.js';
 import { progressReporter } from './progress.js';
-import { portableSchema } from './schemas.js';
+import { preparedSchema } from './schemas.js';
 
 export type Era = 'legacy' | 'modern';
 
 export interface McpFaceOptions {
-  catalog: ToolDefinition[];
+  /** Listed from the prepared schemas; a tool's code loads on its first call. */
+  catalog: ToolEntry[];
   runtime: Runtime;
   version: string;
   /** Seals the confirmation state a gated call carries between its rounds (input_required). */
@@ -84,17 +87,18 @@ export function createMcpServer(options: McpFaceOptions, settings: McpServerSett
   );
   const requesterOf = (ctx: ServerContext) => settings.principal ?? `${os.userInfo().username} via ${clientName(server, era, ctx) ?? 'an MCP client'}`;
 
-  for (const tool of runtime.runner.visible(catalog)) {
+  for (const entry of runtime.runner.visible(catalog)) {
     server.registerTool(
-      tool.name,
+      entry.name,
       {
-        title: tool.title,
-        description: tool.description,
-        inputSchema: portableSchema(publicInputSchema(tool)),
-        outputSchema: portableSchema(publicOutputSchema(tool)),
-        annotations: { title: tool.title, ...tool.annotations },
+        title: entry.title,
+        description: entry.description,
+        inputSchema: preparedSchema(entry.inputSchema, async () => publicInputSchema(await entry.load())),
+        outputSchema: preparedSchema(entry.outputSchema, async () => publicOutputSchema(await entry.load())),
+        annotations: { title: entry.title, ...entry.annotations },
       },
       async (args: Record<string, unknown>, ctx: ServerContext): Promise<CallToolResult | InputRequiredResult> => {
+        const tool = await entry.load();
         const progress = progressReporter(ctx);
         const toolCtx: ToolContext = {
           config: runtime.config,
@@ -125,5 +129,6 @@ export function createMcpServer(options: McpFaceOptions, settings: McpServerSett
       },
     );
   }
+  attachApps(server, era, version);
   return server;
 }

@@ -40,7 +40,7 @@ export async function probeServer(options: ProbeOptions): Promise<ProbeReport> {
     if (!socket || !(await sslRequest(run, socket))) return run.finalize();
     const session = await tlsHandshake(run, socket, local);
     verifyServer(run, session, local);
-    if (session.secure && run.remaining() > 0) await tryLogin(run, session.secure, session.tlsErrors, local.client !== null, local.loginUser);
+    if (options.login !== false && session.secure && run.remaining() > 0) await tryLogin(run, session.secure, session.tlsErrors, local.client !== null, local.loginUser);
     if (options.clientCaNames !== false && session.reader.observation.version) await readClientCaNames(run, session.reader);
     run.progress('done', 1);
     return run.finalize();

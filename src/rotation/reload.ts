@@ -8,6 +8,7 @@ import type { NetworkPolicy } from '../net/policy.js';
 import { probeServer, type Material, type ProbeReport } from '../net/probe.js';
 import { parseCertificates } from '../pki/certificate.js';
 import type { Impact } from '../pki/impact.js';
+import { DEFAULT_RELOAD_PROCESSES, identifyNodeProcess, type NodeProcess } from './node-process.js';
 
 /**
  * reload_node_certs: SIGHUP to a node process on this machine, then probes until the node serves
@@ -57,16 +58,10 @@ export interface ReloadOptions {
   probeTimeoutMs?: number;
   /** Which targets the reload probe may reach (CRDB_TLS_NETWORK_ALLOW). */
   network: NetworkPolicy;
+  /** Executables that may be signalled (CRDB_TLS_RELOAD_PROCESSES; default cockroach, postgres, postmaster). */
+  allowedProcesses?: readonly string[];
   signal?: AbortSignal;
   progress?: (message: string, fraction?: number) => void;
-}
-
-interface ProcessInfo {
-  pid: number;
-  source: string;
-  name: string | null;
-  /** Field 22 of /proc/PID/stat: tells a reused pid from the process that was confirmed. */
-  startTime: string | null;
 }
 
 /** The pid from --pid, or line 1 of a pid file (cockroach --pid-file, PostgreSQL's postmaster.pid). */
@@ -91,20 +86,13 @@ function checkPid(pid: number, what: string): number {
   return pid;
 }
 
-async function describeProcess(pid: number, source: string): Promise<ProcessInfo> {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ESRCH') throw new ToolError('not_found', `no process ${pid} (from ${source}) is running; nothing was signalled`, 'Start the node, or give the pid file of the running one.');
-    if (code !== 'EPERM') throw error;
-  }
-  const name = await fs.readFile(`/proc/${pid}/comm`, 'utf8').then((t) => t.trim(), () => null);
-  const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8').catch(() => null);
-  // comm may hold spaces or parentheses: the fields after it start after the last ')'.
-  const startTime = stat ? (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null) : null;
-  return { pid, source, name, startTime };
+/** The process behind the pid, checked to be a database server of ours (node-process.ts); nothing is signalled. */
+async function nodeProcess(o: ReloadOptions): Promise<NodeProcess> {
+  const { pid, source } = await readPid(o);
+  return identifyNodeProcess(pid, source, o.allowedProcesses ?? DEFAULT_RELOAD_PROCESSES, o.pidfile);
 }
+
+const describe = (p: NodeProcess) => `${p.pid} (${p.executable}${p.name && p.name !== p.executable ? `, ${p.name}` : ''}, uid ${p.uid})`;
 
 async function expectedFingerprint(file: string | undefined): Promise<string | null> {
   if (!file) return null;
@@ -129,6 +117,8 @@ async function probe(o: ReloadOptions, timeoutMs: number): Promise<{ report: Pro
     clientCaNames: false,
     timeoutMs,
     openssl: null,
+    // The served chain is all a reload needs: no StartupMessage, so no login attempt in the server's log.
+    login: false,
     network: o.network,
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -138,17 +128,16 @@ async function probe(o: ReloadOptions, timeoutMs: number): Promise<{ report: Pro
 
 export async function assessReload(o: ReloadOptions): Promise<Impact> {
   if (o.expectCert && o.expectSame) throw new ToolError('invalid_input', 'expect_cert and expect_same exclude each other');
-  const { pid, source } = await readPid(o);
-  const info = await describeProcess(pid, source);
+  const info = await nodeProcess(o);
+  const { pid, source } = info;
   const expected = await expectedFingerprint(o.expectCert);
   const { served } = await probe(o, Math.min(o.probeTimeoutMs ?? 5_000, o.timeoutMs));
-  const odd = info.name && !/^(cockroach|postgres|postmaster)$/.test(info.name) ? ` Note: process ${pid} is \`${info.name}\`, not cockroach or postgres: check that this is the node.` : '';
   return {
     severity: 'medium',
-    impact: `Sends SIGHUP to process ${pid}${info.name ? ` (${info.name})` : ''} from ${source}: a CockroachDB node rescans its certs dir (a PostgreSQL postmaster re-reads its configuration and TLS files). ${served ? `${label(o)} serves ${served.subject} [SHA-256 ${served.sha256_fingerprint.slice(0, 23)}…] now` : `${label(o)} does not answer with a certificate now`}; ${expected ? `it should serve SHA-256 ${expected.slice(0, 23)}… (${o.expectCert}) after the reload` : o.expectSame ? 'only its trust files changed, so it should serve the same certificate' : 'it should serve a different certificate after the reload'}. Open connections are not affected; a failed reload keeps the old certificates.${odd}`,
-    changes: [`send SIGHUP to process ${pid}${info.name ? ` (${info.name})` : ''}`],
+    impact: `Sends SIGHUP to process ${describe(info)} from ${source}: a CockroachDB node rescans its certs dir (a PostgreSQL postmaster re-reads its configuration and TLS files). ${served ? `${label(o)} serves ${served.subject} [SHA-256 ${served.sha256_fingerprint.slice(0, 23)}…] now` : `${label(o)} does not answer with a certificate now`}; ${expected ? `it should serve SHA-256 ${expected.slice(0, 23)}… (${o.expectCert}) after the reload` : o.expectSame ? 'only its trust files changed, so it should serve the same certificate' : 'it should serve a different certificate after the reload'}. Open connections are not affected; a failed reload keeps the old certificates.`,
+    changes: [`send SIGHUP to process ${describe(info)}`],
     rollback: 'Nothing to undo: the signal only makes the process re-read its files. To go back, restore the previous files (crdb-tls rotate rollback) and reload again.',
-    state_fingerprint: crypto.createHash('sha256').update(JSON.stringify({ pid, start: info.startTime, name: info.name, served: served?.sha256_fingerprint ?? null, expected })).digest('hex'),
+    state_fingerprint: crypto.createHash('sha256').update(JSON.stringify({ pid, start: info.startTime, executable: info.executable, argv0: info.argv0, uid: info.uid, served: served?.sha256_fingerprint ?? null, expected })).digest('hex'),
   };
 }
 
@@ -163,20 +152,40 @@ const WHERE_TO_LOOK = (o: ReloadOptions, processName: string | null) => isPostgr
   `DB Console: https://${o.host}:8080/#/reports/certificates/local shows what the node has loaded.`,
 ];
 
+/** However long the timeout, the reload probes the node at most this often (each probe is one TLS handshake, no login). */
+export const MAX_RELOAD_PROBES = 40;
+/** The longest wait between two probes: the backoff stops growing here. */
+const MAX_PROBE_WAIT_MS = 5_000;
+
+/**
+ * The wait after probe number `probes` (1-based): interval_ms for the first few looks (a reload
+ * usually lands within a second), then doubling up to MAX_PROBE_WAIT_MS, never under one second
+ * after the third probe, so that a node that never reloads sees a handful of handshakes, not a
+ * tight loop filling its log.
+ */
+export function probeWait(intervalMs: number, probes: number): number {
+  if (probes <= 3) return intervalMs;
+  return Math.min(MAX_PROBE_WAIT_MS, Math.max(1_000, intervalMs * 2 ** (probes - 3)));
+}
+
 export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
   const started = performance.now();
-  const { pid, source } = await readPid(o);
-  const info = await describeProcess(pid, source);
+  const info = await nodeProcess(o);
+  const { pid } = info;
   const expectedFp = await expectedFingerprint(o.expectCert);
   const where = label(o);
   const probeMs = Math.min(o.probeTimeoutMs ?? 5_000, o.timeoutMs);
   o.progress?.(`reading what ${where} serves before the signal`);
   const before = (await probe(o, probeMs)).served;
+  // Looked at again just before the signal: the pid must still be the very process assessed
+  // (same start time), not one the kernel gave the number to meanwhile.
+  const now = await nodeProcess(o);
+  if (now.startTime !== info.startTime) throw new ToolError('refused', `process ${pid} is not the process it was a moment ago (it started anew); nothing was signalled`, 'Check the node and call again.');
   try {
     process.kill(pid, 'SIGHUP');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EPERM') throw new ToolError('permission_denied', `not allowed to signal process ${pid}${info.name ? ` (${info.name})` : ''}`, 'Run as the user the node runs as, or as root.');
+    if (code === 'EPERM') throw new ToolError('permission_denied', `not allowed to signal process ${describe(info)}`, 'Run as the user the node runs as, or as root.');
     if (code === 'ESRCH') throw new ToolError('not_found', `process ${pid} exited before it could be signalled`);
     throw error;
   }
@@ -205,9 +214,10 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     last = result.report;
     after = result.served;
     if (matches(after)) break;
-    if (performance.now() + o.intervalMs >= deadline) break;
+    const wait = probeWait(o.intervalMs, probes);
+    if (probes >= MAX_RELOAD_PROBES || performance.now() + wait >= deadline) break;
     o.progress?.(`waiting for ${where} to serve ${expected.source === 'file' ? `SHA-256 ${expectedFp!.slice(0, 23)}…` : 'a new certificate'} (${Math.round((performance.now() - started) / 1000)} s)`, Math.min(1, (performance.now() - started) / o.timeoutMs));
-    await sleep(o.intervalMs, undefined, o.signal ? { signal: o.signal } : undefined);
+    await sleep(wait, undefined, o.signal ? { signal: o.signal } : undefined);
   }
   const ok = matches(after);
   const outcome: ReloadReport['outcome'] = !after
@@ -233,7 +243,7 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     ok,
     outcome,
     pid,
-    process: info.name,
+    process: info.name ?? info.executable,
     target: where,
     expected,
     before,
@@ -242,7 +252,7 @@ export async function reloadNodeCerts(o: ReloadOptions): Promise<ReloadReport> {
     probes,
     elapsed_ms: Math.round(performance.now() - started),
     message,
-    where_to_look: ok ? [] : WHERE_TO_LOOK(o, info.name),
+    where_to_look: ok ? [] : WHERE_TO_LOOK(o, info.executable),
   };
 }
 

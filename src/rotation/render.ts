@@ -1,4 +1,5 @@
-import type { ApplyResult, RollbackResult } from './apply.js';
+import type { ApplyResult } from './apply.js';
+import type { RollbackResult } from './rollback.js';
 import type { CheckReport } from './check.js';
 import type { Inventory, InventoryItem } from './items.js';
 import type { PlanView } from './steps.js';

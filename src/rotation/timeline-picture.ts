@@ -27,7 +27,7 @@ export function timelineFormatOf(file: string): TimelineFormat {
   throw new ToolError('invalid_input', `${file}: a timeline's file name must end in .svg or .png (that is how its format is chosen)`, 'e.g. expiry.svg, or expiry.png for places that do not show SVG');
 }
 
-async function timelineSvg(source: TimelineSource): Promise<string> {
+export async function timelineSvg(source: TimelineSource): Promise<string> {
   const { renderTimelineSvg } = await import('./timeline-svg.js');
   return renderTimelineSvg(timelineModel(source.inventory, source.plan));
 }

@@ -23,6 +23,8 @@ export interface TimelineRow {
   days_left: number | null;
   error: string | null;
   steps: TimelineStepMark[];
+  /** The inventory item drawn in this row (what an interactive view shows in full). */
+  item: InventoryItem;
 }
 
 interface TimelineIssuerGroup {
@@ -30,7 +32,7 @@ interface TimelineIssuerGroup {
   rows: TimelineRow[];
 }
 
-interface TimelineSourceGroup {
+export interface TimelineSourceGroup {
   source: InventoryItem['source'];
   location: string;
   label: string;
@@ -100,7 +102,7 @@ export function timelineModel(inventory: Inventory, plan?: PlanView, title = 'Ce
       issuers.set(issuerKey, issuerGroup);
       group.issuers.push(issuerGroup);
     }
-    issuerGroup.rows.push({ label: rowLabel(item), detail: rowDetail(item), status: item.status, not_after: item.not_after, days_left: item.days_left, error: item.error, steps: stepsFor(item, plan) });
+    issuerGroup.rows.push({ label: rowLabel(item), detail: rowDetail(item), status: item.status, not_after: item.not_after, days_left: item.days_left, error: item.error, steps: stepsFor(item, plan), item });
   }
   return {
     title,

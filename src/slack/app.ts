@@ -20,6 +20,10 @@ import { renderProblem } from './render/outcome.js';
 import { SlackApiError, type Respond, type SlackApi } from './reply.js';
 import { fromSlackText, scrubPayload } from './text.js';
 import { listenFailure } from '../core/listen-error.js';
+import { onceBySignature, refuseFutureRequests, requestProperties } from './replay-guard.js';
+import { McpApprovals, parseApproveCommand } from './approvals.js';
+import { SlackPolicy } from './policy.js';
+import { APPROVE_MCP_ACTION, DECLINE_MCP_ACTION } from './render/approval.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */
 const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
@@ -96,7 +100,9 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   const receiver =
     config.mode === 'socket'
       ? new bolt.SocketModeReceiver({ appToken: config.secrets.appToken()!, logger, installerOptions: { clientOptions } })
-      : new bolt.HTTPReceiver({ signingSecret: config.secrets.signingSecret()!, endpoints: EVENTS_PATH, logger, processBeforeResponse: false });
+      : new bolt.HTTPReceiver({ signingSecret: config.secrets.signingSecret()!, endpoints: EVENTS_PATH, logger, processBeforeResponse: false, customPropertiesExtractor: requestProperties });
+  // A request dated more than five minutes ahead is refused like a stale one (replay-guard.ts).
+  if (receiver instanceof bolt.HTTPReceiver) receiver.requestListener = refuseFutureRequests(receiver.requestListener, log);
   const app = new bolt.App({ token: config.secrets.botToken(), receiver, logger, clientOptions, deferInitialization: true, ignoreSelf: true });
   const client = app.client;
 
@@ -112,7 +118,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   };
   const face = new SlackFace(runtime, config, api, log, catalog);
   const digest = config.digest ? new ExpiryDigest(face, config.digest) : undefined;
+  // Before every handler: a signed request replayed inside the window runs once.
+  app.use(onceBySignature(runtime.runner.store, log) as never);
+  const approvals = new McpApprovals(runtime.runner.store, new SlackPolicy(config, api, log), log);
   registerHandlers(app, face, log);
+  registerApprovalHandlers(app, approvals, log);
 
   app.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
@@ -131,6 +141,8 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   try {
     if (config.mode === 'http') {
       const server = (await app.start({ port: options.port ?? 3000, host: options.host ?? '127.0.0.1' })) as import('node:http').Server;
+      // As for MCP over HTTP: idle connections are closed by the client or proxy first, never mid-request.
+      server.keepAliveTimeout = 65_000;
       const address = server.address() as AddressInfo;
       port = address.port;
       url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${port}${EVENTS_PATH}`;
@@ -168,6 +180,14 @@ function respondWith(respond: ((message: Loose) => Promise<unknown>) | undefined
   return respond ? async (message) => void (await respond(message)) : undefined;
 }
 
+/**
+ * Resolves once the requests already read off the sockets have had their turn: work starts after
+ * them (setImmediate runs after the event loop's I/O callbacks), so that in a burst of slash
+ * commands every acknowledgement goes out before the first diagnosis competes with it. Slack's
+ * limit of 3 s is on the ack; the answer follows as a message.
+ */
+const afterPendingAcks = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Every entry point; the same for both receivers. Each acknowledges first, then works. */
 function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
   const failed = (what: string) => (error: unknown) => log.error({ err: error }, `${what} failed`);
@@ -175,6 +195,8 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
   // Any command name: the manifest defines one (/crdb-tls), and a workspace may rename it.
   app.command(/.*/, async ({ command, ack, respond }) => {
     const text = fromSlackText(command.text ?? '');
+    // `approve <ref>` is not a tool: the listener of registerApprovalHandlers answers it (Bolt runs every matching listener).
+    if (parseApproveCommand(text)) return;
     let parsed: ReturnType<typeof parseCommand>;
     try {
       parsed = parseCommand(text);
@@ -191,6 +213,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     }
     await ack();
     if (parsed.kind !== 'run') return;
+    await afterPendingAcks();
     const target = { channel: command.channel_id, user: command.user_id, respond: respondWith(respond as never)! };
     await face.run(parsed.subcommand, parsed.input, target, text).catch(async (error) => {
       failed('slash command')(error);
@@ -200,6 +223,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.shortcut(SHORTCUT_CALLBACK_ID, async ({ shortcut, ack, respond }) => {
     await ack();
+    await afterPendingAcks();
     const s = shortcut as Loose;
     const message = (s.message ?? {}) as Loose;
     const text = fromSlackText(String(message.text ?? ''));
@@ -234,16 +258,19 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(CONFIRM_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     await face.confirmations.confirm(click(body as Loose, action as Loose)).catch(failed('confirm click'));
   });
 
   app.action(CANCEL_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     await face.confirmations.cancel(click(body as Loose, action as Loose)).catch(failed('cancel click'));
   });
 
   app.action(new RegExp(`^${NEXT_TOOL_ACTION}:`), async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     const b = body as Loose;
     const target = { channel: String(b.channel?.id), threadTs: String(b.message?.thread_ts ?? b.message?.ts), user: String(b.user?.id) };
     await face.runNextTool(String((action as Loose).value ?? ''), target).catch(failed('next-tool click'));
@@ -251,6 +278,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(SUGGEST_ACTION, async ({ ack, body, action, respond }) => {
     await ack();
+    await afterPendingAcks();
     // The suggestion was for the author alone: it goes away once used.
     await respond?.({ delete_original: true } as never).catch(() => undefined);
     await face.diagnoseSuggested(String((action as Loose).value ?? ''), String((body as Loose).user?.id)).catch(failed('suggestion click'));
@@ -258,6 +286,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.action(DIGEST_PLAN_ACTION, async ({ ack, body, action }) => {
     await ack();
+    await afterPendingAcks();
     const b = body as Loose;
     let input: Record<string, unknown> = {};
     try {
@@ -268,5 +297,34 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     const sub = SUBCOMMANDS.find((s) => s.verb === 'rotate plan')!;
     const target = { channel: String(b.channel?.id), threadTs: String(b.message?.ts), user: String(b.user?.id) };
     await face.run(sub, input, target, 'rotate plan').catch(failed('digest plan click'));
+  });
+}
+
+/** `/crdb-tls approve <ref>` and its buttons: a person in Slack approves what an MCP client asked for (approvals.ts). */
+function registerApprovalHandlers(app: BoltApp, approvals: McpApprovals, log: Logger): void {
+  const failed = (what: string) => (error: unknown) => log.error({ err: error }, `${what} failed`);
+  app.command(/.*/, async ({ command, ack, respond }) => {
+    const parsed = parseApproveCommand(fromSlackText(command.text ?? ''));
+    if (!parsed) return;
+    if ('usage' in parsed) {
+      await ack({ response_type: 'ephemeral', text: parsed.usage } as never);
+      return;
+    }
+    await ack();
+    await approvals.show({ ref: parsed.ref, user: command.user_id, channel: command.channel_id, respond: respondWith(respond as never)! }).catch(failed('approve command'));
+  });
+  const request = (body: Loose, action: Loose, respond: unknown) => ({
+    ref: String(action.value ?? ''),
+    user: String(body.user?.id),
+    channel: String(body.channel?.id ?? body.container?.channel_id),
+    respond: respondWith(respond as never)!,
+  });
+  app.action(APPROVE_MCP_ACTION, async ({ ack, body, action, respond }) => {
+    await ack();
+    await approvals.approveClick(request(body as Loose, action as Loose, respond)).catch(failed('approve click'));
+  });
+  app.action(DECLINE_MCP_ACTION, async ({ ack, body, action, respond }) => {
+    await ack();
+    await approvals.declineClick(request(body as Loose, action as Loose, respond)).catch(failed('decline click'));
   });
 }

@@ -21,6 +21,8 @@ export class EmbeddedStore implements Store {
   readonly kind = 'embedded' as const;
   private readonly confirmations: ConfirmationFiles;
   private readonly pendingCalls = new Map<string, PendingCall>();
+  /** Claimed keys and when each claim ends: a single process is the only replica the embedded store has. */
+  private readonly claims = new Map<string, number>();
   private readonly auditPath: string;
   private readonly plansDir: string;
   /** Appends are chained so that lines from one process never interleave. */
@@ -65,6 +67,14 @@ export class EmbeddedStore implements Store {
   async pendingCall(confirmationId: string): Promise<PendingCall | undefined> {
     const kept = this.pendingCalls.get(confirmationId);
     return kept && Date.parse(kept.expires_at) >= Date.now() - PENDING_CALL_GRACE_MS ? structuredClone(kept) : undefined;
+  }
+
+  async claimOnce(key: string, ttlMs: number, now: Date = new Date()): Promise<boolean> {
+    const at = now.getTime();
+    for (const [kept, until] of this.claims) if (until <= at) this.claims.delete(kept);
+    if (this.claims.has(key)) return false;
+    this.claims.set(key, at + ttlMs);
+    return true;
   }
 
   private planPath(id: string): string {

@@ -60,6 +60,11 @@ const MIGRATIONS: string[] = [
   'ALTER TABLE crdb_tls_confirmations ADD COLUMN IF NOT EXISTS binding JSONB',
   'ALTER TABLE crdb_tls_confirmations ADD COLUMN IF NOT EXISTS approval JSONB',
   'CREATE INDEX IF NOT EXISTS crdb_tls_confirmations_expires_idx ON crdb_tls_confirmations (expires_at)',
+  // claimOnce: one row per claimed key (a Slack request's signature), gone after it expires.
+  `CREATE TABLE IF NOT EXISTS crdb_tls_claims (
+     key TEXT PRIMARY KEY,
+     expires_at TIMESTAMPTZ NOT NULL
+   )`,
 ];
 
 // Two replicas creating the same table at once: PostgreSQL may answer 23505 (pg_type unique
@@ -191,6 +196,18 @@ export class PostgresStore implements Store {
     const found = await this.pool.query('SELECT confirmation_id, face, payload, expires_at FROM crdb_tls_pending_calls WHERE confirmation_id = $1 AND expires_at >= $2', [confirmationId, staleBefore]);
     const row = found.rows[0];
     return row ? PendingCall.parse({ ...row, expires_at: iso(row.expires_at) }) : undefined;
+  }
+
+  async claimOnce(key: string, ttlMs: number, now: Date = new Date()): Promise<boolean> {
+    await this.pool.query('DELETE FROM crdb_tls_claims WHERE expires_at <= $1', [now.toISOString()]);
+    // One statement decides: a new key is inserted, an expired one taken over, a live one left alone (no row back).
+    const claimed = await this.pool.query(
+      `INSERT INTO crdb_tls_claims (key, expires_at) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE crdb_tls_claims.expires_at <= $3
+       RETURNING key`,
+      [key, new Date(now.getTime() + ttlMs).toISOString(), now.toISOString()],
+    );
+    return (claimed.rowCount ?? 0) > 0;
   }
 
   async savePlan(plan: SavedPlan): Promise<void> {

@@ -146,6 +146,12 @@ export interface Store {
   savePendingCall(call: PendingCall): Promise<void>;
   /** The note saved for this confirmation id, or undefined (unknown, or expired more than an hour ago). */
   pendingCall(confirmationId: string): Promise<PendingCall | undefined>;
+  /**
+   * Claims `key` for `ttlMs`: true for the first caller, false while an earlier claim lives (on
+   * every replica sharing the store). Slack requests are claimed by their signature, so that a
+   * signed request replayed inside Slack's 5-minute window runs once.
+   */
+  claimOnce(key: string, ttlMs: number, now?: Date): Promise<boolean>;
   /** Saves a new rotation plan with every step's progress; saving the same id twice keeps the first. */
   savePlan(plan: SavedPlan): Promise<void>;
   /** The plan with its steps' progress now, or undefined. */

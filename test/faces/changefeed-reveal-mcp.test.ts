@@ -217,5 +217,15 @@ describe('reveal over MCP writes the key to a 0600 file, never into the answer',
       const file = path.join(tmp, state, 'audit.jsonl');
       if (fs.existsSync(file)) assertNoKey(fs.readFileSync(file, 'utf8'), `${state}/audit.jsonl`);
     }
+    // Every reveal is in the audit trail, naming where the key went and never the key itself.
+    const events = fs.readFileSync(path.join(tmp, 'state', 'audit.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; tool: string; detail: { target?: string; outcome?: string } });
+    const reveals = events.filter((e) => e.event === 'revealed' && e.tool === 'encode_changefeed_uri');
+    assert.ok(reveals.length >= forms.length, `${reveals.length} revealed events for at least ${forms.length} reveals`);
+    for (const e of reveals) assert.match(String(e.detail.target), /client_key=<redacted>.* -> file \/.+ \(sha256 [0-9a-f]{64}\)/);
+    assert.ok(reveals.some((e) => e.detail.target!.includes(path.join(tmp, 'pasted-7.uri'))), 'the reveal_to file is named');
+    assert.ok((audit.structured!.events as Array<{ event: string }>).some((e) => e.event === 'revealed'), 'audit_log shows the reveals');
+    const readOnlyAudit = path.join(tmp, 'state-ro', 'audit.jsonl');
+    const readOnlyReveals = fs.existsSync(readOnlyAudit) ? fs.readFileSync(readOnlyAudit, 'utf8').split('\n').filter((l) => l.includes('"event":"revealed"')) : [];
+    assert.deepEqual(readOnlyReveals, [], 'a refused reveal is not recorded as one');
   });
 });

@@ -274,11 +274,16 @@ describe('a certs dir the user may not write', () => {
     const stateDir = freshDir('nobody-state');
     fs.chownSync(stateDir, uid, gid);
     const env = cliEnv({ CRDB_TLS_STATE_DIR: stateDir });
-    const probe = spawnSync(process.execPath, [CLI_BUNDLE, '--version'], { uid, gid, encoding: 'utf8' });
+    // --help loads the CLI's chunks too (--version reads the entry only).
+    const probe = spawnSync(process.execPath, [CLI_BUNDLE, '--help'], { uid, gid, encoding: 'utf8' });
     if (probe.status === 0) return runCli(args, { uid, gid, cwd: base, env });
     const copy = path.join(freshDir('bundle'), 'crdb-tls.mjs');
     fs.copyFileSync(CLI_BUNDLE, copy);
     fs.chmodSync(copy, 0o755);
+    const chunks = path.join(path.dirname(copy), 'chunks');
+    fs.cpSync(path.join(path.dirname(CLI_BUNDLE), 'chunks'), chunks, { recursive: true });
+    fs.chmodSync(chunks, 0o755);
+    for (const name of fs.readdirSync(chunks)) fs.chmodSync(path.join(chunks, name), 0o644);
     const result = spawnSync(process.execPath, [copy, ...args], { uid, gid, cwd: base, env, encoding: 'utf8', input: '' });
     if (result.error) throw result.error;
     return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };

@@ -79,6 +79,14 @@ describe('crdb-tls config check', () => {
     assert.match(text.stdout, /The configuration is NOT valid: fix CRDB_TLS_READ_ONLY\./);
   });
 
+  test('CRDB_TLS_RELOAD_PROCESSES: a list of names is shown; a value that is no list of file names makes it invalid, named, without a crash', () => {
+    assert.match(variable(checkJson({ CRDB_TLS_RELOAD_PROCESSES: 'cockroach,cockroach-v24' }).report, 'CRDB_TLS_RELOAD_PROCESSES').message, /signals only a process running cockroach, cockroach-v24/);
+    const { status, report } = checkJson({ CRDB_TLS_RELOAD_PROCESSES: 'cockroach, /bin/sh' });
+    assert.equal(status, 2);
+    assert.equal(variable(report, 'CRDB_TLS_RELOAD_PROCESSES').status, 'invalid');
+    assert.match(variable(report, 'CRDB_TLS_RELOAD_PROCESSES').message, /"\/bin\/sh" is not a file name/);
+  });
+
   test('secrets are shown only as their length: the Cloud API key, the HTTP token, the Slack tokens, the database password', () => {
     const secrets = {
       COCKROACH_API_KEY: 'CCDB1_cloudkeysecretvalue0123456789',

@@ -126,9 +126,11 @@ describe('npm run bundle: the packed .mcpb', () => {
     assert.equal(unpack.status, 0, `mcpb unpack failed:\n${unpack.stdout}\n${unpack.stderr}`);
   });
 
-  test('holds only the bundled server, the manifest and the README (.mcpbignore)', () => {
+  test('holds only the bundled server (its entry and every chunk it loads, no source maps), the manifest and the README (.mcpbignore)', () => {
     const files = (fs.readdirSync(unpacked, { recursive: true, encoding: 'utf8' }) as string[]).filter((rel) => fs.statSync(path.join(unpacked, rel)).isFile()).sort();
-    assert.deepEqual(files, ['README.md', path.join('dist', 'crdb-tls.mjs'), 'manifest.json'], packLog);
+    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist', 'chunks')).filter((name) => name.endsWith('.mjs')).map((name) => path.join('dist', 'chunks', name));
+    assert.ok(chunks.length > 0, 'the build splits the bundle into dist/chunks');
+    assert.deepEqual(files, ['README.md', path.join('dist', 'crdb-tls.mjs'), ...chunks, 'manifest.json'].sort(), packLog);
   });
 
   test('starts from the unpacked files with the manifest\'s own command and environment, and lists the manifest\'s tools', async () => {

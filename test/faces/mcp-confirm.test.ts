@@ -241,7 +241,8 @@ describe('CRDB_TLS_MCP_CONFIRM', () => {
     const server = await startServer({ env: { CRDB_TLS_MCP_CONFIRM: 'slack' } });
     const pending = await server.call('create_client_cert', rootCert);
     const id = pending.structured.confirmation!.id;
-    assert.match(pending.text, /\/crdb-tls confirm cf_/);
+    assert.match(pending.text, /\/crdb-tls approve ref_[0-9a-f]{16} /);
+    assert.ok(!pending.text.includes(`approve ${id}`), 'Slack is given the reference, not the id');
     assert.ok(!/in a terminal/.test(pending.text), pending.text);
     const tried = runCli(['confirm', id], { env: cliEnv({ CRDB_TLS_STATE_DIR: server.state }) });
     assert.notEqual(tried.status, 0);

@@ -1,5 +1,6 @@
 // The npm package as a person installs it: `npm pack` (which builds first), then `npm install`
-// of that tarball into an empty prefix. The package holds the bundle and its README, nothing of
+// of that tarball into an empty prefix. The package holds the bundle (an entry and the chunks it
+// loads on demand) and its README, nothing of
 // the sources or tests; the installed `crdb-tls` runs, serves MCP over stdio with the whole
 // catalog, and finds @slack/bolt (the one dependency the bundle leaves out) for `crdb-tls slack`.
 import assert from 'node:assert/strict';
@@ -38,8 +39,16 @@ after(() => {
 });
 
 describe('the npm package', () => {
-  test('holds the bundle, package.json and README only', () => {
-    assert.deepEqual(packedFiles, ['README.md', 'dist/crdb-tls.mjs', 'package.json']);
+  test('holds the bundle (its entry and every chunk it loads, no source maps), package.json and README only', () => {
+    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist', 'chunks')).filter((name) => name.endsWith('.mjs')).map((name) => `dist/chunks/${name}`);
+    assert.ok(chunks.length > 0, 'the build splits the bundle into dist/chunks');
+    assert.deepEqual(packedFiles, ['README.md', 'dist/crdb-tls.mjs', ...chunks, 'package.json'].sort());
+  });
+
+  test('installed, `crdb-tls diagnose` loads the tool\'s chunks and answers', () => {
+    const result = spawnSync(installedBin, ['diagnose', 'x509: certificate signed by unknown authority', '--json'], { encoding: 'utf8', cwd: base, env: { ...process.env, CRDB_TLS_STATE_DIR: path.join(base, 'state') } });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { code: string }).code, 'untrusted_server_ca');
   });
 
   test('installed, `crdb-tls --version` prints the package version', () => {

@@ -133,12 +133,13 @@ describe('crdb-tls slack start-up', () => {
     assert.equal(open[open.length - 1]!.token, APP_TOKEN, 'the app-level token, not the bot token');
   });
 
-  test('the single-file bundle runs every other verb without Bolt; `slack` then says which package is missing', async () => {
+  test('the bundle alone (its entry and chunks) runs every other verb without Bolt; `slack` then says which package is missing', async () => {
     // The bundle alone, with no node_modules beside it (how an MCP client may ship it).
     const lone = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-lone-'));
     try {
       const bundle = path.join(lone, 'crdb-tls.mjs');
       fs.copyFileSync(CLI_BUNDLE, bundle);
+      fs.cpSync(path.join(path.dirname(CLI_BUNDLE), 'chunks'), path.join(lone, 'chunks'), { recursive: true });
       const diagnose = await runCliAsyncWith(bundle, ['diagnose', 'x509: certificate signed by unknown authority'], { env: env({}), cwd: lone, timeoutMs: 20_000 });
       assert.equal(diagnose.status, 0, diagnose.stderr);
       assert.match(diagnose.stdout, /untrusted_server_ca/);

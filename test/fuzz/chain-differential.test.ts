@@ -1,5 +1,5 @@
 // src/pki/verify.ts against two independent verifiers: `openssl verify` (OpenSSL 3) and Go's
-// crypto/x509 Verify (a program of ours, test/support/x509-verify, built here from the standard
+// crypto/x509 Verify (a program of ours, test/support/x509-verify, built once by go-build.ts from the standard
 // library with golang-go). fast-check generates chains over key types, depth, basicConstraints,
 // keyUsage, EKU, dates at every level, same-subject CAs with other keys, missing intermediates and
 // where the trust anchor sits; every chain is judged by all three, and any disagreement fails the
@@ -26,7 +26,7 @@
 //
 // Runs: 2,000 chains by default (CI), FUZZ_RUNS chains when set; FUZZ_SEED replays a run.
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,7 @@ import { parseCertificateDer } from '../../src/pki/certificate.js';
 import { verifyChain, type ChainVerification } from '../../src/pki/verify.js';
 import { buildCertificate, KeyPool, type BuiltCert, type CertSpec, type Eku, type KeyType } from '../support/chain-factory.js';
 import { runs, seed } from '../support/fuzz.js';
+import { goProgram } from '../support/go-build.js';
 import { requireSystemTool } from '../support/system-tools.js';
 
 const run = promisify(execFile);
@@ -134,18 +135,6 @@ before(() => {
 });
 after(() => { if (!process.env.KEEP_CHAINS) fs.rmSync(work, { recursive: true, force: true }); });
 
-function buildGoJudge(): string {
-  const binary = path.join(work, 'x509-verify');
-  // Offline and standard library only: no module download can happen (GOPROXY=off), and the build
-  // cache lives in the temp directory.
-  execFileSync('go', ['build', '-o', binary, GO_SOURCE], {
-    cwd: path.dirname(GO_SOURCE),
-    env: { ...process.env, GOFLAGS: '-mod=mod', GOPROXY: 'off', GOCACHE: path.join(work, 'gocache'), GOPATH: path.join(work, 'gopath'), CGO_ENABLED: '0' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  return binary;
-}
-
 async function judgeWithGo(cases: Judged[]): Promise<void> {
   const input = JSON.stringify(cases.map((c) => ({ id: c.id, leaf: c.leaf.pem, intermediates: c.untrusted.map((x) => x.pem), roots: c.trusted.map((x) => x.pem), purpose: c.spec.purpose, now: NOW.getTime() })));
   const inputFile = path.join(work, 'go-cases.json');
@@ -208,7 +197,7 @@ const describe = (c: Judged) => JSON.stringify({
 test(`verify.ts, openssl verify and Go's crypto/x509 agree on ${CHAINS} generated chains (deliberate differences documented)`, async (t) => {
   if (!requireSystemTool(t, 'openssl') || !requireSystemTool(t, 'go')) return;
   const started = performance.now();
-  goBinary = buildGoJudge();
+  goBinary = goProgram('x509-verify', fs.readFileSync(GO_SOURCE, 'utf8'));
   const pool = new KeyPool(8);
   let serialCounter = 1;
   const serial = () => { const b = Buffer.alloc(8); b.writeUInt32BE(serialCounter++, 4); b[0] = 0x01; return b; };

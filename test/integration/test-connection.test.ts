@@ -11,7 +11,7 @@ import pino from 'pino';
 import { findTool } from '../../tools/catalog.js';
 import { createRuntime, type Runtime } from '../../src/core/runtime.js';
 import type { ToolContext } from '../../src/core/tool.js';
-import type { LoginReport } from '../../src/net/login.js';
+import type { LoginReport } from '../../src/net/login-report.js';
 import { runCli, cliEnv } from '../support/cli.js';
 import { createRoles, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
 import { makeFaultPki, startSilentListener, type FaultPki, type Pair } from '../support/tls-faults.js';

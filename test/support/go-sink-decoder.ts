@@ -1,11 +1,9 @@
 // CockroachDB's own reading of a sink URI, done by Go itself: url.Parse + URL.Query() and
 // base64.StdEncoding.DecodeString of ca_cert, client_cert and client_key, as
 // changefeedbase/sink_url.go DecodeBase64FromString does (reference §5.2), then tls.X509KeyPair
-// on the pair as the Kafka and webhook sinks do. Built once per test run with the installed Go.
+// on the pair as the Kafka and webhook sinks do. Built once per source with the installed Go.
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { goProgram } from './go-build.js';
 
 const PROGRAM = `package main
 
@@ -61,17 +59,8 @@ export interface GoDecoded {
   error?: string;
 }
 
-let binary: string | undefined;
-
-/** Builds the decoder (once) into a temp dir; returns a function that decodes one URI with Go. */
+/** Builds the decoder (once per source, see go-build.ts); returns a function that decodes one URI with Go. */
 export function goSinkDecoder(): (uri: string) => GoDecoded {
-  if (!binary) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-go-decoder-'));
-    fs.writeFileSync(path.join(dir, 'main.go'), PROGRAM);
-    const out = path.join(dir, 'decode');
-    execFileSync('go', ['build', '-o', out, 'main.go'], { cwd: dir, env: { ...process.env, GO111MODULE: 'off', GOCACHE: process.env.GOCACHE ?? path.join(os.tmpdir(), 'crdb-tls-go-cache') }, stdio: ['ignore', 'ignore', 'inherit'] });
-    binary = out;
-  }
-  const program = binary;
+  const program = goProgram('sink-decoder', PROGRAM);
   return (uri) => JSON.parse(execFileSync(program, [], { input: uri, encoding: 'utf8' })) as GoDecoded;
 }

@@ -1,6 +1,8 @@
 // A real PostgreSQL server with TLS and `cert` auth for tests: the stand-in for a CockroachDB
-// node's pgwire port (DESIGN.md §7, §8). Each call gets its own temp data dir and a free port.
+// node's pgwire port (DESIGN.md §7, §8). Each call gets its own server, temp data dir and free
+// port; only the output of initdb, which is the same every time, is made once and copied.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,6 +136,43 @@ function executableBinDir(binDir: string, ids: Ids | undefined): string {
   return copy;
 }
 
+// initdb is the slow half of a start (seconds on two busy cores; a copy of its ~40 MB output takes
+// a fraction of that). The cluster it makes depends only on the binaries, the superuser and the OS
+// user that owns it, so one pristine copy per such triple lives in the temp dir, shared by every
+// test file and run: made in a staging dir and renamed into place, so concurrent files never
+// see half of one. CRDB_TLS_TEST_PG_TEMPLATE=off runs initdb for every server instead.
+function clusterTemplate(binDir: string, foundBinDir: string, dbUser: string, ids: Ids | undefined): string | undefined {
+  if (process.env.CRDB_TLS_TEST_PG_TEMPLATE === 'off') return undefined;
+  const version = spawnSync(path.join(binDir, 'initdb'), ['--version'], { encoding: 'utf8', cwd: '/', ...ids }).stdout ?? '';
+  const key = crypto.createHash('sha256').update([fs.realpathSync(foundBinDir), version.trim(), dbUser, ids ? `${ids.uid}:${ids.gid}` : `self:${process.getuid?.()}`].join('\0')).digest('hex').slice(0, 16);
+  const template = path.join(os.tmpdir(), `crdb-tls-pg-template-${key}`);
+  if (fs.existsSync(path.join(template, 'data', 'PG_VERSION'))) return template;
+  const staging = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-pg-template-staging-'));
+  try {
+    fs.chmodSync(staging, 0o755);
+    const dataDir = path.join(staging, 'data');
+    fs.mkdirSync(dataDir, { mode: 0o700 });
+    if (ids) fs.chownSync(dataDir, ids.uid, ids.gid);
+    initdb(binDir, staging, dataDir, dbUser, ids);
+    try {
+      fs.renameSync(staging, template);
+    } catch (err) {
+      // Another test file renamed its copy into place first: use that one.
+      if (!fs.existsSync(path.join(template, 'data', 'PG_VERSION'))) throw err;
+    }
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+  return template;
+}
+
+function initdb(binDir: string, cwd: string, dataDir: string, dbUser: string, ids: Ids | undefined): void {
+  // --locale=C: no dependence on which locales the machine has generated.
+  const r = spawnSync(path.join(binDir, 'initdb'), ['-D', dataDir, '-U', dbUser, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { encoding: 'utf8', cwd, ...ids });
+  if (r.error) throw new Error(`initdb: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`initdb -D ${dataDir} exited ${r.status}: ${(r.stderr || r.stdout).trim()}`);
+}
+
 const tail = (text: string, lines = 30): string => text.trimEnd().split('\n').slice(-lines).join('\n');
 const readLog = (file: string): string => { try { return fs.readFileSync(file, 'utf8'); } catch { return ''; } };
 const sleepSync = (ms: number): void => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms); };
@@ -181,10 +220,15 @@ export async function startTlsPostgres(opts: StartTlsPostgresOptions): Promise<T
   };
 
   try {
-    fs.mkdirSync(dataDir, { mode: 0o700 });
-    chown(dataDir);
-    // --locale=C: no dependence on which locales the machine has generated.
-    run('initdb', ['-D', dataDir, '-U', dbUser, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
+    const template = clusterTemplate(binDir, foundBinDir, dbUser, ids);
+    if (template) {
+      // -a keeps the modes (PostgreSQL insists on a 0700 data dir) and, as root, the owner.
+      execFileSync('cp', ['-a', path.join(template, 'data'), dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } else {
+      fs.mkdirSync(dataDir, { mode: 0o700 });
+      chown(dataDir);
+      initdb(binDir, base, dataDir, dbUser, ids);
+    }
     put(opts.serverCert, 'server.crt', 0o644);
     put(opts.serverKey, 'server.key', 0o600);
     put(opts.ca, 'ca.crt', 0o644);

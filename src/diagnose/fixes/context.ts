@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../../connection/clients.js';
 import type { Deployment, DiagnosisCode } from '../codes.js';
-import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type ConnectionSettings, type SettingsClient } from '../../connection/driver-settings.js';
+import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type SettingsClient } from '../../connection/driver-settings.js';
 import type { ParsedConnection } from '../../connection/pasted-settings.js';
 import { emptyFacts, type Facts } from '../extract.js';
 import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from '../../core/shell.js';
@@ -121,7 +121,7 @@ export const keyOf = (ctx: FixContext) => {
 };
 export const clientName = (ctx: FixContext) => (ctx.client ? CLIENT_NAMES[ctx.client] : 'the client');
 
-// ---- shell words: what a printed command says for each value (fixes/shell.ts)
+// ---- shell words: what a printed command says for each value (src/core/shell.ts)
 
 const certsDirCache = new WeakMap<FixContext, string | null>();
 
@@ -197,33 +197,57 @@ function settingsClient(ctx: FixContext): SettingsClient | null {
   return client === 'kafka-changefeed' ? null : client;
 }
 
-/** The full verify-full settings for the client, with the client certificate when `withClientCert`. */
-const settingsCache = new WeakMap<FixContext, Map<boolean, ConnectionSettings | null>>();
-
-function settingsFor(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
-  // A diagnosis asks for the same settings from several steps; build them once per context.
-  let cached = settingsCache.get(ctx);
-  if (!cached) settingsCache.set(ctx, (cached = new Map()));
-  if (cached.has(withClientCert)) return cached.get(withClientCert)!;
-  const built = buildSettings(ctx, withClientCert);
-  cached.set(withClientCert, built);
-  return built;
+/** What a "configure the client" step takes from the client's full verify-full settings. */
+interface ConfigureParts {
+  prerequisites: ReadonlyArray<{ action: string; command: string }>;
+  snippet: Readonly<Snippet>;
+  clientName: string;
+  semantics: string;
 }
 
-function buildSettings(ctx: FixContext, withClientCert: boolean): ConnectionSettings | null {
+/**
+ * buildConnectionSettings is pure and costs more than the rest of a diagnosis put together, while
+ * the inputs repeat (most pasted texts name no host, user or file: the placeholders are the same).
+ * So the parts a step needs are kept per distinct input, copied out per call; bounded so that a
+ * stream of distinct hosts cannot grow the process.
+ */
+const partsCache = new Map<string, ConfigureParts | null>();
+const PARTS_CACHE_LIMIT = 512;
+
+function configureParts(ctx: FixContext, withClientCert: boolean): ConfigureParts | null {
   const client = settingsClient(ctx);
   if (!client) return null;
-  return buildConnectionSettings({
+  const host = hostOf(ctx);
+  const port = portOf(ctx);
+  const user = userOf(ctx);
+  const ca = caOf(ctx);
+  const cert = withClientCert ? certOf(ctx) : null;
+  const key = withClientCert ? keyOf(ctx) : null;
+  const key_ = JSON.stringify([client, host, port, user, ctx.database || null, ca, cert, key, ctx.routingId || null, ctx.deployment || null]);
+  const cached = partsCache.get(key_);
+  if (cached !== undefined) return cached;
+  const settings = buildConnectionSettings({
     client,
-    host: hostOf(ctx),
-    port: portOf(ctx),
-    user: userOf(ctx),
+    host,
+    port,
+    user,
     ...(ctx.database ? { database: ctx.database } : {}),
-    ca: caOf(ctx),
-    ...(withClientCert ? { cert: certOf(ctx), key: keyOf(ctx) } : {}),
+    ca,
+    ...(cert !== null && key !== null ? { cert, key } : {}),
     ...(ctx.routingId ? { cluster: ctx.routingId } : {}),
     ...(ctx.deployment ? { deployment: ctx.deployment } : {}),
   });
+  const parts: ConfigureParts = {
+    prerequisites: settings.prerequisites
+      .filter((p) => !p.command.startsWith('crdb-tls cert list'))
+      .map((p) => ({ action: p.why.endsWith('.') ? p.why : `${p.why}.`, command: p.command })),
+    snippet: settings.settings[0]!,
+    clientName: settings.client_name,
+    semantics: settings.sslmode_semantics,
+  };
+  if (partsCache.size >= PARTS_CACHE_LIMIT) partsCache.clear();
+  partsCache.set(key_, parts);
+  return parts;
 }
 
 /** Does this attempt use a client certificate? (given in the settings, or named in the text) */
@@ -234,14 +258,12 @@ function usesClientCert(ctx: FixContext): boolean {
 
 /** One step "configure the client" with its snippet, and the steps its prerequisites need first. */
 export function configureSteps(ctx: FixContext, action: string, withClientCert = usesClientCert(ctx)): StepDraft[] {
-  const settings = settingsFor(ctx, withClientCert);
-  if (!settings) return [];
-  const steps: StepDraft[] = settings.prerequisites
-    .filter((p) => !p.command.startsWith('crdb-tls cert list'))
-    .map((p) => ({ action: p.why.endsWith('.') ? p.why : `${p.why}.`, command: p.command }));
-  const snippet = settings.settings[0]!;
-  const known = ctx.client ? '' : ` (client not recognised: shown for ${settings.client_name}; run again with --client for yours)`;
-  steps.push({ action: `${action}${known}. ${settings.sslmode_semantics}`, snippet });
+  const parts = configureParts(ctx, withClientCert);
+  if (!parts) return [];
+  // Fresh objects per call: the cached parts are shared between diagnoses.
+  const steps: StepDraft[] = parts.prerequisites.map((p) => ({ action: p.action, command: p.command }));
+  const known = ctx.client ? '' : ` (client not recognised: shown for ${parts.clientName}; run again with --client for yours)`;
+  steps.push({ action: `${action}${known}. ${parts.semantics}`, snippet: { ...parts.snippet } });
   return steps;
 }
 

@@ -38,7 +38,7 @@ export const GUIDES: GuideTable = {
 
 const number = <T extends object>(items: T[], key: 'step' | 'rank') => items.map(withFillIns).map((item, i) => ({ [key]: i + 1, ...item }) as T & Record<typeof key, number>);
 
-/** A step or cause whose command needs a value nobody gave says which, in its own text (fixes/shell.ts). */
+/** A step or cause whose command needs a value nobody gave says which, in its own text (src/core/shell.ts). */
 export function withFillIns<T extends { command?: string; action?: string; confirm?: string }>(item: T): T {
   const note = item.command && item.command.includes('${') ? fillInNote(item.command) : '';
   if (!note) return item;

@@ -98,6 +98,12 @@ export interface ProbeOptions {
   timeoutMs?: number;
   /** Read the client-CA names of the CertificateRequest (may cost a second handshake). Default true. */
   clientCaNames?: boolean;
+  /**
+   * Send a StartupMessage after the handshake (default true). false: the handshake only, for a
+   * caller that needs just the served chain (reload_node_certs), so that probing leaves no login
+   * attempt in the server's log.
+   */
+  login?: boolean;
   /** The client the fix steps are written for. */
   client?: ClientId;
   signal?: AbortSignal;

@@ -2,7 +2,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { ToolError } from '../../core/errors.js';
 import { readBoundedFile } from '../../core/read-file.js';
 import { parseConnectionString } from '../../diagnose/index.js';
-import { passwordOf } from '../../net/login.js';
+import { passwordOf } from '../../net/login-settings.js';
 import { pgTarget } from '../../net/pg-target.js';
 import type { HostList, NetworkPolicy } from '../../net/policy.js';
 import { daysOf, statusFor, type InventoryEntry, type InventoryItem, type SourceResult, type Thresholds } from '../items.js';

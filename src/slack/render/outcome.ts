@@ -72,6 +72,8 @@ export function renderUnavailable(sub: Subcommand): SlackMessage {
 
 export function renderHelp(command: string, subcommands: Subcommand[], available: (tool: string) => boolean): SlackMessage {
   const lines = subcommands.map((s) => `• \`${command} ${escapeMrkdwn(s.usage)}\`\n      ${escapeMrkdwn(s.about)}${available(s.tool) ? '' : ' _(not available yet)_'}`);
+  // Not a tool: a person's approval of a change an assistant asked for over MCP (approvals.ts).
+  lines.push(`• \`${command} approve <ref>\`\n      approve a change an assistant asked for over MCP (confirmers only; it then runs once when the assistant retries)`);
   return {
     text: fallbackText(`${command} help`),
     blocks: [
