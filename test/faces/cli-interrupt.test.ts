@@ -47,12 +47,12 @@ describe('stopping the CLI with a signal', () => {
   test('Ctrl-C during an 8192-bit CA key generation: ends by SIGINT within seconds, nothing written, the call ends as cancelled in the audit trail', async () => {
     const certs = path.join(work, 'certs');
     fs.mkdirSync(certs, { mode: 0o700 });
-    const started = Date.now();
     const run = await interrupt(['cert', 'create-ca', '--certs-dir', certs, '--ca-key', path.join(work, 'ca.key'), '--key-size', '8192'], work, /generating a 8192-bit RSA key/, 'SIGINT');
     assert.equal(run.signal, 'SIGINT', run.stderr);
     assert.match(run.stderr, /interrupted; stopping/);
     assert.match(run.stderr, /cancelled while generating a 8192-bit RSA key; nothing was written/);
-    assert.ok(Date.now() - started < 20_000, 'stopped long before an 8192-bit key could be done');
+    // "while generating": the key generation was stopped, not finished (no wall-time threshold; the
+    // interrupt helper's 30 s SIGKILL is the hang guard).
     assert.deepEqual(fs.readdirSync(certs), [], 'no file, not even a staged one, in the certs dir');
     assert.ok(!fs.existsSync(path.join(work, 'ca.key')), 'no CA key');
 

@@ -121,10 +121,10 @@ describe('crdb-tls diagnose', () => {
     assert.equal(d.code, 'untrusted_server_ca');
   });
 
-  test('a 16 MiB paste is refused quickly: the CLI stops reading after 1 MiB + 1 byte', async () => {
+  test('a 16 MiB paste is refused quickly: the CLI stops reading after 1 MiB + 1 byte', { timeout: 60_000 }, async () => {
     // Spawned asynchronously: the CLI closes its stdin long before 16 MiB are written, and the
-    // writer's EPIPE is the proof that it stopped reading.
-    const start = performance.now();
+    // writer's EPIPE is the proof that it stopped reading; the size it reports (1 MiB + 1 byte, not
+    // 16 MiB) is the proof that it read no further. The timeout is only a hang guard.
     const child = spawn(process.execPath, [CLI_BUNDLE, 'diagnose'], { env: cliEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     let writeError: NodeJS.ErrnoException | undefined;
@@ -133,11 +133,9 @@ describe('crdb-tls diagnose', () => {
     child.stdin.on('error', (error: NodeJS.ErrnoException) => { writeError = error; });
     child.stdin.end(Buffer.alloc(16 * MiB, 'x'));
     const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    const seconds = (performance.now() - start) / 1000;
     assert.equal(status, 2, stderr);
     assert.match(stderr, /is 1,048,577 bytes; the limit is 1 MiB/);
     assert.ok(!writeError || writeError.code === 'EPIPE', `unexpected write error ${writeError?.message}`);
-    assert.ok(seconds < 10, `took ${seconds.toFixed(1)} s`);
   });
 
   test('a password in --connection-string is never printed, as text or JSON', () => {

