@@ -9,10 +9,6 @@ export const MAX_LINES = 400;
 
 /** Files still waiting for their split (issue 20); an entry that fits again is itself a problem, so the list only shrinks. */
 export const NOT_YET_SPLIT: ReadonlySet<string> = new Set([
-  'src/changefeed/validate.ts',
-  'src/core/config-check.ts',
-  'src/connection/driver-settings.ts',
-  'src/connection/pasted-settings.ts',
 ]);
 
 /**

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
-import { filesToLookFor } from '../src/connection/driver-settings.js';
+import { filesToLookFor } from '../src/connection/driver-inputs.js';
 import { refuseCaPairByPath } from './client-pair.js';
 import { buildConnectionSettings, ConnectionSettings, Deployment, renderConnectionSettings, SettingsClient } from '../src/diagnose/index.js';
 

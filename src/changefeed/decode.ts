@@ -12,7 +12,9 @@ import { SinkProblem, hasErrors, problem, type Where } from './problems.js';
 import { REDACTED, hidesValue, redactSinkUri, shownParamName } from './redact.js';
 import { ALL_KNOWN_PARAMS, BASE64_SECRET_PARAMS, isKnownParam, isPemParam, isSecretParam, meaningOfScheme, type Endpoint, type SinkKind } from './sink-params.js';
 import { looksLikeStatement, parseChangefeedStatement } from './statement.js';
-import { EmbeddedCertificate, EmbeddedKey, checkSinkParameters, checkTlsMaterial, type TlsMaterial } from './validate.js';
+import { checkSinkParameters } from './validate-params.js';
+import { EmbeddedCertificate, EmbeddedKey, type TlsMaterial } from './validate-report.js';
+import { checkTlsMaterial } from './validate.js';
 
 export const ShownParameter = z.object({
   name: z.string(),

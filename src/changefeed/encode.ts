@@ -17,7 +17,9 @@ import { RevealedFile } from './reveal.js';
 import { REDACTED, hidesValue, isSecretValue, redactSinkUri, shownParamName } from './redact.js';
 import { isKnownParam, isPemParam, type Endpoint, type SinkKind } from './sink-params.js';
 import { buildCreateChangefeed, checkOptionName, type ChangefeedOption } from './statement.js';
-import { EmbeddedCertificate, EmbeddedKey, checkSinkParameters, checkTlsMaterial } from './validate.js';
+import { checkSinkParameters } from './validate-params.js';
+import { EmbeddedCertificate, EmbeddedKey } from './validate-report.js';
+import { checkTlsMaterial } from './validate.js';
 
 export interface EncodeRequest {
   /** kafka://host:port, or https:// / webhook-https://host/path for a webhook; may carry query parameters. */

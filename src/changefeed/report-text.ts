@@ -2,7 +2,7 @@
 import type { DecodedChangefeedUri, EndpointReport } from './decode.js';
 import type { EncodedChangefeedUri } from './encode.js';
 import type { SinkProblem } from './problems.js';
-import type { EmbeddedCertificate, EmbeddedKey } from './validate.js';
+import type { EmbeddedCertificate, EmbeddedKey } from './validate-report.js';
 
 const KIND_NAMES: Record<string, string> = {
   kafka: 'Kafka sink', webhook: 'Webhook sink', webhook_http: 'Webhook sink (http)', cloud_storage: 'Cloud storage sink',

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { CheckStatus, ConfigReport, FaceName } from '../core/config-check.js';
+import type { CheckStatus, ConfigReport, FaceName } from '../core/config-check-report.js';
 import type { ToolDefinition } from '../core/tool.js';
 import { EXIT_OK, EXIT_USAGE } from './invoke.js';
 import { writeJson, writeOut } from './terminal.js';

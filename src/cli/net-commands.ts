@@ -46,7 +46,7 @@ export function netCommands(tool: Lookup, runtime: () => Promise<Runtime>, setEx
     .option('--json', 'print the structured report as JSON')
     .addHelpText('after', `\nExamples:\n  crdb-tls probe db.example.com --ca certs/ca.crt\n  crdb-tls probe 10.0.0.5:26257 --servername db.example.com --ca certs/ca.crt --cert certs/client.app.crt --key certs/client.app.key --json${EXIT_HELP}`)
     .action(async (target: string, options: Options, command: Command) => {
-      const { splitHostPort } = await import('../connection/pasted-settings.js');
+      const { splitHostPort } = await import('../connection/pasted-parts.js');
       const { host, port: parsedPort } = splitHostPort(target);
       if (!host || (target.trim().includes(':') && !target.trim().startsWith('[') && target.indexOf(':') === target.lastIndexOf(':') && parsedPort === null)) {
         command.error(`probe: ${JSON.stringify(target)} is not HOST or HOST:PORT (port 1-65535)`, { exitCode: 2, code: 'crdb-tls.badTarget' });

@@ -4,14 +4,16 @@ import path from 'node:path';
 import { cloudSettings, DEFAULT_CLOUD_SERVER } from '../cloud/credentials.js';
 import { BACKUPS_DIR } from '../rotation/backup.js';
 import { backupSummary, DEFAULT_PRUNE_AGE_DAYS } from '../rotation/prune.js';
-import { parseBoolean, parseMcpConfirm, policyFromEnv, PolicyError, type GatePolicy, type McpConfirm } from '../gate/policy.js';
+import { parseMcpConfirm, policyFromEnv, type GatePolicy } from '../gate/policy.js';
 import { LOOPBACK_RULES, MCP_STDIO_RULES, NETWORK_ALLOW_VARIABLE, PASSWORD_HOSTS_VARIABLE } from '../net/policy.js';
 import { defaultRoots, loadConfig, networkSettings, type Face } from './config.js';
 import { RELOAD_PROCESSES_VARIABLE, reloadProcessesFromEnv } from '../rotation/node-process.js';
-import { ToolError } from './errors.js';
-import { checkHttpToken, DEFAULT_TOKEN_LABEL, httpAllowedOrigins, httpTokenLabel, MIN_TOKEN_LENGTH } from './http-settings.js';
+import { cliFacePlan } from './config-check-cli.js';
+import { checkHttpVariables, MCP_CONFIRM_TEXT, mcpFacePlans } from './config-check-mcp.js';
+import { describeError, secret, type CheckStatus, type ConfigReport, type FacePlan, type FaceView, type ToolInfo, type VariableCheck } from './config-check-report.js';
+import { checkSlackVariables, slackFacePlan } from './config-check-slack.js';
 import { AllowedPaths } from './paths.js';
-import { isMutating, type ToolDefinition } from './tool.js';
+import { isMutating } from './tool.js';
 
 /**
  * `crdb-tls config check` (DESIGN.md §6): every variable judged on its own, and what each face
@@ -19,37 +21,7 @@ import { isMutating, type ToolDefinition } from './tool.js';
  * shown, only "set (N chars)".
  */
 
-export type CheckStatus = 'ok' | 'default' | 'warning' | 'invalid';
-
-interface VariableCheck {
-  name: string;
-  status: CheckStatus;
-  /** What to show for the value: the value itself, "set (N chars)" for a secret, or "unset". */
-  shown: string;
-  message: string;
-}
-
-export type FaceName = 'cli' | 'mcp_stdio' | 'mcp_http' | 'slack';
-
-interface FacePlan {
-  face: FaceName;
-  /** Whether this face would start with this configuration. */
-  would_start: boolean;
-  lines: string[];
-}
-
-export interface ConfigReport {
-  /** False when any variable is invalid. */
-  valid: boolean;
-  variables: VariableCheck[];
-  faces: FacePlan[];
-}
-
-type ToolInfo = Pick<ToolDefinition, 'name' | 'effects'>;
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const secret = (value: string) => `set (${value.length} chars)`;
-const describeError = (error: unknown) => (error instanceof ToolError || error instanceof PolicyError ? error.message : String(error));
 
 /** The URL without its password: postgresql://user:***@host:26257/db?sslmode=verify-full */
 function redactDatabaseUrl(url: URL): string {
@@ -86,15 +58,6 @@ function kindOf(file: string): 'file' | 'dir' | 'other' | 'missing' {
     return 'missing';
   }
 }
-
-/** What each CRDB_TLS_MCP_CONFIRM setting lets an assistant do without a person (README, security model). */
-const MCP_CONFIRM_TEXT: Record<McpConfirm, string> = {
-  person:
-    'person: without elicitation a gated MCP call waits until a person approves it with crdb-tls confirm <id> in a terminal of this OS user (or, with CRDB_TLS_DATABASE_URL shared with the Slack app, /crdb-tls approve <ref> by an allowed Slack confirmer); the id passed back alone is refused',
-  slack: 'slack: terminals cannot approve a gated MCP call; an allowed Slack confirmer other than the requester approves it with /crdb-tls approve <ref> (the Slack app must share CRDB_TLS_DATABASE_URL; without it such calls do not run)',
-  assistant:
-    'assistant: ADVISORY — the assistant passing the id back counts as the confirmation, so a prompt-injected assistant can confirm its own high-severity actions; audited as self-confirmed',
-};
 
 /** The outcome of one policy variable, judged by the same code the runner uses. */
 function policyCheck(name: string, value: string | undefined, defaultText: string): VariableCheck {
@@ -283,92 +246,9 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
     }
   }
 
-  // ---- MCP over HTTP
-  const token = env.CRDB_TLS_HTTP_TOKEN;
-  let tokenOk = false;
-  if (token === undefined || token === '') add({ name: 'CRDB_TLS_HTTP_TOKEN', status: 'default', shown: 'unset', message: 'crdb-tls mcp --http refuses to start without it' });
-  else {
-    try {
-      checkHttpToken(token);
-      tokenOk = true;
-      add({ name: 'CRDB_TLS_HTTP_TOKEN', status: 'ok', shown: secret(token), message: '' });
-    } catch (error) {
-      add({ name: 'CRDB_TLS_HTTP_TOKEN', status: 'invalid', shown: secret(token), message: describeError(error) });
-    }
-  }
-  let tokenLabel = DEFAULT_TOKEN_LABEL;
-  try {
-    tokenLabel = httpTokenLabel(env.CRDB_TLS_HTTP_TOKEN_LABEL);
-    add({ name: 'CRDB_TLS_HTTP_TOKEN_LABEL', status: set('CRDB_TLS_HTTP_TOKEN_LABEL') ? 'ok' : 'default', shown: set('CRDB_TLS_HTTP_TOKEN_LABEL') ?? 'unset', message: `HTTP calls are audited as "${tokenLabel}"` });
-  } catch (error) {
-    add({ name: 'CRDB_TLS_HTTP_TOKEN_LABEL', status: 'invalid', shown: '(not shown)', message: describeError(error) });
-  }
-  let origins: string[] | undefined;
-  let originsOk = true;
-  try {
-    origins = httpAllowedOrigins(env.CRDB_TLS_HTTP_ALLOWED_ORIGINS);
-    add({ name: 'CRDB_TLS_HTTP_ALLOWED_ORIGINS', status: origins ? 'ok' : 'default', shown: set('CRDB_TLS_HTTP_ALLOWED_ORIGINS') ?? 'unset', message: origins ? `browser origins allowed: ${origins.join(', ')}` : 'http://localhost:PORT and http://127.0.0.1:PORT' });
-  } catch (error) {
-    originsOk = false;
-    add({ name: 'CRDB_TLS_HTTP_ALLOWED_ORIGINS', status: 'invalid', shown: env.CRDB_TLS_HTTP_ALLOWED_ORIGINS ?? '', message: describeError(error) });
-  }
-
-  // ---- Slack (DESIGN.md §6)
-  const botToken = set('SLACK_BOT_TOKEN');
-  const appToken = set('SLACK_APP_TOKEN');
-  const signingSecret = set('SLACK_SIGNING_SECRET');
-  const slackPrefix = (name: string, value: string | undefined, prefix: string, what: string) => {
-    if (value === undefined) return add({ name, status: 'default', shown: 'unset', message: what });
-    const ok = value.startsWith(prefix);
-    add({ name, status: ok ? 'ok' : 'invalid', shown: secret(value), message: ok ? '' : `a Slack ${name === 'SLACK_BOT_TOKEN' ? 'bot' : 'app-level'} token starts with ${prefix}` });
-  };
-  slackPrefix('SLACK_BOT_TOKEN', botToken, 'xoxb-', 'the Slack face is not configured');
-  slackPrefix('SLACK_APP_TOKEN', appToken, 'xapp-', 'no Socket Mode: Slack must reach this process over HTTP (Events API)');
-  if (signingSecret !== undefined) add({ name: 'SLACK_SIGNING_SECRET', status: 'ok', shown: secret(signingSecret), message: '' });
-  else add({ name: 'SLACK_SIGNING_SECRET', status: botToken && !appToken ? 'invalid' : 'default', shown: 'unset', message: botToken && !appToken ? 'needed to verify requests from Slack when SLACK_APP_TOKEN (Socket Mode) is unset' : '' });
-  const slackApi = set('SLACK_API_URL');
-  if (slackApi === undefined) add({ name: 'SLACK_API_URL', status: 'default', shown: 'unset', message: 'https://slack.com/api/' });
-  else {
-    let ok: boolean;
-    try {
-      ok = ['http:', 'https:'].includes(new URL(slackApi).protocol);
-    } catch {
-      ok = false;
-    }
-    add({ name: 'SLACK_API_URL', status: ok ? 'ok' : 'invalid', shown: slackApi, message: ok ? '' : 'not an http(s) URL' });
-  }
-  const confirmers = (set('CRDB_TLS_SLACK_CONFIRMERS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  if (!confirmers.length) add({ name: 'CRDB_TLS_SLACK_CONFIRMERS', status: 'default', shown: 'unset', message: 'nobody is named to confirm in Slack' });
-  else {
-    const odd = confirmers.filter((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
-    add({ name: 'CRDB_TLS_SLACK_CONFIRMERS', status: odd.length ? 'warning' : 'ok', shown: confirmers.join(','), message: odd.length ? `not Slack user ids (U…/W…): ${odd.join(', ')}` : `${confirmers.length} user(s) may confirm` });
-  }
-  let fourEyes = true;
-  if (env.CRDB_TLS_FOUR_EYES === undefined) add({ name: 'CRDB_TLS_FOUR_EYES', status: 'default', shown: 'unset', message: 'true: the requester cannot confirm their own high-severity action' });
-  else {
-    try {
-      fourEyes = parseBoolean('CRDB_TLS_FOUR_EYES', env.CRDB_TLS_FOUR_EYES);
-      add({ name: 'CRDB_TLS_FOUR_EYES', status: 'ok', shown: env.CRDB_TLS_FOUR_EYES, message: '' });
-    } catch (error) {
-      add({ name: 'CRDB_TLS_FOUR_EYES', status: 'invalid', shown: env.CRDB_TLS_FOUR_EYES, message: describeError(error) });
-    }
-  }
-  const networkUsersVar = set('CRDB_TLS_SLACK_NETWORK_USERS');
-  let networkUsersText = 'nobody (CRDB_TLS_SLACK_NETWORK_USERS is unset)';
-  if (networkUsersVar === undefined) add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'default', shown: 'unset', message: 'nobody may run network tools (probe, rotate check/plan with hosts) from Slack' });
-  else {
-    // The Slack face parses it (src/slack/config.ts) and refuses to start on a bad id; here the same shape is checked.
-    const items = networkUsersVar.split(',').map((s) => s.trim()).filter(Boolean);
-    const odd = items.filter((id) => id !== '*' && !/^[UWS][A-Z0-9]{2,}$/.test(id));
-    if (odd.length || (items.includes('*') && items.length > 1)) {
-      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'invalid', shown: networkUsersVar, message: odd.length ? `not Slack user ids (U…/W…) or user group ids (S…): ${odd.join(', ')}` : 'mixes * with ids' });
-    } else {
-      networkUsersText = items.includes('*') ? 'every member of the workspace' : items.length ? items.join(', ') : 'nobody';
-      add({ name: 'CRDB_TLS_SLACK_NETWORK_USERS', status: 'ok', shown: networkUsersVar, message: `network tools from Slack for ${networkUsersText}` });
-    }
-  }
-  const issuers = set('CRDB_TLS_SLACK_ISSUERS');
-  add({ name: 'CRDB_TLS_SLACK_ISSUERS', status: issuers ? 'ok' : 'default', shown: issuers ?? 'unset', message: issuers ? 'who may ask for which SQL users\' certificates' : 'nobody may have certificates issued from Slack' });
+  // ---- MCP over HTTP, and Slack
+  const http = checkHttpVariables(env, add, set);
+  const slack = checkSlackVariables(env, add, set);
 
   // ---- what each face would do
   const threshold = policy ? (policy.threshold === 'never' ? 'no call needs confirmation (threshold never)' : `${policy.threshold} and above need confirmation`) : 'the gate settings are invalid: no face starts';
@@ -378,57 +258,7 @@ export function checkConfig(env: NodeJS.ProcessEnv, tools: ToolInfo[]): ConfigRe
   const store = databaseUrl ? `store: ${databaseShown || 'invalid CRDB_TLS_DATABASE_URL'}` : `store: embedded, audit trail in ${path.join(mcpConfig.stateDir, 'audit.jsonl')}`;
   const gateOk = policy !== undefined;
   const cloudLine = `Cloud API: ${cloudServer}${cloudKey ? ', key set' : ', no key (download_ca works, Client CA tools refuse)'}`;
-  const faces: FacePlan[] = [
-    {
-      face: 'cli',
-      would_start: gateOk,
-      lines: [
-        cliConfig.roots ? `file commands limited to ${cliConfig.roots.join(', ')}` : 'file commands may touch whatever this OS user may (CRDB_TLS_ROOTS unset)',
-        `confirmation: ${threshold}; asked at the terminal, or --yes; --dry-run only assesses`,
-        `network: ${reach('cli')}; environment password to ${passwordsTo('cli')}`,
-        `defaults: --certs-dir ${certsDir ?? path.join(os.homedir(), '.cockroach-certs')}, --ca-key ${caKey ?? '(none: give --ca-key)'}`,
-        cloudLine,
-        store,
-      ],
-    },
-    {
-      face: 'mcp_stdio',
-      would_start: gateOk,
-      lines: [
-        `crdb-tls mcp: ${toolsLine}`,
-        `confirmation: ${threshold}; through elicitation when the client supports it, else confirmation_required and ${policy ? MCP_CONFIRM_TEXT[policy.mcpConfirm ?? 'person'] : 'invalid settings'}`,
-        `file tools limited to ${mcpConfig.roots!.join(', ')}`,
-        `network tools may reach: ${reach('mcp')}; environment password to ${passwordsTo('mcp')}`,
-        `requests audited as "${os.userInfo().username} via <client name>"`,
-        cloudLine,
-        store,
-      ],
-    },
-    {
-      face: 'mcp_http',
-      would_start: gateOk && tokenOk && originsOk,
-      lines: [
-        tokenOk ? `crdb-tls mcp --http 127.0.0.1:PORT: bearer token set, requests audited as "${tokenLabel}"` : `crdb-tls mcp --http refuses to start: CRDB_TLS_HTTP_TOKEN ${token ? `is shorter than ${MIN_TOKEN_LENGTH} characters` : 'is unset'}`,
-        `Origin allowed: ${origins ? origins.join(', ') : 'http://localhost:PORT, http://127.0.0.1:PORT'} (requests without Origin are non-browser clients and pass on the token alone)`,
-        'binds loopback only unless --allow-remote; serves /mcp; bodies over 4 MiB get a JSON-RPC error',
-        `network tools may reach: ${reach('mcp-http')}; environment password to ${passwordsTo('mcp-http')}`,
-        `same tools and gate as stdio: ${toolsLine}`,
-      ],
-    },
-    {
-      face: 'slack',
-      would_start: gateOk && botToken !== undefined && (appToken !== undefined || signingSecret !== undefined),
-      lines: botToken === undefined
-        ? ['not configured: SLACK_BOT_TOKEN is unset']
-        : [
-            appToken ? 'Socket Mode (SLACK_APP_TOKEN set): no public URL needed' : signingSecret ? 'HTTP (Events API): Slack must reach this process; requests verified with SLACK_SIGNING_SECRET' : 'cannot start: neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is set',
-            `confirmers: ${confirmers.length ? confirmers.join(', ') : 'none named'}; four-eyes for high severity: ${fourEyes ? 'on' : 'off'}`,
-            `network tools may reach: ${reach('slack')}, for ${networkUsersText}; environment password to ${passwordsTo('slack')}`,
-            `issuing from the CA key: ${issuers ? `allowed per CRDB_TLS_SLACK_ISSUERS (${issuers})` : 'off'}`,
-            `file tools limited to ${mcpConfig.roots!.join(', ')}`,
-            databaseUrl ? store : `${store} (several replicas need CRDB_TLS_DATABASE_URL to share confirmations)`,
-          ],
-    },
-  ];
+  const view: FaceView = { gateOk, policy, threshold, toolsLine, store, cloudLine, databaseUrl, cliConfig, mcpConfig, reach, passwordsTo };
+  const faces: FacePlan[] = [cliFacePlan(view, { certsDir, caKey }), ...mcpFacePlans(view, http), slackFacePlan(view, slack)];
   return { valid: vars.every((v) => v.status !== 'invalid'), variables: vars, faces };
 }

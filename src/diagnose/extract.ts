@@ -1,5 +1,6 @@
 import * as z from 'zod';
-import { parseConnectionString, splitHostPort } from '../connection/pasted-settings.js';
+import { splitHostPort } from '../connection/pasted-parts.js';
+import { parseConnectionString } from '../connection/pasted-settings.js';
 import { classifyPath, pathInMissingFileLine } from './rules/paths.js';
 
 /**

@@ -9,7 +9,8 @@
  */
 export { diagnose } from './engine.js';
 export { fixStepsFor, type FixContext } from './fixes/index.js';
-export { buildConnectionSettings, ConnectionSettings, SettingsClient } from '../connection/driver-settings.js';
+export { ConnectionSettings, SettingsClient } from '../connection/driver-inputs.js';
+export { buildConnectionSettings } from '../connection/driver-settings.js';
 export { analyzeConnectionString, parseConnectionString } from '../connection/pasted-settings.js';
 export { DiagnosisCode, Deployment } from './codes.js';
 export { ClientId } from '../connection/clients.js';

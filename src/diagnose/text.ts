@@ -1,4 +1,4 @@
-import type { ConnectionSettings } from '../connection/driver-settings.js';
+import type { ConnectionSettings } from '../connection/driver-inputs.js';
 import type { NextTool } from './fixes/context.js';
 import type { Diagnosis } from './schema.js';
 

@@ -4,7 +4,7 @@
  * catalog yet (the rotation tools) answers "not available yet" by name; adding it later is its
  * row here. Parsing never runs a tool: it only builds the tool's input, which the runner validates.
  */
-import { splitHostPort } from '../connection/pasted-settings.js';
+import { splitHostPort } from '../connection/pasted-parts.js';
 import { parseDuration } from '../pki/duration.js';
 import { splitWords, withoutCodeMarks, type Word } from './text.js';
 

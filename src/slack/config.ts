@@ -11,7 +11,7 @@ import type { Config } from '../core/config.js';
 import { ToolError } from '../core/errors.js';
 import type { AllowedPaths } from '../core/paths.js';
 import { parseBoolean, PolicyError } from '../gate/policy.js';
-import { splitHostPort } from '../connection/pasted-settings.js';
+import { splitHostPort } from '../connection/pasted-parts.js';
 import { parseDuration } from '../pki/duration.js';
 import { isPrivilegedUser, usernameProblem } from '../pki/username.js';
 

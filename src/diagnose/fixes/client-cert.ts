@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { pkcs12PathFor, pkcs8PathFor } from '../../connection/driver-settings.js';
+import { pkcs12PathFor, pkcs8PathFor } from '../../connection/driver-inputs.js';
 import {
   caOf,
   certOf,

@@ -2,8 +2,9 @@ import path from 'node:path';
 import * as z from 'zod';
 import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../../connection/clients.js';
 import type { Deployment, DiagnosisCode } from '../codes.js';
-import { buildConnectionSettings, DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type SettingsClient } from '../../connection/driver-settings.js';
-import type { ParsedConnection } from '../../connection/pasted-settings.js';
+import { DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type SettingsClient } from '../../connection/driver-inputs.js';
+import { buildConnectionSettings } from '../../connection/driver-settings.js';
+import type { ParsedConnection } from '../../connection/pasted-parts.js';
 import { emptyFacts, type Facts } from '../extract.js';
 import { DEFAULT_CERTS_DIR_WORD, need, raw, sh, shq, Shell, type ShellValue } from '../../core/shell.js';
 
