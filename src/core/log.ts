@@ -41,7 +41,8 @@ export function createLogger(level = process.env.CRDB_TLS_LOG_LEVEL ?? 'warn'): 
   const pending: Array<() => void> = [];
   let loading: Promise<void> | undefined;
   const load = () =>
-    (loading ??= written = import('pino').then(({ pino }) => {
+    (loading ??= written = import('pino').then(({ default: pino }) => {
+      // The default export: the bundle's pino chunk (CommonJS inside) exports only that.
       root = pino(
         {
           level,
