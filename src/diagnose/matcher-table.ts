@@ -11,7 +11,8 @@
  * is ignored and the automaton built as before: never a wrong match.
  */
 
-import type { MatcherPhrase } from './matcher.js';
+/** A phrase as the table keys it (matcher.ts's MatcherPhrase; not imported, so the two files do not import each other). */
+type Phrase = { text: string };
 
 export interface PreparedTable {
   version: 1;
@@ -36,13 +37,13 @@ interface Automaton {
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const keyOf = (phrases: MatcherPhrase[]) => JSON.stringify(phrases.map((p) => p.text));
+const keyOf = (phrases: Phrase[]) => JSON.stringify(phrases.map((p) => p.text));
 
-export function tableFits(table: PreparedTable, phrases: MatcherPhrase[]): boolean {
+export function tableFits(table: PreparedTable, phrases: Phrase[]): boolean {
   return littleEndian && table.version === 1 && table.nodes <= 65536 && table.key === keyOf(phrases);
 }
 
-export function toTable(automaton: Automaton, phrases: MatcherPhrase[]): PreparedTable {
+export function toTable(automaton: Automaton, phrases: Phrase[]): PreparedTable {
   const { delta, classes, classOf, outputStart, outputs, nodes, fail } = automaton;
   if (nodes > 65536) throw new Error(`${nodes} automaton nodes do not fit a 16-bit table`);
   const classChars: string[] = [];
