@@ -9,6 +9,7 @@ import { fixContext, type FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';
 import { PhraseMatcher, type MatcherPhrase } from './matcher.js';
 import { normalizeErrorText } from './normalize.js';
+import { CATALOG_SAME_TEXT, sameTextFor, type SameTextCandidate } from './same-text.js';
 import { ALL_SIGNALS, type Signal, type Weights } from './rules/index.js';
 import { MAX_ERROR_TEXT_BYTES, type DiagnoseInput, type Diagnosis } from './schema.js';
 
@@ -26,7 +27,7 @@ const MAX_CONFIDENCE = 0.97;
 const MAX_ALTERNATIVES = 4;
 const LINE_WINDOW = 600;
 
-type Ref = { kind: 'signal'; signal: Signal } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
+type Ref = { kind: 'signal'; signal: Signal } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string } | { kind: 'same-text'; group: (typeof CATALOG_SAME_TEXT)[number] };
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
@@ -46,6 +47,10 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
   for (const anchor of Object.keys(ANCHORS)) {
     phrases.push({ text: anchor });
     refs.push({ kind: 'anchor', anchor });
+  }
+  for (const group of CATALOG_SAME_TEXT) {
+    phrases.push({ text: group.phrase, ...(group.boundary ? { boundary: true } : {}) });
+    refs.push({ kind: 'same-text', group });
   }
   compiled = { matcher: new PhraseMatcher(phrases), refs };
   return compiled;
@@ -108,7 +113,7 @@ const SINK_TLS_CODES: DiagnosisCode[] = ['untrusted_server_ca', 'hostname_mismat
  * inside a changefeed error is the detail of changefeed_sink_tls, not a competing diagnosis, so it
  * stays listed as an alternative but does not lower the confidence.
  */
-function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>): Set<DiagnosisCode> {
+function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>, signals: ReadonlySet<string>): Set<DiagnosisCode> {
   const { scores, evidence } = scored;
   const absorbed = new Set<DiagnosisCode>();
   // A changefeed whose only evidence is that it reached no broker has a reachability problem, not
@@ -137,6 +142,14 @@ function adjustForContext(scored: Scored, client: ClientDetection, connection: P
   if (sslmode === 'disable' && (scores.get('server_tls_disabled') ?? 0) > 0) {
     // A client that asks for no TLS cannot be told "the server has no TLS".
     scores.set('server_tls_disabled', scores.get('server_tls_disabled')! * 0.5);
+  }
+  // libpq and lib/pq skip a sslcert file that does not exist and connect without a certificate
+  // (fe-secure-openssl.c initialize_SSL; lib/pq ssl.go sslClientCertificates): given settings
+  // that name one, "connection requires a valid client certificate" means that file is missing.
+  const sslcert = connection?.params.sslcert;
+  if (sslcert && signals.has('pg.requires-client-cert') && (client.family === null || client.family === 'libpq' || client.id === 'go-libpq')) {
+    scores.set('client_cert_file_missing', combine(scores.get('client_cert_file_missing') ?? 0, 0.95));
+    contextEvidence.set('client_cert_file_missing', [`connection string: sslcert=${sslcert}, yet the server got no certificate`]);
   }
   return absorbed;
 }
@@ -183,6 +196,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
   const contributions: Contribution[] = [];
   const clientHits: ClientHit[] = [];
   const anchors: Array<{ anchor: string; positions: number[] }> = [];
+  const sameText: SameTextCandidate[] = [];
   const matchedIds = new Set<string>();
   for (const match of matches) {
     const ref = refs[match.phrase]!;
@@ -197,8 +211,12 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       const together = ref.signal.together && matchedIds.has(ref.signal.together.with) ? ref.signal.together.weights : undefined;
       const refined = together ? undefined : ref.signal.refine?.(lineAround(text, first));
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
+      const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
+      if (group) sameText.push({ ...group, phrase: phraseText, source: ref.signal.source });
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });
+    } else if (ref.kind === 'same-text') {
+      sameText.push({ ...ref.group, phrase: text.slice(first, first + ref.group.phrase.length) });
     } else {
       anchors.push({ anchor: ref.anchor, positions: match.positions });
     }
@@ -219,7 +237,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
 
   const scored = score(contributions);
   const contextEvidence = new Map<DiagnosisCode, string[]>();
-  const absorbed = adjustForContext(scored, client, parsed, contextEvidence);
+  const absorbed = adjustForContext(scored, client, parsed, contextEvidence, new Set(contributions.map((c) => c.signal.id)));
 
   const ranked = [...scored.scores.entries()]
     .filter(([, s]) => s > 0)
@@ -286,6 +304,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
     causes: causes.map((c, i) => ({ rank: i + 1, ...c })),
     fix_steps: guide.fixes(ctx).map(withFillIns).map((s, i) => ({ step: i + 1, ...s })),
     alternatives,
+    same_text: sameTextFor(code, sameText, contributions, new Set(contextEvidence.keys())),
     next_tools: nextTools,
     client: { id: client.id, family: client.family, source: client.source, evidence: client.evidence, ...(client.note ? { note: client.note } : {}) },
     deployment: deployment ?? 'unknown',
