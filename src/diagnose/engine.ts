@@ -212,7 +212,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       const refined = together ? undefined : ref.signal.refine?.(lineAround(text, first));
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
       const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
-      if (group) sameText.push({ ...group, phrase: phraseText, source: ref.signal.source });
+      if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });
     } else if (ref.kind === 'same-text') {

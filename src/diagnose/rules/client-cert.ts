@@ -14,12 +14,14 @@ const libpqLike = (line: string) => ['connection to server at', 'connection fail
 
 const NO_CERT_SENT: SameText = {
   codes: ['client_cert_required', 'client_cert_file_missing'],
+  source: 'postgres/postgres src/backend/libpq/auth.c (the server); libpq src/interfaces/libpq/fe-secure-openssl.c initialize_SSL and lib/pq ssl.go sslClientCertificates (no file, no certificate)',
   tellApart: 'libpq and lib/pq send no certificate when the file named by sslcert does not exist, so the server answers as if none was configured: check that the sslcert file of the connection settings exists (ls -l on that path); with no sslcert set, the client was given no certificate at all',
 };
 
 /** TLS 1.3: the client is done before the server has checked its certificate (RFC 8446 §4.4). */
 const CLIENT_CERT_REFUSED_LATE: SameText = {
   codes: ['client_cert_untrusted', 'client_cert_expired', 'client_key_mismatch'],
+  source: 'openjdk/jdk src/java.base/share/classes/sun/security/ssl/Finished.java (T13FinishedProducer); RFC 8446 section 4.4',
   tellApart: 'the server refused the client certificate flight and its alert was lost: its log line for the attempt names the reason (PostgreSQL: "could not accept SSL connection: certificate verify failed" for the issuer or the dates), or check the certificate: openssl verify -CAfile ca.crt client.crt says "certificate has expired" or "unable to get local issuer certificate", and openssl x509 -noout -pubkey -in client.crt must print the same key as openssl pkey -pubout -in client.key',
 };
 
@@ -68,7 +70,7 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
   // refuses the client certificate closes, and the write fails with a reset: the same "write
   // ECONNRESET" for an untrusted and an expired certificate (test/corpus/clients postgres-js).
   signal('postgresjs.write-reset', 'write econnreset', {}, 'porsager/postgres src/connection.js; nodejs/node lib/internal/errors.js (syscall + code); RFC 8446 §4.4', {
-    together: { with: 'postgresjs.stack', weights: { client_cert_untrusted: 0.4, client_cert_expired: 0.35 }, sameText: { ...CLIENT_CERT_REFUSED_LATE, codes: ['connection_dropped', 'client_cert_untrusted', 'client_cert_expired'], tellApart: `a reset on postgres.js's first write is how a dropped connection looks, and also how a TLS 1.3 server's refusal of the client certificate looks once its alert is lost: ${CLIENT_CERT_REFUSED_LATE.tellApart}` } },
+    together: { with: 'postgresjs.stack', weights: { client_cert_untrusted: 0.4, client_cert_expired: 0.35 }, sameText: { ...CLIENT_CERT_REFUSED_LATE, codes: ['connection_dropped', 'client_cert_untrusted', 'client_cert_expired'], source: 'porsager/postgres src/connection.js (nextWrite); nodejs/node lib/internal/errors.js ("write ECONNRESET"); RFC 8446 section 4.4', tellApart: `a reset on postgres.js's first write is how a dropped connection looks, and also how a TLS 1.3 server's refusal of the client certificate looks once its alert is lost: ${CLIENT_CERT_REFUSED_LATE.tellApart}` } },
   }),
   signal('pg.client-verify-failed', 'client certificate verification failed', { client_cert_untrusted: 0.85 }, 'toolchain §3 (PostgreSQL 18 server DETAIL)'),
 

@@ -49,6 +49,7 @@ export const TRANSPORT_SIGNALS: Signal[] = [
       weights: { server_tls_disabled: 0.75, not_tls_endpoint: 0.6, connection_dropped: 0.45 },
       sameText: {
         codes: ['server_tls_disabled', 'not_tls_endpoint'],
+        source: 'porsager/postgres src/connection.js (secure); nodejs/node lib/_tls_wrap.js (onConnectEnd)',
         tellApart: 'postgres.js starts TLS after any answer but S to its SSLRequest, so a server without TLS and a port that is not PostgreSQL print the same: probing the host and port shows which (a PostgreSQL server answering N, or an HTTP or other service); the PostgreSQL server logs "invalid length of startup packet" for the first',
       },
     },

@@ -46,6 +46,8 @@ export interface Signal {
 export interface SameText {
   codes: Array<Exclude<DiagnosisCode, 'unknown'>>;
   tellApart: string;
+  /** Where the text is printed, shown to the user (default: the signal's source). */
+  source?: string;
 }
 
 export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine' | 'together' | 'sameText'> = {}): Signal {
