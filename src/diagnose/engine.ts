@@ -27,7 +27,8 @@ const MAX_CONFIDENCE = 0.97;
 const MAX_ALTERNATIVES = 4;
 const LINE_WINDOW = 600;
 
-type Ref = { kind: 'signal'; signal: Signal } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string } | { kind: 'same-text'; group: (typeof CATALOG_SAME_TEXT)[number] };
+/** `groups`: the catalog's shared texts that contain the signal's phrase (looked for on its line, not scanned for). */
+type Ref = { kind: 'signal'; signal: Signal; groups: typeof CATALOG_SAME_TEXT } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
@@ -38,7 +39,7 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
   const refs: Ref[] = [];
   for (const signal of ALL_SIGNALS) {
     phrases.push({ text: signal.phrase, ...(signal.boundary ? { boundary: true } : {}) });
-    refs.push({ kind: 'signal', signal });
+    refs.push({ kind: 'signal', signal, groups: CATALOG_SAME_TEXT.filter((g) => g.phrase.includes(signal.phrase)) });
   }
   for (const marker of CLIENT_MARKERS) {
     phrases.push({ text: marker.phrase, ...(marker.boundary ? { boundary: true } : {}) });
@@ -48,23 +49,24 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
     phrases.push({ text: anchor });
     refs.push({ kind: 'anchor', anchor });
   }
-  for (const group of CATALOG_SAME_TEXT) {
-    phrases.push({ text: group.phrase, ...(group.boundary ? { boundary: true } : {}) });
-    refs.push({ kind: 'same-text', group });
-  }
   compiled = { matcher: new PhraseMatcher(phrases), refs };
   return compiled;
 }
 
 /** The line around `position`, at most LINE_WINDOW characters each side, lowercased. */
 function lineAround(text: string, position: number): string {
+  const [start, end] = lineBounds(text, position);
+  return text.slice(start, end).toLowerCase();
+}
+
+function lineBounds(text: string, position: number): [number, number] {
   let start = position;
   const floor = Math.max(0, position - LINE_WINDOW);
   while (start > floor && text.charCodeAt(start - 1) !== 10) start--;
   let end = position;
   const ceiling = Math.min(text.length, position + LINE_WINDOW);
   while (end < ceiling && text.charCodeAt(end) !== 10) end++;
-  return text.slice(start, end).toLowerCase();
+  return [start, end];
 }
 
 interface Contribution {
@@ -213,10 +215,16 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
       const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
       if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
+      if (ref.groups.length) {
+        const [start, end] = lineBounds(text, first);
+        const line = text.slice(start, end).toLowerCase();
+        for (const g of ref.groups) {
+          const at = line.indexOf(g.phrase);
+          if (at >= 0) sameText.push({ ...g, phrase: text.slice(start + at, start + at + g.phrase.length) });
+        }
+      }
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });
-    } else if (ref.kind === 'same-text') {
-      sameText.push({ ...ref.group, phrase: text.slice(first, first + ref.group.phrase.length) });
     } else {
       anchors.push({ anchor: ref.anchor, positions: match.positions });
     }

@@ -10,7 +10,8 @@ import type { SameTextAnswer } from './schema.js';
  * the others to a ranked list of alternatives a reader may take for weaker guesses.
  *
  * Two sources: the message catalog's groups (catalog/*.json: a message whose `codes` has several
- * entries, with its `tell_apart`), matched as their exact catalogued phrase, and rules whose
+ * entries, with its `tell_apart`), found as the exact catalogued phrase on the line of a signal
+ * it contains (no second scan of the text), and rules whose
  * phrase the real-client corpus shows printed for several faults (`sameText` on the signal).
  */
 
@@ -21,12 +22,11 @@ export interface SameTextCandidate extends SameText {
 }
 
 /** The catalog's groups, one per message (wrappers have no meaning of their own). */
-export const CATALOG_SAME_TEXT: Array<SameTextCandidate & { boundary: boolean }> = CATALOGS.flatMap((file) =>
+export const CATALOG_SAME_TEXT: SameTextCandidate[] = CATALOGS.flatMap((file) =>
   file.messages
     .filter((m) => !m.wrapper && (m.codes?.length ?? 0) > 1 && m.tell_apart)
     .map((m) => ({
       phrase: phraseOf(m),
-      boundary: Boolean(m.boundary),
       codes: m.codes!.filter((c): c is Exclude<DiagnosisCode, 'unknown'> => c !== 'unknown'),
       tellApart: m.tell_apart!,
       source: `${file.source.repo.split(' ')[0]} ${m.file}`,
