@@ -30,7 +30,7 @@ let home = '';
 
 /** `inspector --cli ...args` on Node 22, with `node` on PATH the project's Node 20 and a scratch HOME. */
 async function inspector(args: string[]): Promise<Run> {
-  const env = { ...process.env, HOME: home, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
   for (const name of Object.keys(env)) if (name.startsWith('CRDB_TLS_') || name.startsWith('COCKROACH_')) delete env[name];
   try {
     const { stdout, stderr } = await promisify(execFile)(node22(), [toolBin('@modelcontextprotocol/inspector', 'inspector'), '--cli', ...args], { cwd: work, env, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
