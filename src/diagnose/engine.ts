@@ -28,7 +28,7 @@ const MAX_ALTERNATIVES = 4;
 const LINE_WINDOW = 600;
 
 /** `groups`: the catalog's shared texts that contain the signal's phrase (looked for on its line, not scanned for). */
-type Ref = { kind: 'signal'; signal: Signal; groups: typeof CATALOG_SAME_TEXT } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
+type Ref = { kind: 'signal'; signal: Signal; groups: Array<{ group: SameTextCandidate; offsets: number[] }> } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
@@ -39,7 +39,7 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
   const refs: Ref[] = [];
   for (const signal of ALL_SIGNALS) {
     phrases.push({ text: signal.phrase, ...(signal.boundary ? { boundary: true } : {}) });
-    refs.push({ kind: 'signal', signal, groups: CATALOG_SAME_TEXT.filter((g) => g.phrase.includes(signal.phrase)) });
+    refs.push({ kind: 'signal', signal, groups: CATALOG_SAME_TEXT.map((group) => ({ group, offsets: offsetsOf(group.phrase, signal.phrase) })).filter((g) => g.offsets.length > 0) });
   }
   for (const marker of CLIENT_MARKERS) {
     phrases.push({ text: marker.phrase, ...(marker.boundary ? { boundary: true } : {}) });
@@ -53,20 +53,35 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
   return compiled;
 }
 
-/** The line around `position`, at most LINE_WINDOW characters each side, lowercased. */
-function lineAround(text: string, position: number): string {
-  const [start, end] = lineBounds(text, position);
-  return text.slice(start, end).toLowerCase();
+/** Where `part` occurs inside `whole`. */
+function offsetsOf(whole: string, part: string): number[] {
+  const offsets: number[] = [];
+  for (let at = whole.indexOf(part); at >= 0; at = whole.indexOf(part, at + 1)) offsets.push(at);
+  return offsets;
 }
 
-function lineBounds(text: string, position: number): [number, number] {
+/** The catalogued shared text around a signal's occurrences, as written in the input, if it is there. */
+function sharedTextAt(text: string, positions: number[], phrase: string, offsets: number[]): string | null {
+  for (const position of positions) {
+    for (const offset of offsets) {
+      const start = position - offset;
+      if (start < 0 || start + phrase.length > text.length) continue;
+      const candidate = text.slice(start, start + phrase.length);
+      if (candidate.toLowerCase() === phrase) return candidate;
+    }
+  }
+  return null;
+}
+
+/** The line around `position`, at most LINE_WINDOW characters each side, lowercased. */
+function lineAround(text: string, position: number): string {
   let start = position;
   const floor = Math.max(0, position - LINE_WINDOW);
   while (start > floor && text.charCodeAt(start - 1) !== 10) start--;
   let end = position;
   const ceiling = Math.min(text.length, position + LINE_WINDOW);
   while (end < ceiling && text.charCodeAt(end) !== 10) end++;
-  return [start, end];
+  return text.slice(start, end).toLowerCase();
 }
 
 interface Contribution {
@@ -215,13 +230,9 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
       const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
       if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
-      if (ref.groups.length) {
-        const [start, end] = lineBounds(text, first);
-        const line = text.slice(start, end).toLowerCase();
-        for (const g of ref.groups) {
-          const at = line.indexOf(g.phrase);
-          if (at >= 0) sameText.push({ ...g, phrase: text.slice(start + at, start + at + g.phrase.length) });
-        }
+      for (const { group: shared, offsets } of ref.groups) {
+        const found = sharedTextAt(text, match.positions, shared.phrase, offsets);
+        if (found) sameText.push({ ...shared, phrase: found });
       }
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });

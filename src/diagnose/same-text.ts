@@ -10,8 +10,8 @@ import type { SameTextAnswer } from './schema.js';
  * the others to a ranked list of alternatives a reader may take for weaker guesses.
  *
  * Two sources: the message catalog's groups (catalog/*.json: a message whose `codes` has several
- * entries, with its `tell_apart`), found as the exact catalogued phrase on the line of a signal
- * it contains (no second scan of the text), and rules whose
+ * entries, with its `tell_apart`), found as the exact catalogued phrase around an occurrence of a
+ * signal it contains (no second scan of the text), and rules whose
  * phrase the real-client corpus shows printed for several faults (`sameText` on the signal).
  */
 
