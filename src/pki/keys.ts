@@ -94,6 +94,10 @@ export function spkiDer(key: crypto.KeyObject): Buffer {
  * key (an SPKI export is a hundred times slower: bench/list-certs.ts).
  */
 export function keyMatches(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject): boolean {
+  // Keys of two types never match (EVP_PKEY_eq says -1), and comparing them is not harmless: Node 20
+  // leaves that error on OpenSSL's queue, and the next DER key decode fails with "different key
+  // types" (in a listing: the next key file reported unreadable; test/unit/key-der.test.ts).
+  if (privateKey.asymmetricKeyType !== publicKey.asymmetricKeyType) return false;
   const ownPublic = privateKey.type === 'private' ? crypto.createPublicKey(privateKey) : privateKey;
   return ownPublic.equals(publicKey);
 }
