@@ -6,9 +6,10 @@
  * can only send input the slow way, never accept what OpenSSL would refuse.
  */
 
-/** One element: its tag byte and where its contents start and end. */
+/** One element: its tag byte, where it starts (its header), and where its contents start and end. */
 export interface Tlv {
   tag: number;
+  at: number;
   start: number;
   end: number;
 }
@@ -32,7 +33,7 @@ export function tlvAt(der: Buffer, at: number, limit = der.length): Tlv | undefi
     start += count;
   }
   const end = start + length;
-  return end <= limit ? { tag, start, end } : undefined;
+  return end <= limit ? { tag, at, start, end } : undefined;
 }
 
 /** The whole of `der` as one element of `tag`, nothing after it. */
@@ -54,6 +55,8 @@ export function childrenOf(der: Buffer, outer: Tlv): Tlv[] | undefined {
 }
 
 export const contentsOf = (der: Buffer, element: Tlv) => der.subarray(element.start, element.end);
+/** The element's bytes, header included. */
+export const elementOf = (der: Buffer, element: Tlv) => der.subarray(element.at, element.end);
 
 /** A DER INTEGER greater than zero in its shortest form: its magnitude without the sign byte, or undefined. */
 export function positiveInteger(der: Buffer, element: Tlv | undefined): Buffer | undefined {

@@ -95,7 +95,7 @@ export async function listCerts(
     }
     const key = entry.key;
     if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!, path.join(certsDir, key.fileName)));
-    if (key?.object && first && !keyMatches(key.object, first.x509.publicKey)) {
+    if (key?.object && first && !keyMatches(key.object, first.publicKey)) {
       findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
     }
     if (key?.error) findings.push({ rule: 'key_unreadable', level: 'error', message: key.error });
