@@ -11,24 +11,55 @@ import { TAG, childrenOf, positiveInteger, rootOf } from './der-reader.js';
  *
  * Even a DER key of its own type costs OpenSSL 3.0 ~120 µs of decoder set-up, against ~9 µs to build
  * the same key from its numbers (a JWK): a two-prime PKCS#1 key in strict DER is handed over as
- * its numbers (rsaKeyFromNumbers); anything else in that file is left to OpenSSL's DER decoder.
+ * its numbers (rsaKeyFromNumbers), and a listing compares those numbers with the certificate's
+ * without building a key at all (keys.ts readPrivateKeyLazily); anything else in that file is left to OpenSSL's DER decoder.
  */
 
 /** The DER type to name for a PEM label, as CockroachDB's PEMToPrivateKey maps them. */
+const RSA_JWK_FIELDS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
+
 const DER_TYPE_OF_LABEL: Record<string, 'pkcs1' | 'sec1' | 'pkcs8'> = { 'RSA PRIVATE KEY': 'pkcs1', 'EC PRIVATE KEY': 'sec1', 'PRIVATE KEY': 'pkcs8' };
 
 export function privateKeyFromDer(der: Buffer, label: string | null): crypto.KeyObject | undefined {
   const type = label === null ? 'pkcs8' : DER_TYPE_OF_LABEL[label];
   if (!type) return undefined;
   try {
+    const numbers = rsaPrivateNumbers(der, label);
+    if (numbers) return rsaKeyFromNumbers(numbers);
     if (type === 'pkcs8') {
       const rsa = rsaKeyInPkcs8(der);
-      return rsa ? (rsaKeyFromNumbers(rsa) ?? crypto.createPrivateKey({ key: rsa, format: 'der', type: 'pkcs1' })) : undefined;
+      return rsa ? crypto.createPrivateKey({ key: rsa, format: 'der', type: 'pkcs1' }) : undefined;
     }
-    return (type === 'pkcs1' ? rsaKeyFromNumbers(der) : undefined) ?? crypto.createPrivateKey({ key: der, format: 'der', type });
+    return crypto.createPrivateKey({ key: der, format: 'der', type });
   } catch {
     return undefined;
   }
+}
+
+/** The numbers of an RSA private key, named as in a JWK (RFC 7518 §6.3), without sign bytes. */
+export type RsaNumbers = Record<(typeof RSA_JWK_FIELDS)[number], Buffer>;
+
+/**
+ * The numbers of a two-prime PKCS#1 RSA key in strict DER (rsaNumbersOfPkcs1), bare or in PKCS#8
+ * as privateKeyFromDer unwraps it; undefined for any other key or shape (then OpenSSL decodes it).
+ */
+export function rsaPrivateNumbers(der: Buffer, label: string | null): RsaNumbers | undefined {
+  const type = label === null ? 'pkcs8' : DER_TYPE_OF_LABEL[label];
+  if (type === 'pkcs1') return rsaNumbersOfPkcs1(der);
+  if (type !== 'pkcs8') return undefined;
+  try {
+    const inner = rsaKeyInPkcs8(der);
+    return inner ? rsaNumbersOfPkcs1(inner) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The key of those numbers, built from a JWK (no decoder set-up). */
+export function rsaKeyFromNumbers(numbers: RsaNumbers): crypto.KeyObject {
+  const jwk: crypto.JsonWebKey = { kty: 'RSA' };
+  for (const name of RSA_JWK_FIELDS) jwk[name] = numbers[name].toString('base64url');
+  return crypto.createPrivateKey({ key: jwk, format: 'jwk' });
 }
 
 /**
@@ -44,7 +75,6 @@ function rsaKeyInPkcs8(der: Buffer): Buffer | undefined {
   return bytesOf(privateKey);
 }
 
-const RSA_JWK_FIELDS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
 
 /**
  * RFC 8017 A.1.2 RSAPrivateKey, version 0 (two primes): SEQUENCE of nine INTEGERs, every one after
@@ -53,17 +83,17 @@ const RSA_JWK_FIELDS = ['n', 'e', 'd', 'p', 'q', 'dp', 'dq', 'qi'] as const;
  * key built from them is the key the DER decoder would give (test/unit/key-der.test.ts compares
  * both on mutated keys). Any other shape, multi-prime (version 1) included: undefined.
  */
-function rsaKeyFromNumbers(der: Buffer): crypto.KeyObject | undefined {
+function rsaNumbersOfPkcs1(der: Buffer): RsaNumbers | undefined {
   const root = rootOf(der, TAG.SEQUENCE);
   const fields = root && childrenOf(der, root);
   if (!fields || fields.length !== 9) return undefined;
   const version = fields[0]!;
   if (version.tag !== TAG.INTEGER || version.end - version.start !== 1 || der[version.start] !== 0) return undefined;
-  const jwk: crypto.JsonWebKey = { kty: 'RSA' };
+  const numbers: Partial<RsaNumbers> = {};
   for (const [i, name] of RSA_JWK_FIELDS.entries()) {
     const value = positiveInteger(der, fields[i + 1]);
     if (!value) return undefined;
-    jwk[name] = value.toString('base64url');
+    numbers[name] = value;
   }
-  return crypto.createPrivateKey({ key: jwk, format: 'jwk' });
+  return numbers as RsaNumbers;
 }

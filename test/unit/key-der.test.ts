@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ToolError } from '../../src/core/errors.js';
-import { keyMatches, readPrivateKey } from '../../src/pki/keys.js';
+import { issueCaCertificate, issueCertificate } from '../../src/pki/issue.js';
+import { keyMatches, keyMatchesCertificate, readPrivateKey, readPrivateKeyLazily, spkiDer } from '../../src/pki/keys.js';
 import { privateKeyFromDer } from '../../src/pki/key-der.js';
 import { toPem } from '../../src/pki/pem.js';
 
@@ -145,5 +146,36 @@ describe('a PKCS#1 RSA key built from its numbers (no OpenSSL DER decoder)', () 
     assert.deepEqual(fast(negative), general(negative));
     const zero = Buffer.concat([pkcs1.subarray(0, eAt), Buffer.from([0x02, 0x03, 0x00, 0x00, 0x00]), pkcs1.subarray(eAt + 5)]);
     assert.deepEqual(fast(zero), general(zero));
+  });
+});
+
+describe('a listing compares an RSA key with its certificate by their numbers', () => {
+  const caKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const ca = issueCaCertificate(caKey, 86_400_000);
+  const certFor = (key: crypto.KeyObject) => issueCertificate({ profile: 'client', commonName: 'u', subjectPublicKey: spkiDer(key), lifetimeMs: 3_600_000 }, { certificate: ca.parsed, key: caKey }).parsed;
+  const otherRsa = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const certs = [certFor(rsa), certFor(otherRsa), certFor(ec), certFor(ed)];
+
+  test('RSA keys of the plain shape are read without a KeyObject, others as before', () => {
+    assert.ok(readPrivateKeyLazily(pem(rsa, 'pkcs1'), 'k').rsa);
+    assert.ok(readPrivateKeyLazily(der(rsa, 'pkcs8'), 'k').rsa);
+    assert.equal(readPrivateKeyLazily(pem(ec, 'sec1'), 'k').rsa, undefined);
+    assert.equal(certs[0]!.shape !== undefined && certs[2]!.shape === undefined, true);
+  });
+
+  for (const [name, bytes, key] of FORMATS) {
+    test(`${name}: agrees with keyMatches for its own certificate and every other`, () => {
+      const read = readPrivateKeyLazily(bytes, 'k');
+      for (const cert of certs) assert.equal(keyMatchesCertificate(read, cert), keyMatches(key, cert.x509.publicKey), cert.info.public_key.type);
+      assert.deepEqual(read.object.export({ format: 'der', type: 'pkcs8' }), key.export({ format: 'der', type: 'pkcs8' }));
+    });
+  }
+
+  test('the same refusals as readPrivateKey', () => {
+    for (const bad of [Buffer.from(''), Buffer.from('-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n'), Buffer.concat([pem(rsa, 'pkcs1'), pem(ec, 'sec1')]), der(rsa, 'pkcs1').subarray(0, 300)]) {
+      const code = (f: () => unknown) => { try { f(); return 'none'; } catch (e) { return e instanceof ToolError ? `${e.code}: ${e.message}` : 'other'; } };
+      assert.equal(code(() => readPrivateKeyLazily(bad, 'k')), code(() => readPrivateKey(bad, 'k')));
+      assert.notEqual(code(() => readPrivateKeyLazily(bad, 'k')), 'none');
+    }
   });
 });
