@@ -22,6 +22,9 @@ export interface CertificateShape {
   signature: Buffer;
   /** The RSA public key's modulus and exponent, without sign bytes. */
   rsa: { n: Buffer; e: Buffer };
+  /** The issuer and subject Names, whole elements (in strict DER, what re-encoding them gives). */
+  issuer: Buffer;
+  subject: Buffer;
 }
 
 const oidBytes = (dotted: string) => {
@@ -174,6 +177,8 @@ export function certificateShape(der: Buffer): CertificateShape | undefined {
     tbsSignatureAlgorithm: elementOf(der, innerAlgorithm!),
     signature: der.subarray(signature.start + 1, signature.end),
     rsa,
+    issuer: elementOf(der, issuer),
+    subject: elementOf(der, subject),
   };
 }
 

@@ -206,8 +206,8 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
     const notAfter = dateOf(notAfterNode);
     const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
     const sigOid = oidOf(children(signatureAlgorithm)[0]);
-    const subjectDer = toDer(subject!);
-    const issuerDer = toDer(issuer!);
+    const subjectDer = shape ? shape.subject : toDer(subject!);
+    const issuerDer = shape ? shape.issuer : toDer(issuer!);
     const parsed: ParsedCertificate = {
       der,
       get x509() {
