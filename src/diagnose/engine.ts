@@ -8,6 +8,7 @@ import { ANCHORS, extractFacts, type Facts } from './extract.js';
 import { fixContext, type FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';
 import { PhraseMatcher, type MatcherPhrase } from './matcher.js';
+import { PREPARED_MATCHER } from './prepared-matcher.js';
 import { normalizeErrorText } from './normalize.js';
 import { CATALOG_SAME_TEXT, sameTextFor, type SameTextCandidate } from './same-text.js';
 import { ALL_SIGNALS, type Signal, type Weights } from './rules/index.js';
@@ -32,9 +33,8 @@ type Ref = { kind: 'signal'; signal: Signal; groups: Array<{ group: SameTextCand
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
-/** Built once per process: every signal phrase, client marker and fact anchor in one automaton. */
-function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
-  if (compiled) return compiled;
+/** Every signal phrase, client marker and fact anchor, in the automaton's order (scripts/build.mjs prepares its table). */
+export function enginePhrases(): { phrases: MatcherPhrase[]; refs: Ref[] } {
   const phrases: MatcherPhrase[] = [];
   const refs: Ref[] = [];
   for (const signal of ALL_SIGNALS) {
@@ -49,7 +49,14 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
     phrases.push({ text: anchor });
     refs.push({ kind: 'anchor', anchor });
   }
-  compiled = { matcher: new PhraseMatcher(phrases), refs };
+  return { phrases, refs };
+}
+
+/** Built once per process, one automaton for all phrases; in the bundle, taken from the table made at build time. */
+function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
+  if (compiled) return compiled;
+  const { phrases, refs } = enginePhrases();
+  compiled = { matcher: new PhraseMatcher(phrases, PREPARED_MATCHER), refs };
   return compiled;
 }
 
