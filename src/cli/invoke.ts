@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { logsWritten } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
 import type { ToolContext, ToolDefinition } from '../core/tool.js';
 import { askOnTerminal, promptHidden } from './prompt.js';
@@ -39,6 +40,7 @@ export async function invokeTool(loading: ToolDefinition | Promise<ToolDefinitio
   const outcome = await runtime.runner.run(tool, input, ctx).finally(stop.dispose);
   if (!outcome.ok) {
     const { code, message, hint } = outcome.error;
+    await logsWritten();
     writeErr(`crdb-tls: ${message}${hint ? ` — ${hint}` : ''}\n`);
     if (options.json) writeJson({ error: outcome.error });
     if (code === 'cancelled') return stop.exitCode();

@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 import { ToolError } from '../core/errors.js';
-import { createLogger } from '../core/log.js';
+import { createLogger, logsWritten } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
 import { printable } from '../core/unicode.js';
@@ -92,11 +92,15 @@ export async function main(argv: string[]): Promise<number> {
       const benign = ['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code);
       return benign ? EXIT_OK : EXIT_USAGE;
     }
+    // The last line a person reads is why the command stopped: lines logged before it (pino loads
+    // on the first one, src/core/log.ts) are written first.
+    await logsWritten();
     if (error instanceof ToolError) {
       writeErr(`crdb-tls: ${error.message}${error.hint ? ` — ${error.hint}` : ''}\n`);
       return error.code === 'invalid_input' ? EXIT_USAGE : EXIT_FAILED;
     }
     log.error({ err: error }, 'unexpected failure');
+    await logsWritten();
     writeErr(`crdb-tls: internal error: ${(error as Error).message} — this is a bug; run with CRDB_TLS_LOG_LEVEL=debug for details\n`);
     return 1;
   }
