@@ -9,6 +9,8 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import process from 'node:process';
 import { LISTINGS } from '../tools/listings.ts';
+import { enginePhrases } from '../src/diagnose/engine.ts';
+import { PhraseMatcher } from '../src/diagnose/matcher.ts';
 import { appsViewPlugin } from './apps-view-plugin.mjs';
 
 const outdir = 'dist';
@@ -21,6 +23,20 @@ const preparedListings = {
     b.onLoad({ filter: /[\\/]tools[\\/]listings\.ts$/ }, () => ({
       // JSON.parse of a string: V8 reads it faster than the same object as a literal.
       contents: `// Prepared by scripts/build.mjs from the zod schemas of every tool.\nexport const LISTINGS = JSON.parse(${JSON.stringify(JSON.stringify(LISTINGS))});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * The diagnosis engine's phrase automaton, made here once (src/diagnose/matcher-table.ts): a
+ * `crdb-tls diagnose` of one text then takes the table instead of spending ~10 ms building it.
+ */
+const preparedMatcher = {
+  name: 'prepared-matcher',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/]diagnose[\\/]prepared-matcher\.ts$/ }, () => ({
+      contents: `// Prepared by scripts/build.mjs from the engine's phrases.\nexport const PREPARED_MATCHER = ${JSON.stringify(new PhraseMatcher(enginePhrases().phrases).toTable())};\n`,
       loader: 'js',
     }));
   },
@@ -53,7 +69,7 @@ const result = await build({
   sourcemap: 'linked',
   legalComments: 'none',
   // appsViewPlugin: MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
-  plugins: [preparedListings, lazyFormValidator, appsViewPlugin],
+  plugins: [preparedListings, preparedMatcher, lazyFormValidator, appsViewPlugin],
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',

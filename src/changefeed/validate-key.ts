@@ -2,7 +2,7 @@
  * The client key checks of a sink's TLS material, with the client certificate it must pair with:
  * what Go's tls.X509KeyPair refuses, and whether the pair chains to the CA in ca_cert.
  */
-import { safeVerify, type ParsedCertificate } from '../pki/certificate.js';
+import { verifySignature, type ParsedCertificate } from '../pki/certificate.js';
 import { keyMatches } from '../pki/keys.js';
 import { verifyChain } from '../pki/verify.js';
 import { goX509KeyPairError, viewCertificates, viewPrivateKey, type KeyView } from './material.js';
@@ -109,7 +109,7 @@ export function checkClientPair(material: TlsMaterial, ctx: MaterialContext, rep
   }
 
   if (leaf && keyView?.key && keyView.encoding === 'pem' && report.key) {
-    const matches = keyMatches(keyView.key, leaf.x509.publicKey);
+    const matches = keyMatches(keyView.key, leaf.publicKey);
     report.key.matches_certificate = matches;
     if (!matches) {
       report.problems.push(problem({
@@ -138,7 +138,7 @@ export function checkClientPair(material: TlsMaterial, ctx: MaterialContext, rep
   if (leaf && report.caCertificates.length > 0) {
     const chain = verifyChain(leaf, bundle.slice(1), report.caCertificates, { purpose: 'client_auth', now: ctx.now });
     const namesCa = report.caCertificates.filter((ca) => ca.info.subject === leaf.info.issuer);
-    const signedBy = namesCa.find((ca) => safeVerify(leaf.x509, ca.x509.publicKey));
+    const signedBy = namesCa.find((ca) => verifySignature(leaf, ca.publicKey));
     const expiryOnly = /expired|not yet valid/.test(chain.error ?? '');
     if (chain.verified || expiryOnly) {
       // Chains (or fails only on dates, reported above).

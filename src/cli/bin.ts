@@ -8,13 +8,15 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // the CLI (and each tool) only when a command needs it (scripts/build.mjs splits it).
   process.stdout.write(`${packageJson.version}\n`);
 } else {
-  const [{ main }, { signalOfExitCode }] = await Promise.all([import('./main.js'), import('./invoke.js')]);
+  const [{ main }, { signalOfExitCode }, { logsWritten }] = await Promise.all([import('./main.js'), import('./invoke.js'), import('../core/log.js')]);
   const code = await main(argv);
   const stoppedBy = signalOfExitCode(code);
   if (stoppedBy) {
     // The answer is written and the audit trail synced. End the way an interrupted Unix program does,
     // by the signal itself: the shell sees it, and the process does not wait for work the call
     // abandoned (exit would join a native key generation still running on libuv's thread pool).
+    // Lines logged while pino was still loading are written first (src/core/log.ts).
+    await logsWritten();
     process.removeAllListeners(stoppedBy);
     process.kill(process.pid, stoppedBy);
   }

@@ -4,17 +4,7 @@ import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 import { ToolError } from '../core/errors.js';
 import { createLogger } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
-import { certCommands } from './cert-commands.js';
-import { configCommand } from './config-command.js';
-import { confirmCommand } from './confirm-command.js';
-import { changefeedCommands } from './changefeed-commands.js';
-import { cloudCommands } from './cloud-commands.js';
-import { diagnoseCommands } from './diagnose-commands.js';
-import { netCommands } from './net-commands.js';
-import { rotateCommands } from './rotate-commands.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, invokeTool } from './invoke.js';
-import { slackCommand } from './slack-command.js';
-import { mcpCommand } from './mcp-command.js';
 import { printable } from '../core/unicode.js';
 import { writeErr } from './terminal.js';
 
@@ -46,15 +36,26 @@ export async function main(argv: string[]): Promise<number> {
     });
 
   const add = (...commands: Command[]) => commands.forEach((command) => program.addCommand(command));
-  // Each top-level verb and how to build it, in the order help lists them.
-  const verbs: Array<[readonly string[], () => void]> = [
-    [['cert'], () => add(certCommands(toolByName, cliRuntime, setExit))],
-    [['changefeed-uri'], () => add(changefeedCommands(toolByName, cliRuntime, setExit))],
-    [['cloud'], () => add(cloudCommands(toolByName, cliRuntime, setExit))],
-    [['diagnose', 'connection-string'], () => add(...diagnoseCommands(toolByName, cliRuntime, setExit))],
-    [['probe', 'test-connection'], () => add(...netCommands(toolByName, cliRuntime, setExit))],
-    [['rotate'], () => add(rotateCommands(toolByName, cliRuntime, setExit))],
-    [['audit'], () => {
+  // Each top-level verb: its module, loaded only when the verb is built (start-up: `diagnose` never
+  // compiles the rotation commands, `mcp` never loads readline or child_process for `confirm`),
+  // then how to build it from that module; in the order help lists them.
+  const verb = <M>(names: readonly string[], load: () => Promise<M>, build: (module: M) => void) => ({
+    names,
+    /** Loads the module; resolves with the verb's builder. */
+    prepare: async () => {
+      const module = await load();
+      return () => build(module);
+    },
+  });
+  const noModule = async () => undefined;
+  const verbs = [
+    verb(['cert'], () => import('./cert-commands.js'), (m) => add(m.certCommands(toolByName, cliRuntime, setExit))),
+    verb(['changefeed-uri'], () => import('./changefeed-commands.js'), (m) => add(m.changefeedCommands(toolByName, cliRuntime, setExit))),
+    verb(['cloud'], () => import('./cloud-commands.js'), (m) => add(m.cloudCommands(toolByName, cliRuntime, setExit))),
+    verb(['diagnose', 'connection-string'], () => import('./diagnose-commands.js'), (m) => add(...m.diagnoseCommands(toolByName, cliRuntime, setExit))),
+    verb(['probe', 'test-connection'], () => import('./net-commands.js'), (m) => add(...m.netCommands(toolByName, cliRuntime, setExit))),
+    verb(['rotate'], () => import('./rotate-commands.js'), (m) => add(m.rotateCommands(toolByName, cliRuntime, setExit))),
+    verb(['audit'], noModule, () => {
       program
         .command('audit')
         .description('show recent gated actions: who asked, who confirmed, what happened')
@@ -63,17 +64,18 @@ export async function main(argv: string[]): Promise<number> {
         .option('--json', 'print the structured result as JSON')
         .action(async (options: { limit?: number; tool?: string; json?: boolean }) =>
           setExit(await invokeTool(toolByName('audit_log'), { ...(options.limit !== undefined ? { limit: options.limit } : {}), ...(options.tool ? { tool: options.tool } : {}) }, await cliRuntime(), { json: Boolean(options.json) })));
-    }],
-    [['confirm'], () => add(confirmCommand(cliRuntime, setExit))],
-    [['mcp'], () => add(mcpCommand(log, packageJson.version))],
-    [['slack'], () => add(slackCommand(log))],
-    [['config'], () => add(configCommand(lazyCatalog, setExit))],
+    }),
+    verb(['confirm'], () => import('./confirm-command.js'), (m) => add(m.confirmCommand(cliRuntime, setExit))),
+    verb(['mcp'], () => import('./mcp-command.js'), (m) => add(m.mcpCommand(log, packageJson.version))),
+    verb(['slack'], () => import('./slack-command.js'), (m) => add(m.slackCommand(log))),
+    verb(['config'], () => import('./config-command.js'), (m) => add(m.configCommand(lazyCatalog, setExit))),
   ];
   // A run that names its verb first builds that verb alone (start-up: an IDE spawning `mcp`, a
   // script running `diagnose`); anything else (--help, `help`, a top-level option, a typo) builds
-  // every verb, so that help and suggestions see them all.
-  const named = verbs.find(([names]) => names.includes(argv[0] ?? ''));
-  for (const [, build] of named ? [named] : verbs) build();
+  // every verb, so that help and suggestions see them all: modules loaded together, verbs added in order.
+  const named = verbs.find(({ names }) => names.includes(argv[0] ?? ''));
+  const chosen = named ? [named] : verbs;
+  for (const build of await Promise.all(chosen.map((v) => v.prepare()))) build();
 
   // Every subcommand exits through exitOverride so that commander's codes map onto ours.
   const override = (command: Command) => {

@@ -1,11 +1,12 @@
-import readline from 'node:readline';
 import { ToolError } from '../core/errors.js';
 import type { AskPerson } from '../gate/gate.js';
 import { printable } from '../core/unicode.js';
 import { writeErr } from './terminal.js';
 
 /** Reads a line from the terminal without echoing it (for passwords). Only called on a TTY. */
-export function promptHidden(question: string): Promise<string> {
+export async function promptHidden(question: string): Promise<string> {
+  // readline loads when a person is asked, not with every command (start-up).
+  const readline = await import('node:readline');
   return new Promise((resolve, reject) => {
     const output = process.stderr;
     const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
@@ -35,8 +36,9 @@ export function promptHidden(question: string): Promise<string> {
 }
 
 /** The terminal's confirmation: the impact on stderr, then "Proceed? [y/N]"; anything but yes declines. */
-export const askOnTerminal: AskPerson = ({ tool, assessment }) =>
-  new Promise((resolve) => {
+export const askOnTerminal: AskPerson = async ({ tool, assessment }) => {
+  const readline = await import('node:readline');
+  return new Promise((resolve) => {
     writeErr(
       [
         `${tool.title}: severity ${assessment.severity}`,
@@ -60,3 +62,4 @@ export const askOnTerminal: AskPerson = ({ tool, assessment }) =>
       rl.close();
     });
   });
+};

@@ -8,7 +8,9 @@ import { ANCHORS, extractFacts, type Facts } from './extract.js';
 import { fixContext, type FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';
 import { PhraseMatcher, type MatcherPhrase } from './matcher.js';
+import { PREPARED_MATCHER } from './prepared-matcher.js';
 import { normalizeErrorText } from './normalize.js';
+import { CATALOG_SAME_TEXT, sameTextFor, type SameTextCandidate } from './same-text.js';
 import { ALL_SIGNALS, type Signal, type Weights } from './rules/index.js';
 import { MAX_ERROR_TEXT_BYTES, type DiagnoseInput, type Diagnosis } from './schema.js';
 
@@ -26,18 +28,18 @@ const MAX_CONFIDENCE = 0.97;
 const MAX_ALTERNATIVES = 4;
 const LINE_WINDOW = 600;
 
-type Ref = { kind: 'signal'; signal: Signal } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
+/** `groups`: the catalog's shared texts that contain the signal's phrase (looked for on its line, not scanned for). */
+type Ref = { kind: 'signal'; signal: Signal; groups: Array<{ group: SameTextCandidate; offsets: number[] }> } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
-/** Built once per process: every signal phrase, client marker and fact anchor in one automaton. */
-function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
-  if (compiled) return compiled;
+/** Every signal phrase, client marker and fact anchor, in the automaton's order (scripts/build.mjs prepares its table). */
+export function enginePhrases(): { phrases: MatcherPhrase[]; refs: Ref[] } {
   const phrases: MatcherPhrase[] = [];
   const refs: Ref[] = [];
   for (const signal of ALL_SIGNALS) {
     phrases.push({ text: signal.phrase, ...(signal.boundary ? { boundary: true } : {}) });
-    refs.push({ kind: 'signal', signal });
+    refs.push({ kind: 'signal', signal, groups: CATALOG_SAME_TEXT.map((group) => ({ group, offsets: offsetsOf(group.phrase, signal.phrase) })).filter((g) => g.offsets.length > 0) });
   }
   for (const marker of CLIENT_MARKERS) {
     phrases.push({ text: marker.phrase, ...(marker.boundary ? { boundary: true } : {}) });
@@ -47,8 +49,35 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
     phrases.push({ text: anchor });
     refs.push({ kind: 'anchor', anchor });
   }
-  compiled = { matcher: new PhraseMatcher(phrases), refs };
+  return { phrases, refs };
+}
+
+/** Built once per process, one automaton for all phrases; in the bundle, taken from the table made at build time. */
+function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
+  if (compiled) return compiled;
+  const { phrases, refs } = enginePhrases();
+  compiled = { matcher: new PhraseMatcher(phrases, PREPARED_MATCHER), refs };
   return compiled;
+}
+
+/** Where `part` occurs inside `whole`. */
+function offsetsOf(whole: string, part: string): number[] {
+  const offsets: number[] = [];
+  for (let at = whole.indexOf(part); at >= 0; at = whole.indexOf(part, at + 1)) offsets.push(at);
+  return offsets;
+}
+
+/** The catalogued shared text around a signal's occurrences, as written in the input, if it is there. */
+function sharedTextAt(text: string, positions: number[], phrase: string, offsets: number[]): string | null {
+  for (const position of positions) {
+    for (const offset of offsets) {
+      const start = position - offset;
+      if (start < 0 || start + phrase.length > text.length) continue;
+      const candidate = text.slice(start, start + phrase.length);
+      if (candidate.toLowerCase() === phrase) return candidate;
+    }
+  }
+  return null;
 }
 
 /** The line around `position`, at most LINE_WINDOW characters each side, lowercased. */
@@ -108,7 +137,7 @@ const SINK_TLS_CODES: DiagnosisCode[] = ['untrusted_server_ca', 'hostname_mismat
  * inside a changefeed error is the detail of changefeed_sink_tls, not a competing diagnosis, so it
  * stays listed as an alternative but does not lower the confidence.
  */
-function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>): Set<DiagnosisCode> {
+function adjustForContext(scored: Scored, client: ClientDetection, connection: ParsedConnection | null, contextEvidence: Map<DiagnosisCode, string[]>, signals: ReadonlySet<string>): Set<DiagnosisCode> {
   const { scores, evidence } = scored;
   const absorbed = new Set<DiagnosisCode>();
   // A changefeed whose only evidence is that it reached no broker has a reachability problem, not
@@ -137,6 +166,14 @@ function adjustForContext(scored: Scored, client: ClientDetection, connection: P
   if (sslmode === 'disable' && (scores.get('server_tls_disabled') ?? 0) > 0) {
     // A client that asks for no TLS cannot be told "the server has no TLS".
     scores.set('server_tls_disabled', scores.get('server_tls_disabled')! * 0.5);
+  }
+  // libpq and lib/pq skip a sslcert file that does not exist and connect without a certificate
+  // (fe-secure-openssl.c initialize_SSL; lib/pq ssl.go sslClientCertificates): given settings
+  // that name one, "connection requires a valid client certificate" means that file is missing.
+  const sslcert = connection?.params.sslcert;
+  if (sslcert && signals.has('pg.requires-client-cert') && (client.family === null || client.family === 'libpq' || client.id === 'go-libpq')) {
+    scores.set('client_cert_file_missing', combine(scores.get('client_cert_file_missing') ?? 0, 0.95));
+    contextEvidence.set('client_cert_file_missing', [`connection string: sslcert=${sslcert}, yet the server got no certificate`]);
   }
   return absorbed;
 }
@@ -183,6 +220,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
   const contributions: Contribution[] = [];
   const clientHits: ClientHit[] = [];
   const anchors: Array<{ anchor: string; positions: number[] }> = [];
+  const sameText: SameTextCandidate[] = [];
   const matchedIds = new Set<string>();
   for (const match of matches) {
     const ref = refs[match.phrase]!;
@@ -197,6 +235,12 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       const together = ref.signal.together && matchedIds.has(ref.signal.together.with) ? ref.signal.together.weights : undefined;
       const refined = together ? undefined : ref.signal.refine?.(lineAround(text, first));
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
+      const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
+      if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
+      for (const { group: shared, offsets } of ref.groups) {
+        const found = sharedTextAt(text, match.positions, shared.phrase, offsets);
+        if (found) sameText.push({ ...shared, phrase: found });
+      }
     } else if (ref.kind === 'client') {
       clientHits.push({ client: ref.marker.client, weight: ref.marker.weight, text: text.slice(first, first + ref.marker.phrase.length).trim() });
     } else {
@@ -219,7 +263,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
 
   const scored = score(contributions);
   const contextEvidence = new Map<DiagnosisCode, string[]>();
-  const absorbed = adjustForContext(scored, client, parsed, contextEvidence);
+  const absorbed = adjustForContext(scored, client, parsed, contextEvidence, new Set(contributions.map((c) => c.signal.id)));
 
   const ranked = [...scored.scores.entries()]
     .filter(([, s]) => s > 0)
@@ -286,6 +330,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
     causes: causes.map((c, i) => ({ rank: i + 1, ...c })),
     fix_steps: guide.fixes(ctx).map(withFillIns).map((s, i) => ({ step: i + 1, ...s })),
     alternatives,
+    same_text: sameTextFor(code, sameText, contributions, new Set(contextEvidence.keys())),
     next_tools: nextTools,
     client: { id: client.id, family: client.family, source: client.source, evidence: client.evidence, ...(client.note ? { note: client.note } : {}) },
     deployment: deployment ?? 'unknown',

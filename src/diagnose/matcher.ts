@@ -21,6 +21,8 @@ export interface MatcherPhrase {
   boundary?: boolean;
 }
 
+import { fromTable, tableFits, toTable, type PreparedTable } from './matcher-table.js';
+
 const MAX_POSITIONS = 8;
 
 const isAlnum = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -39,9 +41,22 @@ export class PhraseMatcher {
   private readonly outputs: Int32Array;
   private readonly phrases: MatcherPhrase[];
   private readonly nodes: number;
+  /** Failure links (kept for toTable). */
+  private readonly fail: Int32Array;
 
-  constructor(phrases: MatcherPhrase[]) {
+  /**
+   * Builds the automaton for `phrases`, or takes it from `prepared` (see matcher-table.ts: the
+   * bundle carries the catalog's, made at build time) when that table was made for these phrases.
+   */
+  constructor(phrases: MatcherPhrase[], prepared?: PreparedTable) {
     this.phrases = phrases;
+    const table = prepared && tableFits(prepared, phrases) ? prepared : undefined;
+    if (table) {
+      const built = fromTable(table);
+      ({ delta: this.delta, classes: this.classes, classOf: this.classOf, outputStart: this.outputStart, outputs: this.outputs, nodes: this.nodes } = built);
+      this.fail = built.fail;
+      return;
+    }
     // Character classes: every character that occurs in a phrase, ASCII upper case folded to lower.
     const classOf = new Uint8Array(65536);
     let classes = 1;
@@ -127,6 +142,12 @@ export class PhraseMatcher {
     for (let n = 0; n < nodes; n++) if (outputsOf[n]) outputs.set(outputsOf[n]!, outputStart[n]!);
     this.outputStart = outputStart;
     this.outputs = outputs;
+    this.fail = fail;
+  }
+
+  /** The automaton as a compact table that `new PhraseMatcher(phrases, table)` takes instead of building it. */
+  toTable(): PreparedTable {
+    return toTable({ delta: this.delta, classes: this.classes, classOf: this.classOf, outputStart: this.outputStart, outputs: this.outputs, nodes: this.nodes, fail: this.fail }, this.phrases);
   }
 
   get size(): number {

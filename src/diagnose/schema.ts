@@ -26,6 +26,15 @@ const Alternative = z.object({
   tell_apart: z.string().describe('What to check to tell this code from the primary one'),
 });
 
+/** A text printed word for word for several causes: the answer names every one of them. */
+const SameTextAnswer = z.object({
+  codes: z.array(DiagnosisCode).min(2).describe('Every cause this text is printed for, `code` (the most likely) first'),
+  text: z.string().describe('The phrase of the input that is printed for all of them'),
+  tell_apart: z.string().describe('The one check that tells them apart'),
+  source: z.string().describe('Where the text is printed: repository and file of the client or server'),
+});
+export type SameTextAnswer = z.infer<typeof SameTextAnswer>;
+
 const ClientDetectionSchema = z.object({
   id: ClientId.nullable(),
   family: z.string().nullable(),
@@ -43,6 +52,7 @@ export const Diagnosis = z.object({
   causes: z.array(Cause).describe('Ranked; each says how to confirm it'),
   fix_steps: z.array(FixStep).describe('Numbered, with the exact command or settings for the client'),
   alternatives: z.array(Alternative).describe('Other codes that also fit, ranked'),
+  same_text: SameTextAnswer.nullable().describe('Set when the decisive text is printed alike for several causes and nothing else in the input tells them apart: all of them, and how to tell them apart'),
   next_tools: z.array(NextTool),
   client: ClientDetectionSchema,
   deployment: z.enum(['cloud', 'self-hosted', 'unknown']),

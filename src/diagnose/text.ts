@@ -15,6 +15,12 @@ export interface RenderOptions {
 
 const toolCall = (t: NextTool) => `${t.tool} ${JSON.stringify(t.arguments)} — ${t.reason}`;
 
+/** One text, several causes: say so, name them all, and how to tell them apart. */
+function sameTextLine(group: NonNullable<Diagnosis['same_text']>): string {
+  const [first, ...rest] = group.codes;
+  return `same text, ${group.codes.length} causes: ${JSON.stringify(group.text)} is printed for ${[first, ...rest].join(', ')} alike (${first} is the most likely); to tell them apart: ${group.tell_apart}`;
+}
+
 export function renderDiagnosis(d: Diagnosis, options: RenderOptions = {}): string {
   const out: string[] = [];
   out.push(d.code === 'unknown' ? `unknown — ${d.title}` : `${d.code} — ${d.title} (confidence ${d.confidence.toFixed(2)})`);
@@ -22,6 +28,7 @@ export function renderDiagnosis(d: Diagnosis, options: RenderOptions = {}): stri
   out.push(`client: ${client}${d.deployment !== 'unknown' ? `; deployment: ${d.deployment}` : ''}`);
   if (d.client.note) out.push(`note: ${d.client.note}`);
   if (d.evidence.length) out.push(`evidence: ${d.evidence.map((e) => JSON.stringify(e)).join(', ')}`);
+  if (d.same_text) out.push(sameTextLine(d.same_text));
   out.push('', d.explanation);
   if (d.connection) {
     out.push('', `connection string: ${d.connection.redacted}`);

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
+import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
 import { certificateDers } from './pem.js';
 
 const KEY_USAGE_NAMES = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
@@ -29,11 +30,19 @@ export const CertificateInfo = z.object({
 });
 export type CertificateInfo = z.infer<typeof CertificateInfo>;
 
-/** A certificate parsed once: plain facts for output plus what verification and signing need. */
+/**
+ * A certificate parsed once: plain facts for output plus what verification and signing need.
+ * `x509` and `publicKey` are made when first read: OpenSSL's parser costs more than everything
+ * else a listing does with a certificate (certificate-shape.ts), and most never need it.
+ */
 export interface ParsedCertificate {
   info: CertificateInfo;
   der: Buffer;
-  x509: crypto.X509Certificate;
+  readonly x509: crypto.X509Certificate;
+  /** The subject's public key (x509.publicKey, or built from the numbers of an RSA key). */
+  readonly publicKey: crypto.KeyObject;
+  /** Set when the certificate is of the shape certificate-shape.ts reads without OpenSSL. */
+  shape: CertificateShape | undefined;
   notBefore: Date;
   notAfter: Date;
   subjectDer: Buffer;
@@ -164,15 +173,26 @@ function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
   };
 }
 
+/** SHA-256 in hex: one call of crypto.hash where Node has it (>= 20.12), a third of createHash's cost on a certificate. */
+export const sha256Hex = (bytes: Buffer): string => (typeof crypto.hash === 'function' ? crypto.hash('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex'));
+/** X509Certificate.fingerprint256's form: upper-case hex pairs joined by colons. */
+const fingerprintOf = (der: Buffer) => sha256Hex(der).toUpperCase().match(/../g)!.join(':');
+
 export function parseCertificateDer(der: Buffer, source: string, now = new Date()): ParsedCertificate {
-  let x509: crypto.X509Certificate;
+  let x509: crypto.X509Certificate | undefined;
   let root: Asn1;
+  // Of the shape certificate-shape.ts reads, OpenSSL is known to accept it: its parser runs only
+  // when something asks for `x509`. Otherwise it runs now, and its refusal is this certificate's error.
+  const shape = certificateShape(der);
   try {
-    x509 = new crypto.X509Certificate(der);
+    if (!shape) x509 = new crypto.X509Certificate(der);
     root = fromDer(der);
   } catch (error) {
     throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
   }
+  const lazyX509 = () => (x509 ??= new crypto.X509Certificate(der));
+  let publicKey: crypto.KeyObject | undefined;
+  const lazyPublicKey = () => (publicKey ??= shape ? rsaPublicKeyObject(shape.rsa) : lazyX509().publicKey);
   // OpenSSL accepted the DER; what this walk reads (dates, names, extensions) can still be out of
   // range in a crafted or corrupted certificate (a flipped byte in a date made toISOString throw): an
   // invalid certificate for the caller, not a crash (test/fuzz).
@@ -186,17 +206,23 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
     const notAfter = dateOf(notAfterNode);
     const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
     const sigOid = oidOf(children(signatureAlgorithm)[0]);
-    const subjectDer = toDer(subject!);
-    const selfSigned = subjectDer.equals(toDer(issuer!)) && safeVerify(x509, x509.publicKey);
-    return {
+    const subjectDer = shape ? shape.subject : toDer(subject!);
+    const issuerDer = shape ? shape.issuer : toDer(issuer!);
+    const parsed: ParsedCertificate = {
       der,
-      x509,
+      get x509() {
+        return lazyX509();
+      },
+      get publicKey() {
+        return lazyPublicKey();
+      },
+      shape,
       notBefore,
       notAfter,
       subjectDer,
       subjectKeyId: extensions.subjectKeyId,
       keyCertSign: extensions.keyUsage.includes('keyCertSign'),
-      issuerDer: toDer(issuer!),
+      issuerDer,
       authorityKeyId: extensions.authorityKeyId,
       hasKeyUsage: extensions.present.has(OID.keyUsage),
       hasBasicConstraints: extensions.present.has(OID.basicConstraints),
@@ -216,19 +242,29 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
         key_usage: extensions.keyUsage,
         ext_key_usage: extensions.extKeyUsage,
         sans: extensions.sans,
-        public_key: publicKeyInfo(x509.publicKey),
+        public_key: shape ? { type: 'rsa', bits: rsaBits(shape.rsa.n) } : publicKeyInfo(lazyX509().publicKey),
         signature_algorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
-        sha256_fingerprint: x509.fingerprint256,
-        self_signed: selfSigned,
+        sha256_fingerprint: shape ? fingerprintOf(der) : lazyX509().fingerprint256,
+        self_signed: false,
       },
     };
+    parsed.info.self_signed = subjectDer.equals(issuerDer) && verifySignature(parsed, parsed.publicKey);
+    return parsed;
   } catch (error) {
     if (error instanceof ToolError) throw error;
     throw new ToolError('invalid_certificate', `${source} has fields that cannot be read (${(error as Error).message})`, 'Check it with: openssl x509 -text -noout -in FILE');
   }
 }
 
-export function safeVerify(cert: crypto.X509Certificate, key: crypto.KeyObject): boolean {
+/**
+ * Whether `key` verifies the certificate's signature (OpenSSL's X509_verify): checked here for a
+ * certificate of the common shape and signature algorithms (certificate-shape.ts), by OpenSSL otherwise.
+ */
+export function verifySignature(cert: ParsedCertificate, key: crypto.KeyObject): boolean {
+  return (cert.shape ? verifyShapeSignature(cert.shape, key) : undefined) ?? safeVerify(cert.x509, key);
+}
+
+function safeVerify(cert: crypto.X509Certificate, key: crypto.KeyObject): boolean {
   try {
     return cert.verify(key);
   } catch {

@@ -5,7 +5,7 @@ import { ToolError, fileSystemError } from '../core/errors.js';
 import { readBoundedFile, readSmallFileSync, yieldEvery } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
-import { keyMatches, readPrivateKey } from './keys.js';
+import { keyMatches, readPrivateKey, readPrivateKeyLazily, type PrivateKeyRead } from './keys.js';
 import { signingProblem } from './verify.js';
 
 export async function readFileOrThrow(filePath: string, what: string): Promise<Buffer> {
@@ -57,7 +57,7 @@ export interface CertsDirEntry {
   certificates: ParsedCertificate[];
   /** The load error CockroachDB would show in the Error column. */
   error?: string;
-  key?: { fileName: string; mode?: number; uid?: number; gid?: number; error?: string; object?: crypto.KeyObject };
+  key?: { fileName: string; mode?: number; uid?: number; gid?: number; error?: string; read?: PrivateKeyRead };
 }
 
 /** How a long load reports itself and stops (a certs dir of thousands of files takes seconds). */
@@ -130,7 +130,7 @@ function loadKeyFile(keyPath: string, fileName: string, insideRoots: LoadWatch['
   const { contents, stat } = read;
   const owner = { mode: stat.mode & 0o7777, uid: stat.uid, gid: stat.gid };
   try {
-    return { fileName, ...owner, object: readPrivateKey(contents, fileName) };
+    return { fileName, ...owner, read: readPrivateKeyLazily(contents, fileName) };
   } catch (error) {
     return { fileName, error: (error as Error).message };
   }

@@ -90,7 +90,7 @@ export async function checkDerivedFile(file: DerivedFile, cert: ParsedCertificat
   if (file.kind !== 'pkcs12') {
     try {
       const key = readPrivateKey(bytes, name);
-      if (keyMatches(key, cert.x509.publicKey)) return result(true, null);
+      if (keyMatches(key, cert.publicKey)) return result(true, null);
       return result(false, `${name} holds another key than ${crtName}: it was not made again when ${crtName} was replaced; clients reading it send a key that does not fit the certificate`);
     } catch (error) {
       return result(false, `${name} is not a readable private key (${(error as Error).message})`);

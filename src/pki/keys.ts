@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ToolError } from '../core/errors.js';
-import { privateKeyFromDer } from './key-der.js';
+import type { ParsedCertificate } from './certificate.js';
+import { privateKeyFromDer, rsaKeyFromNumbers, rsaPrivateNumbers } from './key-der.js';
 import { pemBlocks } from './pem.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -42,7 +43,25 @@ export async function generateRsaKey(bits: number, watch: KeyGenWatch = {}): Pro
  * one PEM block), plus DER PKCS#8 as `--also-generate-pkcs8-key` writes it.
  */
 export function readPrivateKey(contents: Buffer, source: string): crypto.KeyObject {
+  return readPrivateKeyLazily(contents, source).object;
+}
+
+/** A private key read and accepted; its KeyObject made when first asked for. */
+export interface PrivateKeyRead {
+  readonly object: crypto.KeyObject;
+  /** The public half of an RSA key of the plain shape (key-der.ts), compared without a KeyObject. */
+  readonly rsa: { n: Buffer; e: Buffer } | undefined;
+}
+
+/**
+ * readPrivateKey, with the same refusals, for a listing that mostly only compares a key with its
+ * certificate: a two-prime RSA key in strict DER is known to be readable (key-der.ts), so its
+ * KeyObject is built only if something asks for it.
+ */
+export function readPrivateKeyLazily(contents: Buffer, source: string): PrivateKeyRead {
   const text = contents.toString('utf8');
+  let der = contents;
+  let label: string | null = null;
   if (text.includes('-----BEGIN')) {
     const blocks = pemBlocks(text).filter((b) => b.type.includes('PRIVATE KEY'));
     if (blocks.length === 0) throw new ToolError('invalid_key', `${source} holds no private key`, 'Give the PEM private key file (-----BEGIN RSA PRIVATE KEY----- or -----BEGIN PRIVATE KEY-----).');
@@ -50,21 +69,36 @@ export function readPrivateKey(contents: Buffer, source: string): crypto.KeyObje
     if (blocks[0]!.type === 'ENCRYPTED PRIVATE KEY' || text.includes('Proc-Type: 4,ENCRYPTED')) {
       throw new ToolError('invalid_key', `${source} is an encrypted private key`, `CockroachDB cannot use encrypted keys; decrypt it: openssl pkey -in ${source} -out ${source}.plain`);
     }
-    const fast = privateKeyFromDer(blocks[0]!.der, blocks[0]!.type);
-    if (fast) return fast;
+    [der, label] = [blocks[0]!.der, blocks[0]!.type];
+  }
+  const numbers = rsaPrivateNumbers(der, label);
+  if (numbers) {
+    let object: crypto.KeyObject | undefined;
+    return { rsa: { n: numbers.n, e: numbers.e }, get object() { return (object ??= rsaKeyFromNumbers(numbers)); } };
+  }
+  const fast = privateKeyFromDer(der, label);
+  if (fast) return { object: fast, rsa: undefined };
+  if (label !== null) {
     try {
-      return crypto.createPrivateKey({ key: text, format: 'pem' });
+      return { object: crypto.createPrivateKey({ key: text, format: 'pem' }), rsa: undefined };
     } catch (error) {
       throw new ToolError('invalid_key', `${source} is not a readable private key (${(error as Error).message})`, 'Check that the file is complete and not a certificate.');
     }
   }
-  const fast = privateKeyFromDer(contents, null);
-  if (fast) return fast;
   try {
-    return crypto.createPrivateKey({ key: contents, format: 'der', type: 'pkcs8' });
+    return { object: crypto.createPrivateKey({ key: contents, format: 'der', type: 'pkcs8' }), rsa: undefined };
   } catch {
     throw new ToolError('invalid_key', `${source} is not a private key (neither PEM nor DER PKCS#8)`, 'Give the PEM private key file.');
   }
+}
+
+/**
+ * keyMatches for a key read by readPrivateKeyLazily and a certificate: when both are RSA of the
+ * plain shape, their moduli and exponents are compared, which is what EVP_PKEY_eq compares.
+ */
+export function keyMatchesCertificate(key: PrivateKeyRead, cert: ParsedCertificate): boolean {
+  if (key.rsa && cert.shape) return key.rsa.n.equals(cert.shape.rsa.n) && key.rsa.e.equals(cert.shape.rsa.e);
+  return keyMatches(key.object, cert.publicKey);
 }
 
 /** PKCS#1 for RSA (what `cockroach cert` writes), SEC1 for EC, PKCS#8 otherwise. */
@@ -94,6 +128,10 @@ export function spkiDer(key: crypto.KeyObject): Buffer {
  * key (an SPKI export is a hundred times slower: bench/list-certs.ts).
  */
 export function keyMatches(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject): boolean {
+  // Keys of two types never match (EVP_PKEY_eq says -1), and comparing them is not harmless: Node 20
+  // leaves that error on OpenSSL's queue, and the next DER key decode fails with "different key
+  // types" (in a listing: the next key file reported unreadable; test/unit/key-der.test.ts).
+  if (privateKey.asymmetricKeyType !== publicKey.asymmetricKeyType) return false;
   const ownPublic = privateKey.type === 'private' ? crypto.createPublicKey(privateKey) : privateKey;
   return ownPublic.equals(publicKey);
 }

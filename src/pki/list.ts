@@ -5,7 +5,7 @@ import { clientCertName, clientKeyName, isCaUsage, type CertUsage } from './cert
 import path from 'node:path';
 import { clientCaPath, loadCertsDirListing, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
 import { checkDerivedFile, derivedFilesAmong, type DerivedFile } from './derived.js';
-import { keyMatches } from './keys.js';
+import { keyMatchesCertificate } from './keys.js';
 import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type LintThresholds } from './lint.js';
 import { sh } from './shell-word.js';
 import { findStagingLeftovers } from './staging.js';
@@ -95,7 +95,7 @@ export async function listCerts(
     }
     const key = entry.key;
     if (key?.mode !== undefined) findings.push(...lintKeyPermissions(key.fileName, key.mode, key.uid!, key.gid!, path.join(certsDir, key.fileName)));
-    if (key?.object && first && !keyMatches(key.object, first.x509.publicKey)) {
+    if (key?.read && first && !keyMatchesCertificate(key.read, first)) {
       findings.push({ rule: 'key_mismatch', level: 'error', message: `${key.fileName} does not belong to ${entry.fileName} (private key does not match public key)` });
     }
     if (key?.error) findings.push({ rule: 'key_unreadable', level: 'error', message: key.error });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { safeVerify, type ParsedCertificate } from './certificate.js';
+import { verifySignature, type ParsedCertificate } from './certificate.js';
 
 /**
  * What the leaf is verified for. server_auth and client_auth are OpenSSL's sslserver/sslclient
@@ -125,7 +125,7 @@ export function verifyChain(leaf: ParsedCertificate, intermediates: ParsedCertif
     let ok = signatures.get(key);
     if (ok === undefined) {
       if (budget-- <= 0) return false;
-      ok = safeVerify(cert.x509, issuer.x509.publicKey);
+      ok = verifySignature(cert, issuer.publicKey);
       signatures.set(key, ok);
     }
     return ok;
@@ -177,5 +177,5 @@ export function verifyChain(leaf: ParsedCertificate, intermediates: ParsedCertif
  * rotation, which want to know who signed what even when it no longer verifies).
  */
 export function findIssuer(leaf: ParsedCertificate, pool: ParsedCertificate[]): ParsedCertificate | undefined {
-  return candidatesFor(leaf, pool.filter((c) => c !== leaf && !c.der.equals(leaf.der)), new Date()).find((candidate) => safeVerify(leaf.x509, candidate.x509.publicKey));
+  return candidatesFor(leaf, pool.filter((c) => c !== leaf && !c.der.equals(leaf.der)), new Date()).find((candidate) => verifySignature(leaf, candidate.publicKey));
 }

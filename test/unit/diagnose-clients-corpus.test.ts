@@ -3,9 +3,12 @@
 // Perl DBD::Pg, pgJDBC, Go pgx v4 and Go lib/pq
 // against a real TLS PostgreSQL (and loopback fault servers) set up with one known fault each.
 // The label is the fault that was set up, not what diagnose() answers. The text is given alone,
-// as a person pastes it (no client, no connection string). Top-1 accuracy per client is printed
-// and held to the floor measured when the corpus was committed; a text the engine cannot tell
-// apart is listed in KNOWN_MISSES with the reason, so that a change in either direction shows up.
+// as a person pastes it (no client, no connection string). Two measures are printed side by side
+// per client and held to the floors measured when the corpus was committed: strict top-1, and
+// "top-1 or its group" (a text the client printed word for word for several causes, answered with
+// a same_text that names the true one). A miss is listed in KNOWN_MISSES with the reason, so that
+// a change in either direction shows up. Then the same texts with the connection string, and with
+// the server log lines of the same attempt.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -76,35 +79,49 @@ const KNOWN_MISSES: Record<string, { got: DiagnosisCode; why: string }> = {
   'postgres-js/http_port': { got: 'server_tls_disabled', why: 'postgres.js starts TLS after ANY answer to its SSLRequest but S (porsager/postgres src/connection.js secure()), so an HTTP port and a server without TLS print the same "Client network socket disconnected before secure TLS connection was established"; server_tls_disabled is ranked first, not_tls_endpoint is offered as the alternative' },
   'pgjdbc/client_cert_expired': { got: 'client_cert_untrusted', why: `${ALERT_LOST} ("SSL error: Broken pipe" while sending its TLS 1.3 Finished): the same text as for client_cert_other_ca, which is ranked first; client_cert_expired is offered as the alternative` },
   'asyncpg/client_cert_expired': { got: 'connection_dropped', why: `${ALERT_LOST} ("ConnectionResetError: [Errno 104] Connection reset by peer")` },
-  'postgres-js/client_cert_other_ca': { got: 'connection_dropped', why: `${ALERT_LOST} (Node's "write ECONNRESET")` },
-  'postgres-js/client_cert_expired': { got: 'connection_dropped', why: `${ALERT_LOST} (Node's "write ECONNRESET")` },
+  'postgres-js/client_cert_other_ca': { got: 'connection_dropped', why: `${ALERT_LOST} (Node's "write ECONNRESET" on postgres.js's startup write): the same text for an untrusted and an expired client certificate; both are named in same_text next to connection_dropped` },
+  'postgres-js/client_cert_expired': { got: 'connection_dropped', why: `${ALERT_LOST} (Node's "write ECONNRESET" on postgres.js's startup write): the same text for an untrusted and an expired client certificate; both are named in same_text next to connection_dropped` },
   'pgjdbc/key_mismatch': { got: 'connection_dropped', why: 'Java signs the CertificateVerify with the wrong key and the server drops the connection; the text is only "Broken pipe" / "The connection attempt failed."' },
 };
 
 /** Misses whose true cause the answer does not even name among its alternatives (the rest do). */
-const NOT_NAMED = new Set(['asyncpg/client_cert_expired', 'postgres-js/client_cert_other_ca', 'postgres-js/client_cert_expired', 'pgjdbc/key_mismatch']);
+const NOT_NAMED = new Set(['asyncpg/client_cert_expired', 'pgjdbc/key_mismatch']);
 
-/** Top-1 accuracy floors per client, measured on the committed corpus (not 100% unless it was). */
-const FLOORS: Record<(typeof CLIENTS)[number], number> = {
-  'node-pg': 20 / 21,
-  'postgres-js': 16 / 19,
-  knex: 20 / 21,
-  typeorm: 20 / 21,
-  sequelize: 20 / 21,
-  psql: 19 / 22,
-  psycopg2: 19 / 22,
-  psycopg3: 19 / 22,
-  asyncpg: 18 / 21,
-  'php-pgsql': 19 / 22,
-  'php-pdo': 19 / 22,
-  'ruby-pg': 19 / 22,
-  'perl-dbd-pg': 20 / 22,
-  pgjdbc: 19 / 21,
-  'go-pgx': 19 / 21,
-  'go-libpq': 19 / 22,
+/**
+ * Floors per client, measured on the committed corpus (not 100% unless it was): strict top-1, and
+ * "top-1 or its group" — right when `code` is the true cause, or when the text is one the client
+ * printed word for word for another cause too (SHARED_TEXT, the masking below) and the answer's
+ * same_text names the true cause. A group answer never counts for a text that tells causes apart.
+ */
+const FLOORS: Record<(typeof CLIENTS)[number], { strict: number; group: number }> = {
+  'node-pg': { strict: 20 / 21, group: 21 / 21 },
+  'postgres-js': { strict: 16 / 19, group: 19 / 19 },
+  knex: { strict: 20 / 21, group: 21 / 21 },
+  typeorm: { strict: 20 / 21, group: 21 / 21 },
+  sequelize: { strict: 20 / 21, group: 21 / 21 },
+  psql: { strict: 19 / 22, group: 22 / 22 },
+  psycopg2: { strict: 19 / 22, group: 22 / 22 },
+  psycopg3: { strict: 19 / 22, group: 22 / 22 },
+  asyncpg: { strict: 18 / 21, group: 19 / 21 },
+  'php-pgsql': { strict: 19 / 22, group: 22 / 22 },
+  'php-pdo': { strict: 19 / 22, group: 22 / 22 },
+  'ruby-pg': { strict: 19 / 22, group: 22 / 22 },
+  'perl-dbd-pg': { strict: 20 / 22, group: 22 / 22 },
+  pgjdbc: { strict: 19 / 21, group: 20 / 21 },
+  'go-pgx': { strict: 19 / 21, group: 20 / 21 },
+  'go-libpq': { strict: 19 / 22, group: 21 / 22 },
 };
+/** What issue 16 asks of the group-aware measure. */
+const OVERALL_GROUP_AT_LEAST = 0.97;
+const CLIENT_GROUP_AT_LEAST = 0.9;
 
 const files: ClientFile[] = CLIENTS.map((client) => JSON.parse(fs.readFileSync(path.join(DIR, `${client}.json`), 'utf8')) as ClientFile);
+
+/** The text without what differs between runs: temp directory names, clock times, ports and pids. */
+const mask = (text: string) => text.replace(/crdb-tls-(corpus|faults)-[A-Za-z0-9]+/g, 'crdb-tls-$1-X').replace(/\b\d\d:\d\d:\d\d(\.\d+)?\b/g, 'T').replace(/\d{4,}/g, 'N');
+
+/** `client/fault` of every text the same client printed, word for word, for another cause too. */
+const SHARED_TEXT = new Set(files.flatMap((file) => file.entries.filter((e) => file.entries.some((o) => o.expected_code !== e.expected_code && mask(o.text) === mask(e.text))).map((e) => `${e.client}/${e.fault}`)));
 
 describe('the real-client corpus is well-formed', () => {
   test('one file per client, and every fault either failed (an entry) or connected (listed as not noticed)', () => {
@@ -131,43 +148,91 @@ describe('the real-client corpus is well-formed', () => {
 });
 
 describe('diagnose_error on real client output', () => {
-  const table: Array<{ client: string; correct: number; total: number }> = [];
+  const table: Array<{ client: string; strict: number; group: number; total: number }> = [];
 
   for (const file of files) {
     describe(file.client, () => {
-      let correct = 0;
+      let strict = 0;
+      let group = 0;
       for (const e of file.entries) {
         const key = `${e.client}/${e.fault}`;
         const miss = KNOWN_MISSES[key];
         test(`${e.fault}: ${e.expected_code}${miss ? ` (known miss: ${miss.got})` : ''}`, () => {
           const d = diagnose({ error_text: e.text });
           const got = d.code;
-          if (got === e.expected_code) correct++;
+          const named = d.same_text?.codes.includes(e.expected_code) ?? false;
+          if (got === e.expected_code) strict++;
+          if (got === e.expected_code || (SHARED_TEXT.has(key) && named)) group++;
+          if (d.same_text) assert.equal(d.same_text.codes[0], got, `${key}: same_text lists the answer first`);
           if (miss) {
             assert.equal(got, miss.got, `${key} was a known miss answering ${miss.got}; it now answers ${got} — update KNOWN_MISSES`);
             // A text the client prints for several causes: the answer names the true one too.
             if (!NOT_NAMED.has(key)) assert.ok(d.alternatives.some((a) => a.code === e.expected_code), `${key}: ${e.expected_code} is not among the alternatives ${d.alternatives.map((a) => a.code).join(', ')}`);
+            // ... and says in same_text that the text cannot tell them apart.
+            if (SHARED_TEXT.has(key)) assert.ok(named, `${key}: a shared text, but same_text ${JSON.stringify(d.same_text?.codes ?? null)} does not name ${e.expected_code}`);
+            // A group never claims a text that this corpus shows the client prints for one cause only.
+            else assert.ok(!named, `${key}: same_text names ${e.expected_code} for a text no other fault produced`);
           } else {
             assert.equal(got, e.expected_code, `${key}: the text\n${e.text}`);
           }
         });
       }
       const floor = FLOORS[file.client as keyof typeof FLOORS];
-      test(`top-1 accuracy of ${file.client} is at least ${Math.round(floor * 100)}%`, () => {
-        table.push({ client: file.client, correct, total: file.entries.length });
-        assert.ok(correct / file.entries.length >= floor - 1e-9, `${correct}/${file.entries.length}`);
+      test(`${file.client}: strict top-1 at least ${Math.round(floor.strict * 100)}%, top-1 or its group at least ${Math.round(floor.group * 100)}%`, () => {
+        table.push({ client: file.client, strict, group, total: file.entries.length });
+        assert.ok(strict / file.entries.length >= floor.strict - 1e-9, `strict ${strict}/${file.entries.length}`);
+        assert.ok(group / file.entries.length >= floor.group - 1e-9, `group ${group}/${file.entries.length}`);
+        assert.ok(group / file.entries.length >= CLIENT_GROUP_AT_LEAST, `group ${group}/${file.entries.length} is below ${CLIENT_GROUP_AT_LEAST * 100}%`);
       });
     });
   }
 
-  test('accuracy table', (t) => {
-    const lines = table.map((r) => `${r.client.padEnd(12)} ${String(r.correct).padStart(2)}/${r.total}  ${((100 * r.correct) / r.total).toFixed(0)}%`);
-    const correct = table.reduce((s, r) => s + r.correct, 0);
+  test('accuracy table: strict top-1 and top-1 or its group, per client and overall', (t) => {
+    const pct = (n: number, d: number) => `${((100 * n) / d).toFixed(1)}%`.padStart(6);
+    const row = (name: string, a: number, b: number, n: number) => `${name.padEnd(12)} strict ${String(a).padStart(3)}/${n} ${pct(a, n)}   top-1 or group ${String(b).padStart(3)}/${n} ${pct(b, n)}`;
+    const strict = table.reduce((s, r) => s + r.strict, 0);
+    const group = table.reduce((s, r) => s + r.group, 0);
     const total = table.reduce((s, r) => s + r.total, 0);
-    lines.push(`${'all'.padEnd(12)} ${correct}/${total}  ${((100 * correct) / total).toFixed(0)}%`);
-    t.diagnostic('top-1 accuracy of diagnose_error on real client output (text alone):');
-    for (const line of lines) t.diagnostic(`  ${line}`);
+    t.diagnostic('accuracy of diagnose_error on real client output (text alone):');
+    for (const r of table) t.diagnostic(`  ${row(r.client, r.strict, r.group, r.total)}`);
+    t.diagnostic(`  ${row('all', strict, group, total)}`);
     assert.equal(table.length, files.length);
+    assert.ok(group / total >= OVERALL_GROUP_AT_LEAST, `top-1 or group ${group}/${total} is below ${OVERALL_GROUP_AT_LEAST * 100}%`);
+  });
+});
+
+/**
+ * What a person pastes along with the error: the connection string the client was given (the
+ * single-quoted argument of the corpus command). libpq and lib/pq skip a sslcert file that does
+ * not exist, so only the settings tell "no certificate configured" from "the configured file is
+ * missing" (the text is the server's "connection requires a valid client certificate" for both).
+ */
+const WITH_SETTINGS_FLOOR = 312 / 342;
+
+describe('diagnose_error on client output plus the connection string', () => {
+  test('the connection string never makes an answer worse, and tells a missing sslcert file apart', (t) => {
+    let alone = 0;
+    let withSettings = 0;
+    let total = 0;
+    for (const file of files) {
+      for (const e of file.entries) {
+        total++;
+        const connection = /'([^']+)'/.exec(e.command)?.[1];
+        assert.ok(connection, `${e.client}/${e.fault}: no connection string in the command`);
+        const a = diagnose({ error_text: e.text }).code === e.expected_code;
+        const d = diagnose({ error_text: e.text, connection_string: connection });
+        const w = d.code === e.expected_code;
+        if (a) alone++;
+        if (w) withSettings++;
+        assert.ok(w || !a, `${e.client}/${e.fault}: right from the text, ${d.code} with the connection string`);
+        if (e.fault === 'missing_client_cert' && ['psql', 'go-libpq', 'ruby-pg', 'php-pgsql'].includes(e.client)) {
+          assert.equal(d.code, 'client_cert_file_missing', `${e.client}: sslcert=… given`);
+          assert.equal(d.same_text, null, `${e.client}: the settings tell the causes apart`);
+        }
+      }
+    }
+    t.diagnostic(`  strict top-1: text ${alone}/${total}, text + connection string ${withSettings}/${total}`);
+    assert.ok(withSettings / total >= WITH_SETTINGS_FLOOR - 1e-9, `${withSettings}/${total}`);
   });
 });
 
@@ -235,7 +300,6 @@ describe('diagnose_error on client output plus the server log', () => {
  * one cause only. Printed next to the table; every known miss that says "the same text" is one.
  */
 describe('what the text alone can tell apart', () => {
-  const mask = (text: string) => text.replace(/crdb-tls-(corpus|faults)-[A-Za-z0-9]+/g, 'crdb-tls-$1-X').replace(/\b\d\d:\d\d:\d\d(\.\d+)?\b/g, 'T').replace(/\d{4,}/g, 'N');
   test('upper bound of text-only top-1 per client', (t) => {
     let best = 0;
     let total = 0;

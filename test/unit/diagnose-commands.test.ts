@@ -66,7 +66,7 @@ function problems(input: DiagnoseInput, environment: DiagnoseEnvironment = {}): 
     const reissue = reissueProblem(d, command);
     if (reissue) found.push(`${command}: ${reissue}`);
   }
-  const prose = [d.explanation, ...d.causes.flatMap((c) => [c.cause, c.confirm]), ...d.fix_steps.map((s) => s.action), ...d.alternatives.map((a) => a.tell_apart)].join('\n');
+  const prose = [d.explanation, ...d.causes.flatMap((c) => [c.cause, c.confirm]), ...d.fix_steps.map((s) => s.action), ...d.alternatives.map((a) => a.tell_apart), d.same_text?.tell_apart ?? '', d.same_text?.source ?? ''].join('\n');
   if (prose.includes('§')) found.push('an internal reference mark (§) in the text');
   return found;
 }

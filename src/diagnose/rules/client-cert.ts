@@ -1,4 +1,4 @@
-import { signal, type Signal } from './types.js';
+import { signal, type SameText, type Signal } from './types.js';
 
 /** The server refuses, does not get, or cannot map the client certificate; or a usage is wrong. */
 const serverLog = (line: string) => line.includes('could not accept ssl connection');
@@ -8,6 +8,22 @@ const serverLog = (line: string) => line.includes('could not accept ssl connecti
  * Console / HTTP port: a "remote error" there is the alert the CLIENT sent about the SERVER's certificate.
  */
 const goServerLog = (line: string) => line.includes('tls handshake error from');
+
+/** A libpq or lib/pq line: "connection to server at … failed:", "connection failed:", "pq: …". */
+const libpqLike = (line: string) => ['connection to server at', 'connection failed: ', 'pq: '].some((m) => line.includes(m));
+
+const NO_CERT_SENT: SameText = {
+  codes: ['client_cert_required', 'client_cert_file_missing'],
+  source: 'postgres/postgres src/backend/libpq/auth.c (the server); libpq src/interfaces/libpq/fe-secure-openssl.c initialize_SSL and lib/pq ssl.go sslClientCertificates (no file, no certificate)',
+  tellApart: 'libpq and lib/pq send no certificate when the file named by sslcert does not exist, so the server answers as if none was configured: check that the sslcert file of the connection settings exists (ls -l on that path); with no sslcert set, the client was given no certificate at all',
+};
+
+/** TLS 1.3: the client is done before the server has checked its certificate (RFC 8446 §4.4). */
+const CLIENT_CERT_REFUSED_LATE: SameText = {
+  codes: ['client_cert_untrusted', 'client_cert_expired', 'client_key_mismatch'],
+  source: 'openjdk/jdk src/java.base/share/classes/sun/security/ssl/Finished.java (T13FinishedProducer); RFC 8446 section 4.4',
+  tellApart: 'the server refused the client certificate flight and its alert was lost: its log line for the attempt names the reason (PostgreSQL: "could not accept SSL connection: certificate verify failed" for the issuer or the dates), or check the certificate: openssl verify -CAfile ca.crt client.crt says "certificate has expired" or "unable to get local issuer certificate", and openssl x509 -noout -pubkey -in client.crt must print the same key as openssl pkey -pubout -in client.key',
+};
 
 export const CLIENT_CERT_SIGNALS: Signal[] = [
   // client_cert_untrusted: the server's alert. In a PostgreSQL server log the same alert text came
@@ -46,7 +62,16 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
   // (openjdk/jdk src/java.base/share/classes/sun/security/ssl/Finished.java). A broken pipe in
   // that frame means the server closed the connection on reading the client's certificate
   // flight: it refused the certificate (issuer, dates) or its signature; its alert was lost.
-  signal('jdbc.t13-finished-broken', 'finished$t13finishedproducer', { client_cert_untrusted: 0.8, client_cert_expired: 0.6, client_key_mismatch: 0.45 }, 'openjdk/jdk sun/security/ssl/Finished.java; RFC 8446 §4.4 (test/corpus/clients pgjdbc client_cert_other_ca)'),
+  signal('jdbc.t13-finished-broken', 'finished$t13finishedproducer', { client_cert_untrusted: 0.8, client_cert_expired: 0.6, client_key_mismatch: 0.45 }, 'openjdk/jdk sun/security/ssl/Finished.java; RFC 8446 §4.4 (test/corpus/clients pgjdbc client_cert_other_ca)', {
+    sameText: CLIENT_CERT_REFUSED_LATE,
+  }),
+  // postgres.js writes its startup message as soon as Node reports the TLS connection up
+  // (porsager/postgres src/connection.js secure(), nextWrite); under TLS 1.3 a server that then
+  // refuses the client certificate closes, and the write fails with a reset: the same "write
+  // ECONNRESET" for an untrusted and an expired certificate (test/corpus/clients postgres-js).
+  signal('postgresjs.write-reset', 'write econnreset', {}, 'porsager/postgres src/connection.js; nodejs/node lib/internal/errors.js (syscall + code); RFC 8446 §4.4', {
+    together: { with: 'postgresjs.stack', weights: { client_cert_untrusted: 0.4, client_cert_expired: 0.35 }, sameText: { ...CLIENT_CERT_REFUSED_LATE, codes: ['connection_dropped', 'client_cert_untrusted', 'client_cert_expired'], source: 'porsager/postgres src/connection.js (nextWrite); nodejs/node lib/internal/errors.js ("write ECONNRESET"); RFC 8446 section 4.4', tellApart: `a reset on postgres.js's first write is how a dropped connection looks, and also how a TLS 1.3 server's refusal of the client certificate looks once its alert is lost: ${CLIENT_CERT_REFUSED_LATE.tellApart}` } },
+  }),
   signal('pg.client-verify-failed', 'client certificate verification failed', { client_cert_untrusted: 0.85 }, 'toolchain §3 (PostgreSQL 18 server DETAIL)'),
 
   // client_cert_required
@@ -55,12 +80,15 @@ export const CLIENT_CERT_SIGNALS: Signal[] = [
   // sslcert that stat() cannot find (ENOENT/ENOTDIR) as "no certificate" and goes on without one.
   // So when the pasted line itself shows sslcert=… (Perl DBI and PHP print the conninfo they were
   // given), a certificate WAS configured and did not reach the server: the file is missing.
-  signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'toolchain §3 (PostgreSQL 15/18, psql and node-pg)', {
+  // lib/pq does the same: sslClientCertificates (lib/pq ssl.go) returns no certificate when
+  // os.Stat says the sslcert file does not exist. Without sslcert=… in the line the text is the
+  // same for both causes (test/corpus/clients psql, psycopg2/3, PHP, Ruby, lib/pq missing_client_cert).
+  signal('pg.requires-client-cert', 'connection requires a valid client certificate', { client_cert_required: 0.93 }, 'postgres/postgres src/backend/libpq/auth.c; libpq src/interfaces/libpq/fe-secure-openssl.c initialize_SSL; lib/pq ssl.go sslClientCertificates', {
     refine: (line) => {
-      const libpqLike = ['connection to server at', 'connection failed: ', 'pq: '].some((m) => line.includes(m));
-      if (libpqLike && line.includes('sslcert=')) return { client_cert_file_missing: 0.9, client_cert_required: 0.6 };
-      return libpqLike ? { client_cert_required: 0.93, client_cert_file_missing: 0.25 } : undefined;
+      if (libpqLike(line) && line.includes('sslcert=')) return { client_cert_file_missing: 0.9, client_cert_required: 0.6 };
+      return libpqLike(line) ? { client_cert_required: 0.93, client_cert_file_missing: 0.25 } : undefined;
     },
+    sameText: (line) => (libpqLike(line) && !line.includes('sslcert=') ? NO_CERT_SENT : undefined),
   }),
   signal('cockroach.no-peer-certs', 'no tls peer certificates, but required for auth', { client_cert_required: 0.95 }, 'ref §3.3 (pkg/sql/pgwire auth_methods.go)'),
   signal('cockroach.no-client-certs', 'no client certificates in request', { client_cert_required: 0.85 }, 'ref §3.3 (pkg/security/auth.go)'),

@@ -31,7 +31,12 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   // The peer closed before the server was ready. Besides a server or proxy that went away, the
   // port may not be PostgreSQL at all: an HTTP server answers a plaintext startup message with 400
   // and closes (test/corpus/clients http_port_no_tls), so that is named as the weak alternative.
-  signal('node.terminated', 'connection terminated unexpectedly', { connection_dropped: 0.8, not_tls_endpoint: 0.25 }, 'diagnosis-codes.md (node-pg)'),
+  signal('node.terminated', 'connection terminated unexpectedly', { connection_dropped: 0.8, not_tls_endpoint: 0.25 }, 'brianc/node-postgres packages/pg/lib/client.js', {
+    sameText: {
+      codes: ['connection_dropped', 'not_tls_endpoint'],
+      tellApart: 'node-postgres says this whenever the server closes the socket before the session is ready: a node or proxy that went away, or, with TLS off, a port that is not PostgreSQL (an HTTP server answers the startup message with 400 and closes); probing the host and port shows what answers there',
+    },
+  }),
   signal('libpq.server-closed', 'server closed the connection unexpectedly', { connection_dropped: 0.8 }, 'libpq'),
   // postgres.js 3.4 (porsager/postgres src/connection.js secure()): unless ssl is 'prefer', an answer
   // other than S to its SSLRequest does not stop it — it starts TLS on the same socket anyway. A
@@ -39,7 +44,15 @@ export const TRANSPORT_SIGNALS: Signal[] = [
   // startup packet" in its log) and closes; an HTTP server answers 400 and closes. Either way Node
   // reports this text, so under postgres.js's stack it means "the server did not answer S".
   signal('node.socket-disconnected', 'client network socket disconnected before secure tls connection was established', { connection_dropped: 0.88 }, 'Node tls', {
-    together: { with: 'postgresjs.stack', weights: { server_tls_disabled: 0.75, not_tls_endpoint: 0.6, connection_dropped: 0.45 } },
+    together: {
+      with: 'postgresjs.stack',
+      weights: { server_tls_disabled: 0.75, not_tls_endpoint: 0.6, connection_dropped: 0.45 },
+      sameText: {
+        codes: ['server_tls_disabled', 'not_tls_endpoint'],
+        source: 'porsager/postgres src/connection.js (secure); nodejs/node lib/_tls_wrap.js (onConnectEnd)',
+        tellApart: 'postgres.js starts TLS after any answer but S to its SSLRequest, so a server without TLS and a port that is not PostgreSQL print the same: probing the host and port shows which (a PostgreSQL server answering N, or an HTTP or other service); the PostgreSQL server logs "invalid length of startup packet" for the first',
+      },
+    },
   }),
   signal('postgresjs.stack', 'node_modules/postgres/', {}, 'porsager/postgres: the package path in its stack traces (cjs/src/query.js, src/connection.js)'),
   signal('pg.invalid-startup-length', 'invalid length of startup packet', { server_tls_disabled: 0.6, not_tls_endpoint: 0.45 }, 'postgres/postgres src/backend/tcop/backend_startup.c (ProcessStartupPacket): the server read a TLS ClientHello or other non-protocol bytes as a startup packet, i.e. it had answered N to SSLRequest (or the client skipped SSLRequest)'),

@@ -31,11 +31,25 @@ export interface Signal {
    * Node's "disconnected before secure TLS connection" means something else under postgres.js's
    * stack than under node-postgres's. This wins over a refinement (the line).
    */
-  together?: { with: string; weights: Weights };
+  together?: { with: string; weights: Weights; sameText?: SameText };
+  /**
+   * The phrase is printed, word for word, for several causes (test/corpus/clients shows it): the
+   * answer names all of them and the one step that tells them apart. A function reads the line
+   * around the phrase and returns undefined where that line does tell them apart.
+   */
+  sameText?: SameText | ((line: string) => SameText | undefined);
   /** Where the text comes from: reference section and/or upstream source. */
   source: string;
 }
 
-export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine' | 'together'> = {}): Signal {
+/** Causes a text cannot tell apart, ranked as the weights rank them, and how to tell them apart. */
+export interface SameText {
+  codes: Array<Exclude<DiagnosisCode, 'unknown'>>;
+  tellApart: string;
+  /** Where the text is printed, shown to the user (default: the signal's source). */
+  source?: string;
+}
+
+export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine' | 'together' | 'sameText'> = {}): Signal {
   return { id, phrase, weights, source, ...options };
 }

@@ -1,9 +1,8 @@
-import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../../core/errors.js';
 import { readSmallFileSync, yieldEvery } from '../../core/read-file.js';
-import { parseCertificateDer, type ParsedCertificate } from '../../pki/certificate.js';
+import { parseCertificateDer, sha256Hex, type ParsedCertificate } from '../../pki/certificate.js';
 import { classifyCertFile, isCaUsage, type CertFileKind } from '../../pki/certnames.js';
 import { certificateDers } from '../../pki/pem.js';
 import { certificateItem, errorItem, type InventoryEntry, type SourceKind, type SourceResult, type Thresholds } from '../items.js';
@@ -44,7 +43,7 @@ async function readCertificateFile(filePath: string, source: SourceKind, locatio
     const failure = fileSystemError(error, filePath, 'read');
     return [{ item: errorItem(base(name, kind?.usage ?? null, null), failure.message) }];
   }
-  const sha256 = crypto.createHash('sha256').update(contents).digest('hex');
+  const sha256 = sha256Hex(contents);
   if (contents.length === 0) return [{ item: errorItem(base(name, kind?.usage ?? null, null), `empty certificate file: ${name}`) }];
   let ders: Buffer[];
   try {

@@ -34,6 +34,10 @@ export function renderDiagnosis(d: Diagnosis, nextTools: NextToolButton[], plain
     ),
     ...sections(escapeMrkdwn(d.explanation)),
   ];
+  if (d.same_text) {
+    const codes = d.same_text.codes.map((c) => `*${c}*`).join(', ');
+    blocks.push(...sections(`*Same text, ${d.same_text.codes.length} causes:* “${escapeMrkdwn(d.same_text.text)}” is printed for ${codes} alike (${d.same_text.codes[0]} is the most likely).\n_To tell them apart:_ ${escapeMrkdwn(d.same_text.tell_apart)}`));
+  }
   if (d.client.note) blocks.push(context(`_${escapeMrkdwn(d.client.note)}_`));
   if (d.connection) {
     blocks.push(...sections(`*Connection string* (password hidden)\n${codeBlock(d.connection.redacted)}${d.connection.notes.length ? `\n${d.connection.notes.map((n) => `• ${escapeMrkdwn(n)}`).join('\n')}` : ''}`));
