@@ -391,7 +391,7 @@ async function main(): Promise<void> {
   let pgServer: TlsPostgres | undefined;
   let pki: FaultPki | undefined;
   try {
-    pki = await makeFaultPki(work);
+    pki = await makeFaultPki(work, { keys: 'rsa' });
     for (const c of usable) c.prepare(work);
     const key644: Pair = { crt: pki.root.crt, key: path.join(pki.dir, 'client.root.644.key'), pk8: path.join(pki.dir, 'client.root.644.key.pk8') };
     fs.copyFileSync(pki.root.key, key644.key);

@@ -14,8 +14,21 @@ export const KEY_KINDS: KeyKind[] = ['rsa-pkcs1', 'rsa-pkcs8', 'ec-p256-sec1', '
 export const nodeKeyType = (kind: KeyKind): 'pkcs1' | 'pkcs8' | 'sec1' => (kind.endsWith('pkcs1') ? 'pkcs1' : kind.endsWith('sec1') ? 'sec1' : 'pkcs8');
 export const PEM_LABEL: Record<'pkcs1' | 'pkcs8' | 'sec1', string> = { pkcs1: 'RSA PRIVATE KEY', pkcs8: 'PRIVATE KEY', sec1: 'EC PRIVATE KEY' };
 
+// An RSA-2048 key takes ~0.1-0.3 s of CPU to make and these tests are about formats, not about
+// fresh keys, so each process makes a few and hands them out in turn: consecutive calls (a CA and
+// the key it certifies, a key and the wrong key) still get different keys. EC keys stay fresh.
+const RSA_POOL_SIZE = 4;
+const rsaPool: crypto.KeyObject[] = [];
+let rsaNext = 0;
+
+function pooledRsaKey(): crypto.KeyObject {
+  const index = rsaNext++ % RSA_POOL_SIZE;
+  rsaPool[index] ??= crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  return rsaPool[index];
+}
+
 export function generateKey(kind: KeyKind): crypto.KeyObject {
-  if (kind.startsWith('rsa')) return crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  if (kind.startsWith('rsa')) return pooledRsaKey();
   return crypto.generateKeyPairSync('ec', { namedCurve: kind.includes('p384') ? 'secp384r1' : 'prime256v1' }).privateKey;
 }
 

@@ -4,6 +4,7 @@
 // wrong user, another CA, expired), and small loopback servers for what a TLS PostgreSQL cannot
 // play: an HTTP port, a port that closes, one that never answers, one that answers "S" and stalls,
 // and a server that only speaks TLS 1.0/1.1. Keys are generated here, in a temp dir; never committed.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -12,7 +13,6 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { issueCaCertificate, issueCertificate, type IssuedCertificate } from '../../src/pki/issue.js';
 import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer } from '../../src/pki/keys.js';
-import type crypto from 'node:crypto';
 
 const DAY = 86_400_000;
 const YEAR = 365 * DAY;
@@ -54,8 +54,16 @@ function write(dir: string, name: string, cert: IssuedCertificate, key: crypto.K
   return { crt, key: keyFile, pk8 };
 }
 
-async function leaf(ca: Authority, profile: 'node' | 'client', commonName: string, options: { dns?: string[]; ips?: string[]; now?: Date; lifetimeMs?: number } = {}) {
-  const key = await generateRsaKey(2048);
+/**
+ * Tests take EC P-256 keys: they are about what a TLS peer does with a certificate (names, dates,
+ * issuer), not about the key algorithm, and eleven RSA-2048 keys cost seconds of CPU per file.
+ * The real-client corpus asks for RSA, the keys `cockroach cert` makes, so its texts stay those.
+ */
+type FaultKeys = 'ec' | 'rsa';
+const newKey = async (keys: FaultKeys): Promise<crypto.KeyObject> => (keys === 'rsa' ? generateRsaKey(2048) : crypto.generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey);
+
+async function leaf(ca: Authority, profile: 'node' | 'client', commonName: string, options: { keys: FaultKeys; dns?: string[]; ips?: string[]; now?: Date; lifetimeMs?: number }) {
+  const key = await newKey(options.keys);
   const cert = issueCertificate({
     profile,
     commonName,
@@ -69,29 +77,29 @@ async function leaf(ca: Authority, profile: 'node' | 'client', commonName: strin
 }
 
 /** Everything in a fresh 0755 temp dir (the PostgreSQL server user must read the node files). */
-export async function makeFaultPki(parent = os.tmpdir()): Promise<FaultPki> {
+export async function makeFaultPki(parent = os.tmpdir(), { keys = 'ec' }: { keys?: FaultKeys } = {}): Promise<FaultPki> {
   const dir = fs.mkdtempSync(path.join(parent, 'crdb-tls-faults-'));
   fs.chmodSync(dir, 0o755);
   const now = Date.now();
   // Backdated so that certificates from the past (expired ones) fit inside the CA's lifetime.
-  const caKey = await generateRsaKey(2048);
+  const caKey = await newKey(keys);
   const ca: Authority = { key: caKey, cert: issueCaCertificate(caKey, 20 * YEAR, new Date(now - 5 * YEAR)) };
-  const otherKey = await generateRsaKey(2048);
+  const otherKey = await newKey(keys);
   const other: Authority = { key: otherKey, cert: issueCaCertificate(otherKey, 20 * YEAR, new Date(now - 5 * YEAR)) };
   fs.writeFileSync(path.join(dir, 'ca.crt'), ca.cert.pem);
   fs.writeFileSync(path.join(dir, 'other-ca.crt'), other.cert.pem);
 
-  const hosts = { dns: ['localhost'], ips: ['127.0.0.1'] };
+  const hosts = { keys, dns: ['localhost'], ips: ['127.0.0.1'] };
   const [node, wrongHost, manyNames, expired, notYet, root, alice, rootOther, rootExpired] = await Promise.all([
     leaf(ca, 'node', 'node', hosts),
-    leaf(ca, 'node', 'node', { dns: ['db.example.invalid'] }),
-    leaf(ca, 'node', 'node', { dns: ['db1.example.invalid', 'db2.example.invalid', 'db3.example.invalid'] }),
+    leaf(ca, 'node', 'node', { keys, dns: ['db.example.invalid'] }),
+    leaf(ca, 'node', 'node', { keys, dns: ['db1.example.invalid', 'db2.example.invalid', 'db3.example.invalid'] }),
     leaf(ca, 'node', 'node', { ...hosts, now: new Date(now - 2 * YEAR) }),
     leaf(ca, 'node', 'node', { ...hosts, now: new Date(now + 30 * DAY) }),
-    leaf(ca, 'client', 'root'),
-    leaf(ca, 'client', 'alice'),
-    leaf(other, 'client', 'root'),
-    leaf(ca, 'client', 'root', { now: new Date(now - 2 * YEAR) }),
+    leaf(ca, 'client', 'root', { keys }),
+    leaf(ca, 'client', 'alice', { keys }),
+    leaf(other, 'client', 'root', { keys }),
+    leaf(ca, 'client', 'root', { keys, now: new Date(now - 2 * YEAR) }),
   ]);
   return {
     dir,
