@@ -142,7 +142,32 @@ export class Confirmations {
     return { channel: p.channel, ...(p.thread_ts ? { threadTs: p.thread_ts } : {}), user };
   }
 
+  /** Clicks on one confirmation in this process, one at a time (a double click, or several people at once). */
+  private readonly clicking = new Map<string, Promise<void>>();
+
+  /**
+   * One click at a time per confirmation on this replica: a second click waits for the first and
+   * then finds it used. Clicks on several replicas meet in the store, which consumes it once.
+   */
   async confirm(click: Click): Promise<void> {
+    const previous = this.clicking.get(click.confirmationId) ?? Promise.resolve();
+    const mine = previous.then(() => this.confirmAlone(click));
+    const settled = mine.catch(() => undefined);
+    this.clicking.set(click.confirmationId, settled);
+    try {
+      await mine;
+    } finally {
+      if (this.clicking.get(click.confirmationId) === settled) this.clicking.delete(click.confirmationId);
+    }
+  }
+
+  /** Used by someone else meanwhile (on another replica): this click's failure is not the request's. */
+  private async usedByAnother(click: Click): Promise<boolean> {
+    const now = await this.face.runtime.runner.store.getConfirmation(click.confirmationId);
+    return now?.state === 'consumed' && now.consumed_by !== requesterOf(click.user);
+  }
+
+  private async confirmAlone(click: Click): Promise<void> {
     const p = await this.load(click);
     if (!p) return;
     if (!(await this.policy.mayConfirm(click.user))) {
@@ -158,12 +183,22 @@ export class Confirmations {
       await this.whisper(click, `⛔ ${p.tool} is not available now (read-only mode?); nothing was done.`);
       return;
     }
+    // Used already: answer so without putting its CSR back or replaying the call.
+    if ((await this.face.runtime.runner.store.getConfirmation(click.confirmationId))?.state === 'consumed') {
+      await this.whisper(click, `Nothing was done: ${ALREADY_USED}.`);
+      return;
+    }
     const reply = Reply.onMessage(this.face.api, this.face.log, this.target(p, click.user), p.message_ts);
     const paths = p.csr_pem !== undefined ? await this.issuance.restore(p.input, p.csr_pem) : undefined;
     // The policy was checked above: this click is what may redeem a Slack-issued confirmation (the gate checks four-eyes again).
     const ctx = { ...this.face.context(click.user, { reply, ...(paths ? { paths } : {}) }), confirmedInSlackBy: requesterOf(click.user) };
     const outcome = await this.face.runtime.runner.run(tool, { ...p.input, confirmation_id: click.confirmationId }, ctx);
     if (!outcome.ok) {
+      // Another replica's click ran it and took its files away under this one: that one's message stands.
+      if (await this.usedByAnother(click)) {
+        await this.whisper(click, `Nothing was done: ${ALREADY_USED}.`);
+        return;
+      }
       if (p.csr_pem !== undefined) await this.issuance.cleanUp(p.input);
       await reply.finish(renderConfirmationEnd(p.view, { kind: 'failed', by: click.user, message: `${outcome.error.message}${outcome.error.hint ? ` — ${outcome.error.hint}` : ''}` }));
       return;

@@ -111,9 +111,17 @@ export class Issuance {
     const csrPath = String(input.csr);
     if (!issuance || path.dirname(csrPath) !== issuance.workDir) throw new ToolError('refused', 'this confirmation names a CSR outside the Slack work dir', 'Ask again.');
     await fs.mkdir(issuance.workDir, { recursive: true, mode: 0o700 });
-    await fs.writeFile(csrPath, csrPem, { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
+    // Whole or not at all: a click that finds the file (EEXIST) reads it at once, so it must never
+    // see it half-written. The CSR is written to a name of its own and linked into place.
+    const staged = `${csrPath}.${crypto.randomBytes(6).toString('hex')}.tmp`;
+    await fs.writeFile(staged, csrPem, { mode: 0o600, flag: 'wx' });
+    try {
+      await fs.link(staged, csrPath).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await fs.rm(staged, { force: true });
+    }
     return this.paths();
   }
 
