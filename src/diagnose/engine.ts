@@ -233,9 +233,12 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       const phraseText = text.slice(first, first + ref.signal.phrase.length);
       // Two phrases together say more than the line around one of them.
       const together = ref.signal.together && matchedIds.has(ref.signal.together.with) ? ref.signal.together.weights : undefined;
-      const refined = together ? undefined : ref.signal.refine?.(lineAround(text, first));
+      // The line is read at most once, and only by a signal that looks at it.
+      let line: string | undefined;
+      const lineOfMatch = () => (line ??= lineAround(text, first));
+      const refined = together ? undefined : ref.signal.refine?.(lineOfMatch());
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
-      const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineAround(text, first)) : ref.signal.sameText;
+      const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineOfMatch()) : ref.signal.sameText;
       if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
       for (const { group: shared, offsets } of ref.groups) {
         const found = sharedTextAt(text, match.positions, shared.phrase, offsets);
