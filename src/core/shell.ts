@@ -45,13 +45,13 @@ const render = (value: ShellValue): string => {
 /** A command line: literal parts as written, every interpolated value quoted (or inserted if Shell). An empty value takes its following space with it. */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): string {
   let out = strings[0]!;
-  values.forEach((value, i) => {
-    const text = render(value);
+  for (let i = 0; i < values.length; i++) {
+    const text = render(values[i]!);
     let next = strings[i + 1]!;
     if (text === '' && next.startsWith(' ')) next = next.slice(1);
     else if (text === '' && next === '' && out.endsWith(' ')) out = out.slice(0, -1);
     out += text + next;
-  });
+  }
   return out;
 }
 
@@ -76,15 +76,27 @@ export const DEFAULT_CERTS_DIR_WORD = '"${COCKROACH_CERTS_DIR:-$HOME/.cockroach-
 /** The variables a command needs set (its `${NAME:?...}` expansions), in order. */
 const NEEDED_LIST = Object.values(NEEDED).map(({ name, meaning }) => ({ name, meaning, marker: `\${${name}:?` }));
 
-function neededIn(command: string): Array<{ name: string; meaning: string }> {
-  if (!command.includes(':?')) return [];
-  return NEEDED_LIST.filter((n) => command.includes(n.marker));
+/** Which of NEEDED_LIST the command expands, as bits in NEEDED_LIST's order: one look at each `${` it has. */
+function neededMask(command: string): number {
+  let mask = 0;
+  for (let at = command.indexOf('${'); at >= 0; at = command.indexOf('${', at + 2)) {
+    for (let i = 0; i < NEEDED_LIST.length; i++) if (command.startsWith(NEEDED_LIST[i]!.marker, at)) mask |= 1 << i;
+  }
+  return mask;
 }
+
+/** The note for each set of needed variables, written the first time a command needs that set. */
+const NOTES: string[] = [];
 
 /** The sentence to add to a step whose command needs variables set. */
 export function fillInNote(command: string): string {
   if (!command.includes(':?')) return '';
-  const needed = neededIn(command);
-  if (needed.length === 0) return '';
-  return ` Before pasting it set ${needed.map((n) => `${n.name} (${n.meaning})`).join(' and ')}, e.g. ${needed[0]!.name}=...; the command stops and says so if ${needed.length === 1 ? 'it is' : 'one is'} unset.`;
+  const mask = neededMask(command);
+  if (mask === 0) return '';
+  const cached = NOTES[mask];
+  if (cached !== undefined) return cached;
+  const needed = NEEDED_LIST.filter((_, i) => (mask & (1 << i)) !== 0);
+  const note = ` Before pasting it set ${needed.map((n) => `${n.name} (${n.meaning})`).join(' and ')}, e.g. ${needed[0]!.name}=...; the command stops and says so if ${needed.length === 1 ? 'it is' : 'one is'} unset.`;
+  NOTES[mask] = note;
+  return note;
 }

@@ -5,7 +5,7 @@ import { CODE_TITLES, DIAGNOSIS_CODES, type Deployment, type DiagnosisCode } fro
 import type { ParsedConnection } from '../connection/pasted-parts.js';
 import { analyzeConnectionString, clientFromConnectionString, isCloudHost, routingIdFromOptions, type ConnectionAnalysis } from '../connection/pasted-settings.js';
 import { ANCHORS, extractFacts, type Facts } from './extract.js';
-import { fixContext, type FixContext } from './fixes/context.js';
+import type { FixContext } from './fixes/context.js';
 import { GUIDES, withFillIns } from './fixes/index.js';
 import { PhraseMatcher, type MatcherPhrase } from './matcher.js';
 import { PREPARED_MATCHER } from './prepared-matcher.js';
@@ -182,6 +182,22 @@ function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
 
+/** A code's confidence: its share of the evidence considered. */
+function share(score: number, denominator: number): number {
+  return round2(Math.min(MAX_CONFIDENCE, denominator > 0 ? score / denominator : 0));
+}
+
+/** The phrases that speak for a code, strongest first, then what the context added; at most 8. */
+function evidenceOf(code: DiagnosisCode, scored: Scored, contextEvidence: Map<DiagnosisCode, string[]>): string[] {
+  const phrases = (scored.evidence.get(code) ?? []).sort((a, b) => b.weight - a.weight).map((e) => e.text);
+  // "self-signed certificate" adds nothing next to "self-signed certificate in certificate chain".
+  const distinct = phrases.filter((p, i) => !phrases.some((other, j) => j !== i && other.length > p.length && other.toLowerCase().includes(p.toLowerCase())));
+  return [...distinct, ...(contextEvidence.get(code) ?? [])].slice(0, 8);
+}
+
+/** Ties in the ranking go to the code listed first in DIAGNOSIS_CODES. */
+const CODE_ORDER = new Map<DiagnosisCode, number>(DIAGNOSIS_CODES.map((code, i) => [code, i]));
+
 function pickFiles(facts: Facts, connection: ParsedConnection | null) {
   const p = connection?.params ?? {};
   const certFromText = facts.files.find((f) => f.role === 'client' && !f.path.endsWith('.key') && !f.path.endsWith('.pk8'))?.path;
@@ -233,12 +249,12 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       const phraseText = text.slice(first, first + ref.signal.phrase.length);
       // Two phrases together say more than the line around one of them.
       const together = ref.signal.together && matchedIds.has(ref.signal.together.with) ? ref.signal.together.weights : undefined;
-      // The line is read at most once, and only by a signal that looks at it.
-      let line: string | undefined;
-      const lineOfMatch = () => (line ??= lineAround(text, first));
-      const refined = together ? undefined : ref.signal.refine?.(lineOfMatch());
+      // The line is read at most once, and only for a signal that looks at it.
+      const sameTextOf = ref.signal.sameText;
+      const line = !together && (ref.signal.refine || typeof sameTextOf === 'function') ? lineAround(text, first) : '';
+      const refined = together ? undefined : ref.signal.refine?.(line);
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
-      const group = together ? ref.signal.together!.sameText : typeof ref.signal.sameText === 'function' ? ref.signal.sameText(lineOfMatch()) : ref.signal.sameText;
+      const group = together ? ref.signal.together!.sameText : typeof sameTextOf === 'function' ? sameTextOf(line) : sameTextOf;
       if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
       for (const { group: shared, offsets } of ref.groups) {
         const found = sharedTextAt(text, match.positions, shared.phrase, offsets);
@@ -266,55 +282,51 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
 
   const scored = score(contributions);
   const contextEvidence = new Map<DiagnosisCode, string[]>();
-  const absorbed = adjustForContext(scored, client, parsed, contextEvidence, new Set(contributions.map((c) => c.signal.id)));
+  // Every signal that matched gave one contribution: matchedIds is the set of their ids.
+  const absorbed = adjustForContext(scored, client, parsed, contextEvidence, matchedIds);
 
   const ranked = [...scored.scores.entries()]
     .filter(([, s]) => s > 0)
-    .sort((a, b) => b[1] - a[1] || DIAGNOSIS_CODES.indexOf(a[0]) - DIAGNOSIS_CODES.indexOf(b[0]));
+    .sort((a, b) => b[1] - a[1] || CODE_ORDER.get(a[0])! - CODE_ORDER.get(b[0])!);
   const top = ranked[0];
   const code: DiagnosisCode = top && top[1] >= UNKNOWN_BELOW ? top[0] : 'unknown';
   const considered = ranked.filter(([c, s]) => s >= 0.1 && !absorbed.has(c));
   const denominator = considered.reduce((sum, [, s]) => sum + s, 0) + (1 - (top?.[1] ?? 0));
-  const share = (s: number) => round2(Math.min(MAX_CONFIDENCE, denominator > 0 ? s / denominator : 0));
 
   const facts = extractFacts(text, anchors);
   const files = pickFiles(facts, parsed);
   const firstHost = parsed?.hosts[0] ?? facts.hosts[0] ?? null;
   const cloudMentioned = anchors.some((a) => a.anchor === 'cockroachlabs.cloud');
   const deployment = inferDeployment(input.deployment, facts, parsed, scored.scores, cloudMentioned);
-  const ctx: FixContext = fixContext({
+  // Every field given: the object is built once, not merged over fixContext()'s defaults.
+  const ctx: FixContext = {
     client: client.id,
-    family: client.family as FixContext['family'],
+    family: client.id ? CLIENT_FAMILY[client.id] : (client.family as FixContext['family']),
     deployment,
     host: firstHost?.host ?? null,
     port: firstHost?.port ?? null,
     user: parsed?.user ?? facts.users.find((u) => u.role === 'requested')?.user ?? null,
     database: parsed?.database ?? null,
-    ...files,
+    caPath: files.caPath,
+    certPath: files.certPath,
+    keyPath: files.keyPath,
     routingId: routingIdFromOptions(parsed?.params.options) ?? facts.routing_id,
     sslmode: parsed?.params.sslmode ?? null,
     connection: parsed,
-    signals: new Set(contributions.map((c) => c.signal.id)),
+    signals: matchedIds,
     facts,
     env: { certsDir: environment.certsDir ?? null, caKey: environment.caKey ?? null },
-  });
-  if (client.id) ctx.family = CLIENT_FAMILY[client.id];
+  };
 
   const guide = GUIDES[code];
-  const evidenceOf = (c: DiagnosisCode) => {
-    const phrases = (scored.evidence.get(c) ?? []).sort((a, b) => b.weight - a.weight).map((e) => e.text);
-    // "self-signed certificate" adds nothing next to "self-signed certificate in certificate chain".
-    const distinct = phrases.filter((p, i) => !phrases.some((other, j) => j !== i && other.length > p.length && other.toLowerCase().includes(p.toLowerCase())));
-    return [...distinct, ...(contextEvidence.get(c) ?? [])].slice(0, 8);
-  };
 
   const alternativesRanked = ranked.filter(([c, s]) => c !== code && s >= ALTERNATIVE_FROM).slice(0, MAX_ALTERNATIVES);
   const primaryConfirm = guide.confirm(ctx);
   const alternatives = alternativesRanked.map(([alt, s]) => ({
     code: alt,
     title: CODE_TITLES[alt],
-    confidence: share(s),
-    evidence: evidenceOf(alt),
+    confidence: share(s, denominator),
+    evidence: evidenceOf(alt, scored, contextEvidence),
     tell_apart: code === 'unknown' ? `A weak match: it is ${alt} if ${GUIDES[alt].confirm(ctx)}.` : `It is ${code} if ${primaryConfirm}; it is ${alt} if ${GUIDES[alt].confirm(ctx)}.`,
   }));
 
@@ -327,9 +339,9 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
   return {
     code,
     title: CODE_TITLES[code],
-    confidence: code === 'unknown' ? 0 : share(top![1]),
+    confidence: code === 'unknown' ? 0 : share(top![1], denominator),
     explanation: guide.explanation(ctx),
-    evidence: code === 'unknown' ? [] : evidenceOf(code),
+    evidence: code === 'unknown' ? [] : evidenceOf(code, scored, contextEvidence),
     causes: causes.map((c, i) => ({ rank: i + 1, ...c })),
     fix_steps: guide.fixes(ctx).map(withFillIns).map((s, i) => ({ step: i + 1, ...s })),
     alternatives,
