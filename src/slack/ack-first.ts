@@ -5,11 +5,11 @@
  * until no request read by the HTTP receiver is still waiting for its ack, and the waiting jobs
  * start one per turn of the event loop, so that a request arriving meanwhile is read and acked
  * after at most one job's first step rather than after all of them. A job never waits longer
- * than MAX_WAIT_MS, so that steady traffic delays answers but never stops them.
+ * than maxWaitMs, so that steady traffic delays answers but never stops them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-/** How long a job may be held back by requests still waiting for their ack. */
+/** How long a job may be held back by requests still waiting for their ack, by default: a third of Slack's 3 s. */
 const MAX_WAIT_MS = 1000;
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -26,7 +26,13 @@ export class AckFirst {
   private turnScheduled = false;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private readonly maxWaitMs: number;
+  private readonly now: () => number;
+
+  constructor(options: { maxWaitMs?: number; now?: () => number } = {}) {
+    this.maxWaitMs = options.maxWaitMs ?? MAX_WAIT_MS;
+    this.now = options.now ?? Date.now;
+  }
 
   /** Wraps the HTTP receiver's listener: a request counts from its arrival until its answer is written (or its connection closes). */
   track(listener: Listener): Listener {
@@ -62,12 +68,12 @@ export class AckFirst {
       const next = this.waiting[0];
       if (!next) return;
       const heldFor = this.now() - next.since;
-      if (this.unanswered > 0 && heldFor < MAX_WAIT_MS) {
+      if (this.unanswered > 0 && heldFor < this.maxWaitMs) {
         // The last answer schedules the next turn; the timer bounds the wait when answers do not come.
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
           this.scheduleTurn();
-        }, MAX_WAIT_MS - heldFor).unref();
+        }, this.maxWaitMs - heldFor).unref();
         return;
       }
       this.waiting.shift()!.resolve();
