@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     list_peer_runs: Math.min(envInt('BENCH_LIST_PEER_RUNS', 2), envInt('BENCH_LIST_RUNS', 5)),
     list_certificates: envInt('BENCH_LIST_CERTS', 1000),
     diagnose_runs: envInt('BENCH_DIAGNOSE_RUNS', 15),
-    slack_rounds: envInt('BENCH_SLACK_ROUNDS', 5),
+    slack_rounds: envInt('BENCH_SLACK_ROUNDS', 20),
     slack_concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50),
     probe_runs: envInt('BENCH_PROBE_RUNS', 20),
     inventory_runs: envInt('BENCH_INVENTORY_RUNS', 5),

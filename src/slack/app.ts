@@ -24,6 +24,7 @@ import { onceBySignature, refuseFutureRequests, requestProperties } from './repl
 import { McpApprovals, parseApproveCommand } from './approvals.js';
 import { SlackPolicy } from './policy.js';
 import { APPROVE_MCP_ACTION, DECLINE_MCP_ACTION } from './render/approval.js';
+import { AckFirst } from './ack-first.js';
 
 /** The message shortcut's callback id (slack/manifest.json). */
 const SHORTCUT_CALLBACK_ID = 'diagnose_tls_error';
@@ -101,9 +102,11 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
     config.mode === 'socket'
       ? new bolt.SocketModeReceiver({ appToken: config.secrets.appToken()!, logger, installerOptions: { clientOptions } })
       : new bolt.HTTPReceiver({ signingSecret: config.secrets.signingSecret()!, endpoints: EVENTS_PATH, logger, processBeforeResponse: false, customPropertiesExtractor: requestProperties });
-  // A request dated more than five minutes ahead is refused like a stale one (replay-guard.ts).
-  if (receiver instanceof bolt.HTTPReceiver) receiver.requestListener = refuseFutureRequests(receiver.requestListener, log);
-  const app = new bolt.App({ token: config.secrets.botToken(), receiver, logger, clientOptions, deferInitialization: true, ignoreSelf: true });
+  const ackFirst = new AckFirst();
+  // A request dated more than five minutes ahead is refused like a stale one (replay-guard.ts); work waits for the pending acks (ack-first.ts).
+  if (receiver instanceof bolt.HTTPReceiver) receiver.requestListener = ackFirst.track(refuseFutureRequests(receiver.requestListener, log));
+  // No conversation store: nothing here reads context.conversation, and Bolt's default would look each request up (and build an Error for every miss) before the ack.
+  const app = new bolt.App({ token: config.secrets.botToken(), receiver, logger, clientOptions, deferInitialization: true, ignoreSelf: true, convoStore: false });
   const client = app.client;
 
   const api: SlackApi = {
@@ -121,8 +124,7 @@ export async function startSlackApp(options: SlackAppOptions): Promise<RunningSl
   // Before every handler: a signed request replayed inside the window runs once.
   app.use(onceBySignature(runtime.runner.store, log) as never);
   const approvals = new McpApprovals(runtime.runner.store, new SlackPolicy(config, api, log), log);
-  registerHandlers(app, face, log);
-  registerApprovalHandlers(app, approvals, log);
+  registerHandlers(app, face, approvals, log, ackFirst);
 
   app.error(async (error) => {
     log.error({ err: error }, 'Slack handler failed');
@@ -180,23 +182,32 @@ function respondWith(respond: ((message: Loose) => Promise<unknown>) | undefined
   return respond ? async (message) => void (await respond(message)) : undefined;
 }
 
-/**
- * Resolves once the requests already read off the sockets have had their turn: work starts after
- * them (setImmediate runs after the event loop's I/O callbacks), so that in a burst of slash
- * commands every acknowledgement goes out before the first diagnosis competes with it. Slack's
- * limit of 3 s is on the ack; the answer follows as a message.
- */
-const afterPendingAcks = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** A button's handler, after the ack and the pending acks of others. */
+type ActionHandler = (args: { body: Loose; action: Loose; respond: ((message: Loose) => Promise<unknown>) | undefined }) => Promise<void>;
 
-/** Every entry point; the same for both receivers. Each acknowledges first, then works. */
-function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
+/**
+ * Every entry point; the same for both receivers. Each acknowledges first, then works. Bolt runs
+ * the middleware of every listener for every request, matching or not, on the way to the ack: so
+ * there is one listener for all slash commands and one for all buttons, each dispatching itself.
+ */
+function registerHandlers(app: BoltApp, face: SlackFace, approvals: McpApprovals, log: Logger, ackFirst: AckFirst): void {
   const failed = (what: string) => (error: unknown) => log.error({ err: error }, `${what} failed`);
 
   // Any command name: the manifest defines one (/crdb-tls), and a workspace may rename it.
   app.command(/.*/, async ({ command, ack, respond }) => {
     const text = fromSlackText(command.text ?? '');
-    // `approve <ref>` is not a tool: the listener of registerApprovalHandlers answers it (Bolt runs every matching listener).
-    if (parseApproveCommand(text)) return;
+    // `approve <ref>`: a person approves what an MCP client asked for (approvals.ts); not a tool.
+    const approve = parseApproveCommand(text);
+    if (approve) {
+      if ('usage' in approve) {
+        await ack({ response_type: 'ephemeral', text: approve.usage } as never);
+        return;
+      }
+      await ack();
+      await ackFirst.turn();
+      await approvals.show({ ref: approve.ref, user: command.user_id, channel: command.channel_id, respond: respondWith(respond as never)! }).catch(failed('approve command'));
+      return;
+    }
     let parsed: ReturnType<typeof parseCommand>;
     try {
       parsed = parseCommand(text);
@@ -213,7 +224,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     }
     await ack();
     if (parsed.kind !== 'run') return;
-    await afterPendingAcks();
+    await ackFirst.turn();
     const target = { channel: command.channel_id, user: command.user_id, respond: respondWith(respond as never)! };
     await face.run(parsed.subcommand, parsed.input, target, text).catch(async (error) => {
       failed('slash command')(error);
@@ -223,7 +234,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
 
   app.shortcut(SHORTCUT_CALLBACK_ID, async ({ shortcut, ack, respond }) => {
     await ack();
-    await afterPendingAcks();
+    await ackFirst.turn();
     const s = shortcut as Loose;
     const message = (s.message ?? {}) as Loose;
     const text = fromSlackText(String(message.text ?? ''));
@@ -237,6 +248,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     const bot = context.botUserId ? new RegExp(`@${context.botUserId}\\b`, 'g') : /^$/;
     const text = fromSlackText(String(e.text ?? '')).replace(bot, '').trim();
     const target = { channel: String(e.channel), threadTs: String(e.thread_ts ?? e.ts), user: String(e.user) };
+    await ackFirst.turn(); // Bolt acknowledged the event before its listeners ran
     const work = startsWithSubcommand(text) ? face.handleText(text, target) : face.diagnose(text, target, 'mention');
     await work.catch(failed('mention'));
   });
@@ -246,6 +258,7 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     if (context.retryNum || e.subtype || e.bot_id || !face.config.watchChannels.has(String(e.channel))) return;
     const raw = String(e.text ?? '');
     if (context.botUserId && raw.includes(`<@${context.botUserId}>`)) return; // the mention handler answers it
+    await ackFirst.turn();
     await face.suggest(fromSlackText(raw), String(e.channel), String(e.ts), e.thread_ts ? String(e.thread_ts) : undefined, String(e.user)).catch(failed('suggestion'));
   });
 
@@ -255,76 +268,47 @@ function registerHandlers(app: BoltApp, face: SlackFace, log: Logger): void {
     channel: String(body.channel?.id ?? body.container?.channel_id),
     messageTs: String(body.message?.ts ?? body.container?.message_ts),
   });
-
-  app.action(CONFIRM_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    await afterPendingAcks();
-    await face.confirmations.confirm(click(body as Loose, action as Loose)).catch(failed('confirm click'));
-  });
-
-  app.action(CANCEL_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    await afterPendingAcks();
-    await face.confirmations.cancel(click(body as Loose, action as Loose)).catch(failed('cancel click'));
-  });
-
-  app.action(new RegExp(`^${NEXT_TOOL_ACTION}:`), async ({ ack, body, action }) => {
-    await ack();
-    await afterPendingAcks();
-    const b = body as Loose;
-    const target = { channel: String(b.channel?.id), threadTs: String(b.message?.thread_ts ?? b.message?.ts), user: String(b.user?.id) };
-    await face.runNextTool(String((action as Loose).value ?? ''), target).catch(failed('next-tool click'));
-  });
-
-  app.action(SUGGEST_ACTION, async ({ ack, body, action, respond }) => {
-    await ack();
-    await afterPendingAcks();
-    // The suggestion was for the author alone: it goes away once used.
-    await respond?.({ delete_original: true } as never).catch(() => undefined);
-    await face.diagnoseSuggested(String((action as Loose).value ?? ''), String((body as Loose).user?.id)).catch(failed('suggestion click'));
-  });
-
-  app.action(DIGEST_PLAN_ACTION, async ({ ack, body, action }) => {
-    await ack();
-    await afterPendingAcks();
-    const b = body as Loose;
-    let input: Record<string, unknown> = {};
-    try {
-      input = JSON.parse(String((action as Loose).value ?? '{}')) as Record<string, unknown>;
-    } catch {
-      // an empty plan request is still answered
-    }
-    const sub = SUBCOMMANDS.find((s) => s.verb === 'rotate plan')!;
-    const target = { channel: String(b.channel?.id), threadTs: String(b.message?.ts), user: String(b.user?.id) };
-    await face.run(sub, input, target, 'rotate plan').catch(failed('digest plan click'));
-  });
-}
-
-/** `/crdb-tls approve <ref>` and its buttons: a person in Slack approves what an MCP client asked for (approvals.ts). */
-function registerApprovalHandlers(app: BoltApp, approvals: McpApprovals, log: Logger): void {
-  const failed = (what: string) => (error: unknown) => log.error({ err: error }, `${what} failed`);
-  app.command(/.*/, async ({ command, ack, respond }) => {
-    const parsed = parseApproveCommand(fromSlackText(command.text ?? ''));
-    if (!parsed) return;
-    if ('usage' in parsed) {
-      await ack({ response_type: 'ephemeral', text: parsed.usage } as never);
-      return;
-    }
-    await ack();
-    await approvals.show({ ref: parsed.ref, user: command.user_id, channel: command.channel_id, respond: respondWith(respond as never)! }).catch(failed('approve command'));
-  });
-  const request = (body: Loose, action: Loose, respond: unknown) => ({
+  const approval = (body: Loose, action: Loose, respond: unknown) => ({
     ref: String(action.value ?? ''),
     user: String(body.user?.id),
     channel: String(body.channel?.id ?? body.container?.channel_id),
     respond: respondWith(respond as never)!,
   });
-  app.action(APPROVE_MCP_ACTION, async ({ ack, body, action, respond }) => {
+
+  const actions: Record<string, ActionHandler> = {
+    [CONFIRM_ACTION]: ({ body, action }) => face.confirmations.confirm(click(body, action)).catch(failed('confirm click')),
+    [CANCEL_ACTION]: ({ body, action }) => face.confirmations.cancel(click(body, action)).catch(failed('cancel click')),
+    [NEXT_TOOL_ACTION]: ({ body: b, action }) => {
+      const target = { channel: String(b.channel?.id), threadTs: String(b.message?.thread_ts ?? b.message?.ts), user: String(b.user?.id) };
+      return face.runNextTool(String(action.value ?? ''), target).catch(failed('next-tool click'));
+    },
+    [SUGGEST_ACTION]: async ({ body, action, respond }) => {
+      // The suggestion was for the author alone: it goes away once used.
+      await respond?.({ delete_original: true }).catch(() => undefined);
+      await face.diagnoseSuggested(String(action.value ?? ''), String(body.user?.id)).catch(failed('suggestion click'));
+    },
+    [DIGEST_PLAN_ACTION]: ({ body: b, action }) => {
+      let input: Record<string, unknown> = {};
+      try {
+        input = JSON.parse(String(action.value ?? '{}')) as Record<string, unknown>;
+      } catch {
+        // an empty plan request is still answered
+      }
+      const sub = SUBCOMMANDS.find((s) => s.verb === 'rotate plan')!;
+      const target = { channel: String(b.channel?.id), threadTs: String(b.message?.ts), user: String(b.user?.id) };
+      return face.run(sub, input, target, 'rotate plan').catch(failed('digest plan click'));
+    },
+    [APPROVE_MCP_ACTION]: ({ body, action, respond }) => approvals.approveClick(approval(body, action, respond)).catch(failed('approve click')),
+    [DECLINE_MCP_ACTION]: ({ body, action, respond }) => approvals.declineClick(approval(body, action, respond)).catch(failed('decline click')),
+  };
+  // A next-tool button's id carries its index and tool (`crdb_tls_next:0:probe_server`): its handler is the part before the first colon.
+  const handlerOf = (actionId: string) => actions[actionId.startsWith(`${NEXT_TOOL_ACTION}:`) ? NEXT_TOOL_ACTION : actionId];
+  const ids = Object.keys(actions).filter((id) => id !== NEXT_TOOL_ACTION);
+  app.action(new RegExp(`^(?:${ids.join('|')})$|^${NEXT_TOOL_ACTION}:`), async ({ ack, body, action, respond }) => {
     await ack();
-    await approvals.approveClick(request(body as Loose, action as Loose, respond)).catch(failed('approve click'));
-  });
-  app.action(DECLINE_MCP_ACTION, async ({ ack, body, action, respond }) => {
-    await ack();
-    await approvals.declineClick(request(body as Loose, action as Loose, respond)).catch(failed('decline click'));
+    const handler = handlerOf(String((action as Loose).action_id ?? ''));
+    if (!handler) return;
+    await ackFirst.turn();
+    await handler({ body: body as Loose, action: action as Loose, respond: respond as never });
   });
 }

@@ -71,8 +71,16 @@ export class EmbeddedStore implements Store {
 
   async claimOnce(key: string, ttlMs: number, now: Date = new Date()): Promise<boolean> {
     const at = now.getTime();
-    for (const [kept, until] of this.claims) if (until <= at) this.claims.delete(kept);
-    if (this.claims.has(key)) return false;
+    // Called before every Slack ack: the sweep stops at the first live claim instead of visiting them all. Claims are
+    // kept in the order they were made, which is the order they end for one TTL; one outlived by a longer claim before it
+    // stays until that one ends, and counts as ended all the same.
+    for (const [kept, until] of this.claims) {
+      if (until > at) break;
+      this.claims.delete(kept);
+    }
+    const until = this.claims.get(key);
+    if (until !== undefined && until > at) return false;
+    this.claims.delete(key);
     this.claims.set(key, at + ttlMs);
     return true;
   }

@@ -94,4 +94,20 @@ describe('Slack approval of MCP confirmations', () => {
     assert.equal(await store.claimOnce('k', 1_000, new Date(t0.getTime() + 999)), false);
     assert.equal(await store.claimOnce('k', 1_000, new Date(t0.getTime() + 1_000)), true);
   });
+
+  test('claimOnce: a short claim made after a longer one still ends on time, and a claim made again is live for its whole TTL', async () => {
+    const t0 = new Date('2026-12-04T12:00:00Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    assert.equal(await store.claimOnce('long', 10_000, t0), true);
+    assert.equal(await store.claimOnce('short', 1_000, at(1)), true);
+    // The sweep stops at the live long claim; the ended short one behind it must not refuse.
+    assert.equal(await store.claimOnce('short', 1_000, at(2_000)), true);
+    assert.equal(await store.claimOnce('short', 1_000, at(2_500)), false);
+    assert.equal(await store.claimOnce('long', 10_000, at(9_999)), false);
+    // Both ended: 'long' is claimed again and moves behind 'short', whose claim (made at 2 s) ends at 3 s.
+    assert.equal(await store.claimOnce('long', 10_000, at(10_000)), true);
+    assert.equal(await store.claimOnce('short', 1_000, at(10_001)), true);
+    assert.equal(await store.claimOnce('long', 10_000, at(19_999)), false);
+    assert.equal(await store.claimOnce('long', 10_000, at(20_000)), true);
+  });
 });
