@@ -4,7 +4,7 @@
 // the person is asked and answers after the prompt shows; --dry-run only looks. Every "nothing changed" claim compares the name,
 // mode and SHA-256 of every entry under the test's directory before and after.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -32,15 +32,24 @@ let counter = 0;
 
 interface Pki { dir: string; certs: string; caKey: string }
 
-/** A fresh dir with certs/ holding a new CA (made by the CLI: low severity, so no confirmation). */
+let caTemplate = '';
+
+/**
+ * A fresh dir with certs/ holding a CA made by the CLI (low severity, so no confirmation). The CLI
+ * makes it once a file; each test gets a copy (`cp -a`: modes kept), since a create-ca is a
+ * process start-up and an RSA key generation, and no test here is about the CA itself.
+ */
 function freshPki(label: string): Pki {
+  if (!caTemplate) {
+    const template = path.join(base, 'ca-template');
+    fs.mkdirSync(path.join(template, 'certs'), { recursive: true, mode: 0o700 });
+    fs.mkdirSync(path.join(template, 'safe'), { mode: 0o700 });
+    runCliOk(['cert', 'create-ca', '--certs-dir', path.join(template, 'certs'), '--ca-key', path.join(template, 'safe', 'ca.key')]);
+    caTemplate = template;
+  }
   const dir = path.join(base, `${label}-${++counter}`);
-  const certs = path.join(dir, 'certs');
-  const caKey = path.join(dir, 'safe', 'ca.key');
-  fs.mkdirSync(certs, { recursive: true, mode: 0o700 });
-  fs.mkdirSync(path.dirname(caKey), { mode: 0o700 });
-  runCliOk(['cert', 'create-ca', '--certs-dir', certs, '--ca-key', caKey]);
-  return { dir, certs, caKey };
+  execFileSync('cp', ['-a', caTemplate, dir]);
+  return { dir, certs: path.join(dir, 'certs'), caKey: path.join(dir, 'safe', 'ca.key') };
 }
 
 const createClient = (pki: Pki, user: string, ...flags: string[]) => ['cert', 'create-client', user, '--certs-dir', pki.certs, '--ca-key', pki.caKey, ...flags];
