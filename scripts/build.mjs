@@ -9,6 +9,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:
 import path from 'node:path';
 import process from 'node:process';
 import { LISTINGS } from '../tools/listings.ts';
+import { INPUT_CHOICES } from '../tools/input-choices.ts';
 import { enginePhrases } from '../src/diagnose/engine.ts';
 import { PhraseMatcher } from '../src/diagnose/matcher.ts';
 import { appsViewPlugin } from './apps-view-plugin.mjs';
@@ -23,6 +24,11 @@ const preparedListings = {
     b.onLoad({ filter: /[\\/]tools[\\/]listings\.ts$/ }, () => ({
       // JSON.parse of a string: V8 reads it faster than the same object as a literal.
       contents: `// Prepared by scripts/build.mjs from the zod schemas of every tool.\nexport const LISTINGS = JSON.parse(${JSON.stringify(JSON.stringify(LISTINGS))});\n`,
+      loader: 'js',
+    }));
+    // The CLI's option choices alone (a few hundred bytes), so that `crdb-tls diagnose` loads no listing.
+    b.onLoad({ filter: /[\\/]tools[\\/]input-choices\.ts$/ }, () => ({
+      contents: `// Prepared by scripts/build.mjs from the tools' listings.\nexport const INPUT_CHOICES = ${JSON.stringify(INPUT_CHOICES)};\n`,
       loader: 'js',
     }));
   },

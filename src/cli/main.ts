@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
-import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
+import { loadTool } from '../../tools/tool-loaders.js';
 import { ToolError } from '../core/errors.js';
 import { createLogger, logsWritten } from '../core/log.js';
 import type { Runtime } from '../core/runtime.js';
@@ -10,9 +10,9 @@ import { writeErr } from './terminal.js';
 
 /** A tool by name, loaded on its first call (its chunk of the bundle, its zod schemas, its domain code). */
 function toolByName(name: string) {
-  const entry = findEntry(name);
-  if (!entry) throw new Error(`no tool ${name} in the catalog`);
-  return entry.load();
+  const loading = loadTool(name);
+  if (!loading) throw new Error(`no tool ${name} in the catalog`);
+  return loading;
 }
 
 /** The single `crdb-tls` entry point: CLI verbs, and `mcp` to serve the catalog over stdio. */
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
     verb(['confirm'], () => import('./confirm-command.js'), (m) => add(m.confirmCommand(cliRuntime, setExit))),
     verb(['mcp'], () => import('./mcp-command.js'), (m) => add(m.mcpCommand(log, packageJson.version))),
     verb(['slack'], () => import('./slack-command.js'), (m) => add(m.slackCommand(log))),
-    verb(['config'], () => import('./config-command.js'), (m) => add(m.configCommand(lazyCatalog, setExit))),
+    verb(['config'], () => Promise.all([import('./config-command.js'), import('../../tools/lazy-catalog.js')]), ([m, { lazyCatalog }]) => add(m.configCommand(lazyCatalog, setExit))),
   ];
   // A run that names its verb first builds that verb alone (start-up: an IDE spawning `mcp`, a
   // script running `diagnose`); anything else (--help, `help`, a top-level option, a typo) builds
