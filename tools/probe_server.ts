@@ -1,31 +1,10 @@
-import fs from 'node:fs/promises';
 import * as z from 'zod';
-import { MAX_PASTED_TEXT, readBoundedFile } from '../src/core/read-file.js';
-import { defineTool, type ToolContext } from '../src/core/tool.js';
+import { MAX_PASTED_TEXT } from '../src/core/read-file.js';
+import { defineTool } from '../src/core/tool.js';
+import { readMaterial } from './probe-material.js';
 import { ClientId } from '../src/diagnose/index.js';
-import { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, probeServer, renderProbe, type Material } from '../src/net/probe.js';
+import { DEFAULT_PROBE_TIMEOUT_MS, ProbeReport, probeServer, renderProbe } from '../src/net/probe.js';
 
-/**
- * PEM text is used as given; anything else is a path, resolved inside the allowed roots. A file
- * that cannot be read is not an error of the call: the probe reports it as a finding
- * (ca_file_missing, client_cert_file_missing) and goes on without it.
- */
-export async function readMaterial(value: string | undefined, what: string, ctx: ToolContext): Promise<Material | undefined> {
-  if (value === undefined) return undefined;
-  if (value.includes('-----BEGIN')) return { path: null, contents: Buffer.from(value.slice(0, MAX_PASTED_TEXT)) };
-  const file = ctx.paths.resolve(value, what);
-  try {
-    const contents = await readBoundedFile(file, what);
-    // The mode and owner are what the probe's key-permission finding looks at.
-    const stat = await fs.stat(file);
-    return { path: file, contents, mode: stat.mode, uid: stat.uid };
-  } catch (error) {
-    // The finding names the file already; say only what was wrong with it.
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'input_too_large' ? 'larger than a certificate or key can be, not read' : code === 'invalid_input' ? 'not a regular file' : (error as Error).message;
-    return { path: file, readError: reason };
-  }
-}
 
 export const hostField = z.string().min(1).max(255).describe('Host name or IP address of the node / load balancer, as the client dials it');
 export const portField = z.number().int().min(1).max(65535).default(26257).describe('SQL port (default 26257)');

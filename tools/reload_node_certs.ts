@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { DEFAULT_RELOAD_TIMEOUT_MS, ReloadReport, assessReload, reloadNodeCerts, renderReload, type ReloadOptions } from '../src/rotation/reload.js';
-import { hostField, portField, readMaterial } from './probe_server.js';
+import { hostField, portField } from './probe_server.js';
+import { readMaterial } from './probe-material.js';
 
 const Input = z.object({
   pid: z.number().int().min(1).optional().describe('Process id of the node (give pid or pidfile)'),

@@ -10,7 +10,7 @@ import { BACKUPS_DIR } from '../src/rotation/backup.js';
 import type { StepDeps } from '../src/rotation/step-deps.js';
 import { DEFAULT_THRESHOLDS, type HostTarget, type InventoryRequest, type Thresholds } from '../src/rotation/inventory.js';
 import { cloudApi, clusterIdField, optionalCloudApi } from './cloud-inputs.js';
-import { readMaterial } from './probe_server.js';
+import { readMaterial } from './probe-material.js';
 
 /** Input fields and plumbing shared by the rotation tools (plan_rotation, check_expiry, apply/rollback). */
 

@@ -3,12 +3,11 @@ import { NetworkPolicy } from '../net/policy.js';
 import type { Material, ProbeReport } from '../net/probe.js';
 import { summarizeInventory, type Inventory, type InventoryEntry, type SourceResult, type Thresholds } from './items.js';
 import { inventoryCertsDir, inventoryFile } from './sources/certs-dir.js';
-import { inventoryCloudClientCa } from './sources/cloud.js';
-import { inventoryNodes, type HostTarget } from './sources/node.js';
-import { inventorySql, type SqlSourceOptions } from './sources/sql.js';
+import type { HostTarget } from './sources/host-target.js';
+import type { SqlSourceOptions } from './sources/sql.js';
 
 export * from './items.js';
-export { hostLabel, type HostTarget } from './sources/node.js';
+export { hostLabel, type HostTarget } from './sources/host-target.js';
 
 /** Where to look: every source is optional; each one that fails is reported, the others still read. */
 export interface InventoryRequest {
@@ -49,15 +48,18 @@ export async function takeInventory(request: InventoryRequest): Promise<Inventor
   signal?.throwIfAborted();
   const probes = request.hosts.length === 0
     ? []
-    : await inventoryNodes(request.hosts, now, thresholds, { ...(request.probeCa ? { ca: request.probeCa } : {}), timeoutMs: request.probeTimeoutMs, network: request.network ?? NetworkPolicy.none('a caller that passed no network policy'), ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) });
+    : await (await import('./sources/node.js')).inventoryNodes(request.hosts, now, thresholds, { ...(request.probeCa ? { ca: request.probeCa } : {}), timeoutMs: request.probeTimeoutMs, network: request.network ?? NetworkPolicy.none('a caller that passed no network policy'), ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) });
   results.push(...probes.map((p) => p.result));
   if (request.sqlUrls.length > 0) {
     if (!request.sql) throw new Error('inventory: SQL URLs given without SQL options');
+    // Each live source loads when asked for (the prober, pg, the Cloud client): a certs-dir check loads none.
+    const { inventorySql } = await import('./sources/sql.js');
     results.push(...(await inventorySql(request.sqlUrls, now, thresholds, { ...request.sql, ...(signal ? { signal } : {}), ...(progress ? { progress } : {}) })));
   }
   signal?.throwIfAborted();
   if (request.cloud) {
     progress?.(`reading the Client CA of Cloud cluster ${request.cloud.clusterId}`);
+    const { inventoryCloudClientCa } = await import('./sources/cloud.js');
     results.push(await inventoryCloudClientCa(request.cloud.api, request.cloud.clusterId, now, thresholds));
   }
   return {

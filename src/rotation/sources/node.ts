@@ -1,19 +1,13 @@
 import { ToolError } from '../../core/errors.js';
 import type { NetworkPolicy } from '../../net/policy.js';
 import { probeServer, type Material, type ProbeReport } from '../../net/probe.js';
+import { hostLabel, type HostTarget } from './host-target.js';
 import { certificateItem, errorItem, type InventoryEntry, type SourceResult, type Thresholds } from '../items.js';
 
 /**
  * What live nodes actually serve: the certificate a node presents can differ from the file on
  * disk (a node that was never signalled, a reload that failed and kept the old certificate).
  */
-
-export interface HostTarget {
-  host: string;
-  port: number;
-}
-
-export const hostLabel = (t: HostTarget) => `${t.host.includes(':') ? `[${t.host}]` : t.host}:${t.port}`;
 
 export interface NodeSourceOptions {
   ca?: Material;

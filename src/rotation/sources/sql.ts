@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { ToolError } from '../../core/errors.js';
 import { readBoundedFile } from '../../core/read-file.js';
-import { parseConnectionString } from '../../diagnose/index.js';
+import { parseConnectionString } from '../../connection/pasted-settings.js';
 import { passwordOf } from '../../net/login-settings.js';
 import { pgTarget } from '../../net/pg-target.js';
 import type { HostList, NetworkPolicy } from '../../net/policy.js';
