@@ -6,6 +6,7 @@
 //   node --import tsx bench/profile-startup.ts help             crdb-tls --help (the CLI, no tool)
 //   node --import tsx bench/profile-startup.ts diagnose         crdb-tls diagnose "<one typical text>"
 //   node --import tsx bench/profile-startup.ts mcp              crdb-tls mcp: initialize + tools/list, then stdin closes
+//   PROFILE_CERTS_DIR=D node --import tsx bench/profile-startup.ts list   crdb-tls cert list --certs-dir D --json
 //   ... [--top N] [--runs N] [--bundle FILE]                    (mean self times of N runs, default 5; another build's entry, e.g. main's, to compare)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +20,7 @@ interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number }
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
 const TYPICAL_TEXT = 'psql: error: connection to server at "db.internal" (10.0.0.5), port 26257 failed: SSL error: certificate verify failed';
-const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'] };
+const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'], ...(process.env.PROFILE_CERTS_DIR ? { list: ['cert', 'list', '--certs-dir', process.env.PROFILE_CERTS_DIR, '--json'] } : {}) };
 
 const sourceMaps = new Map<string, SourceMap | null>();
 /** The checkout the profiled bundle was built in (its dist/ parent): module names are relative to it. */
@@ -59,6 +60,8 @@ function runOnce(bundle: string, args: string[], dir: string, env: NodeJS.Proces
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`exit ${code}: ${stderr.slice(-500)}`))));
     if (args[0] !== 'mcp') {
+      // Drained, or a command that prints more than a pipe holds (cert list of 1,000) never exits.
+      child.stdout.resume();
       child.stdin.end();
       return;
     }
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
   const scratch = new Scratch('crdb-tls-profile-');
   try {
     const dir = scratch.dir('profiles');
-    const env = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: scratch.dir('work') };
+    const env = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: process.env.PROFILE_CERTS_DIR ?? scratch.dir('work') };
     for (let i = 0; i < runs; i++) await runOnce(bundle, args, dir, env);
     const byFunction = new Map<string, number>();
     const byModule = new Map<string, number>();
