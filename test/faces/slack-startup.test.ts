@@ -174,7 +174,7 @@ describe('crdb-tls slack start-up', () => {
     assert.equal(await exited, 0, stderr);
   });
 
-  test('in Socket Mode a slash command arrives over the WebSocket, is acknowledged at once, answered by the same handlers, and SIGTERM stops it', async () => {
+  test('in Socket Mode a slash command arrives over the WebSocket, is acknowledged at once, answered by the same handlers, and SIGTERM stops it', { timeout: 60_000 }, async () => {
     // The CLI as people run it (a child process): in-process, Bolt's Socket Mode client leaves a
     // 30 s close-handshake timer behind after stop(), which kept this test file alive for 30 s.
     const socket = await SocketModeStandin.start();
@@ -199,11 +199,12 @@ describe('crdb-tls slack start-up', () => {
       assert.match(JSON.stringify(help.payload), /rotate plan/, 'help rides on the acknowledgement, as over HTTP');
       assert.match(stderr, /Slack app connected in Socket Mode/);
       assert.doesNotMatch(stderr, /listening on/, 'no HTTP port is opened');
-    } finally {
       child.kill('SIGTERM');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      child.kill('SIGKILL');
+      await socketApi.close();
+      await socket.close();
     }
-    assert.equal(await exited, 0, stderr);
-    await socketApi.close();
-    await socket.close();
   });
 });
