@@ -1,7 +1,12 @@
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import asn1 from 'node-forge/lib/asn1.js';
+import forgeUtil from 'node-forge/lib/util.js';
 
-/** Thin, typed helpers over node-forge's DER codec: the one place that speaks ASN.1 bytes. */
-const { asn1 } = forge;
+/**
+ * Thin, typed helpers over node-forge's DER codec: the one place that speaks ASN.1 bytes. Only
+ * forge's asn1 and util modules are imported (src/types/node-forge-lib.d.ts): reading a
+ * certificate loads 80 KB of forge, not all 600.
+ */
 export type Asn1 = forge.asn1.Asn1;
 export const { Class, Type } = asn1;
 
@@ -49,7 +54,7 @@ export const SIGNATURE_NAMES: Record<string, string> = {
 export function fromDer(der: Buffer): Asn1 {
   // The typings only know the old boolean form of the options argument.
   const options = { strict: true, decodeBitStrings: false, parseAllBytes: true } as unknown as boolean;
-  return asn1.fromDer(forge.util.createBuffer(der.toString('binary')), options);
+  return asn1.fromDer(forgeUtil.createBuffer(der.toString('binary')), options);
 }
 
 export function toDer(node: Asn1): Buffer {
@@ -62,7 +67,7 @@ export const oid = (dotted: string) => asn1.create(Class.UNIVERSAL, Type.OID, fa
 export const bool = (value: boolean) => asn1.create(Class.UNIVERSAL, Type.BOOLEAN, false, value ? '\xff' : '\x00');
 export const nullValue = () => asn1.create(Class.UNIVERSAL, Type.NULL, false, '');
 export const octets = (bytes: Buffer) => asn1.create(Class.UNIVERSAL, Type.OCTETSTRING, false, bytes.toString('binary'));
-export const utf8 = (text: string) => asn1.create(Class.UNIVERSAL, Type.UTF8, false, forge.util.encodeUtf8(text));
+export const utf8 = (text: string) => asn1.create(Class.UNIVERSAL, Type.UTF8, false, forgeUtil.encodeUtf8(text));
 export const printable = (text: string) => asn1.create(Class.UNIVERSAL, Type.PRINTABLESTRING, false, text);
 export const contextTag = (tag: number, constructed: boolean, value: Asn1[] | string) => asn1.create(Class.CONTEXT_SPECIFIC, tag, constructed, value);
 /** A DER INTEGER from unsigned big-endian bytes (adds the leading zero when the high bit is set). */
@@ -95,7 +100,7 @@ export function oidOf(node: Asn1 | undefined): string {
 export function textOf(node: Asn1 | undefined): string {
   if (!node || typeof node.value !== 'string') return '';
   if (node.type === Type.BMPSTRING) return Buffer.from(node.value, 'binary').swap16().toString('utf16le');
-  return node.type === Type.UTF8 ? forge.util.decodeUtf8(node.value) : node.value;
+  return node.type === Type.UTF8 ? forgeUtil.decodeUtf8(node.value) : node.value;
 }
 export function dateOf(node: Asn1 | undefined): Date {
   if (!node || typeof node.value !== 'string') return new Date(NaN);

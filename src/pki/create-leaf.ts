@@ -11,7 +11,7 @@ import type { InsideRoots } from './pinned-dir.js';
 import type { Impact } from './impact.js';
 import { issueCertificate } from './issue.js';
 import { generateRsaKey, privateKeyPem, privateKeyPkcs8Der, spkiDer, type KeyGenWatch } from './keys.js';
-import { buildPkcs12 } from './pkcs12.js';
+import { buildPkcs12 } from './pkcs12-write.js';
 import { USERNAME_HINT, normalizeSqlUsername, privilegeOf, usernameProblem } from './username.js';
 
 interface SigningOptions {
