@@ -7,6 +7,7 @@
 //   node --import tsx bench/profile-startup.ts diagnose         crdb-tls diagnose "<one typical text>"
 //   node --import tsx bench/profile-startup.ts mcp              crdb-tls mcp: initialize + tools/list, then stdin closes
 //   PROFILE_CERTS_DIR=D node --import tsx bench/profile-startup.ts list   crdb-tls cert list --certs-dir D --json
+//   PROFILE_CERTS_DIRS=D1:D2 node --import tsx bench/profile-startup.ts inventory   crdb-tls rotate check --certs-dir D1 --certs-dir D2 --within 1d --json
 //   ... [--top N] [--runs N] [--bundle FILE]                    (mean self times of N runs, default 5; another build's entry, e.g. main's, to compare)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +21,9 @@ interface ProfileNode { id: number; callFrame: CallFrame; hitCount?: number }
 interface CpuProfile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
 const TYPICAL_TEXT = 'psql: error: connection to server at "db.internal" (10.0.0.5), port 26257 failed: SSL error: certificate verify failed';
-const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'], ...(process.env.PROFILE_CERTS_DIR ? { list: ['cert', 'list', '--certs-dir', process.env.PROFILE_CERTS_DIR, '--json'] } : {}) };
+const SCENARIOS: Record<string, string[]> = { version: ['--version'], help: ['--help'], diagnose: ['diagnose', TYPICAL_TEXT], mcp: ['mcp'], ...(process.env.PROFILE_CERTS_DIR ? { list: ['cert', 'list', '--certs-dir', process.env.PROFILE_CERTS_DIR, '--json'] } : {}),
+  ...(process.env.PROFILE_CERTS_DIRS ? { inventory: ['rotate', 'check', ...process.env.PROFILE_CERTS_DIRS.split(':').flatMap((dir) => ['--certs-dir', dir]), '--within', '1d', '--json'] } : {}),
+};
 
 const sourceMaps = new Map<string, SourceMap | null>();
 /** The checkout the profiled bundle was built in (its dist/ parent): module names are relative to it. */
@@ -94,7 +97,9 @@ async function main(): Promise<void> {
   const scratch = new Scratch('crdb-tls-profile-');
   try {
     const dir = scratch.dir('profiles');
-    const env = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: process.env.PROFILE_CERTS_DIR ?? scratch.dir('work') };
+    const env: NodeJS.ProcessEnv = { ...process.env, CRDB_TLS_STATE_DIR: scratch.dir('state'), CRDB_TLS_ROOTS: process.env.PROFILE_CERTS_DIR ?? scratch.dir('work') };
+    // As bench/ runs the CLI: without roots (a person at a shell), unless a list names its dir.
+    if (scenario === 'inventory') delete env.CRDB_TLS_ROOTS;
     for (let i = 0; i < runs; i++) await runOnce(bundle, args, dir, env);
     const byFunction = new Map<string, number>();
     const byModule = new Map<string, number>();
