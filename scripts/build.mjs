@@ -13,6 +13,9 @@ import { INPUT_CHOICES } from '../tools/input-choices.ts';
 import { enginePhrases } from '../src/diagnose/engine.ts';
 import { PhraseMatcher } from '../src/diagnose/matcher.ts';
 import { appsViewPlugin } from './apps-view-plugin.mjs';
+import { captureHandshake } from '../src/mcp/handshake-capture.ts';
+import { lazyCatalog } from '../tools/lazy-catalog.ts';
+import packageJson from '../package.json' with { type: 'json' };
 
 const outdir = 'dist';
 const entry = `${outdir}/crdb-tls.mjs`;
@@ -49,6 +52,22 @@ const preparedMatcher = {
 };
 
 /**
+ * The stdio handshake (initialize, the first tools/list) as the SDK answers it, captured here
+ * through the SDK itself (src/mcp/handshake-capture.ts, which fails the build if the compact form
+ * does not give back every variant exactly): `crdb-tls mcp` answers it before loading the SDK.
+ */
+const preparedHandshake = {
+  name: 'prepared-handshake',
+  async setup(b) {
+    const handshake = await captureHandshake(lazyCatalog, packageJson.version);
+    b.onLoad({ filter: /[\\/]src[\\/]mcp[\\/]prepared-handshake\.ts$/ }, () => ({
+      contents: `// Prepared by scripts/build.mjs through the MCP SDK.\nexport const PREPARED_HANDSHAKE = JSON.parse(${JSON.stringify(JSON.stringify(handshake))});\n`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
  * The SDK's `_shims` module (Node's process and the default JSON Schema validator, Ajv) is replaced
  * by src/mcp/form-validator.ts, which loads Ajv only when a form is about to be shown.
  */
@@ -75,7 +94,7 @@ const result = await build({
   sourcemap: 'linked',
   legalComments: 'none',
   // appsViewPlugin: MCP App pages' scripts, bundled for the browser and inlined as strings (src/mcp/apps.ts).
-  plugins: [preparedListings, preparedMatcher, lazyFormValidator, appsViewPlugin],
+  plugins: [preparedListings, preparedMatcher, preparedHandshake, lazyFormValidator, appsViewPlugin],
   // Bundled CommonJS packages (pg, forge) call require(); give ESM one (in every chunk).
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crdbTlsRequire } from 'node:module';\nconst require = __crdbTlsRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -8,6 +8,8 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // the CLI (and each tool) only when a command needs it (scripts/build.mjs splits it).
   process.stdout.write(`${packageJson.version}\n`);
 } else {
+  // `crdb-tls mcp` as an IDE spawns it: its opening is answered before the SDK loads (mcp-stdio-start.ts).
+  if (argv.length === 1 && argv[0] === 'mcp') await (await import('./mcp-stdio-start.js')).answerOpening();
   const [{ main }, { signalOfExitCode }, { logsWritten }] = await Promise.all([import('./main.js'), import('./invoke.js'), import('../core/log.js')]);
   const code = await main(argv);
   const stoppedBy = signalOfExitCode(code);

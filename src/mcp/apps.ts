@@ -1,4 +1,5 @@
 import { CLIENT_CAPABILITIES_META_KEY, ProtocolError, ProtocolErrorCode, type McpServer, type ServerContext } from '@modelcontextprotocol/server';
+import { APP_MIME_TYPE, APPS_EXTENSION, declaresApps } from './apps-extension.js';
 
 /**
  * MCP Apps (the `io.modelcontextprotocol/ui` extension, SEP-1865, stable 2026-01-26;
@@ -13,8 +14,6 @@ import { CLIENT_CAPABILITIES_META_KEY, ProtocolError, ProtocolErrorCode, type Mc
  * `chart: true`) stay the answer for it, as for every client.
  */
 
-const APPS_EXTENSION = 'io.modelcontextprotocol/ui';
-const APP_MIME_TYPE = 'text/html;profile=mcp-app';
 const EXPIRY_TIMELINE_URI = 'ui://crdb-tls/expiry-timeline.html';
 /** The flat key hosts older than the stable spec read; the ext-apps server helpers write both. */
 const LEGACY_RESOURCE_URI_KEY = 'ui/resourceUri';
@@ -26,12 +25,6 @@ const PAGE_OF_TOOL: Record<string, string> = { check_expiry: EXPIRY_TIMELINE_URI
 type Era = 'legacy' | 'modern';
 type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json | undefined => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : undefined);
-
-/** Whether a client's capabilities declare MCP Apps with HTML pages (the spec's `mimeTypes` is required). */
-function declaresApps(capabilities: unknown): boolean {
-  const settings = asRecord(asRecord(asRecord(capabilities)?.extensions)?.[APPS_EXTENSION]);
-  return Array.isArray(settings?.mimeTypes) && settings.mimeTypes.includes(APP_MIME_TYPE);
-}
 
 function clientHasApps(server: McpServer, era: Era, ctx: ServerContext): boolean {
   const capabilities = era === 'modern' ? asRecord(ctx.mcpReq.envelope)?.[CLIENT_CAPABILITIES_META_KEY] : server.server.getClientCapabilities();
