@@ -1,5 +1,6 @@
 import fsSync, { type Stats } from 'node:fs';
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { ToolError } from './errors.js';
 
 /**
@@ -75,12 +76,13 @@ export async function readBoundedFile(file: string, what: string, { limit = MAX_
  * checked (fstat), so a FIFO swapped in never blocks and a device is never read; at most `limit`
  * bytes. Callers yield to the event loop between batches (yieldEvery).
  */
-export function readSmallFileSync(file: string, what: string, { limit = MAX_MATERIAL_BYTES, insideRoots }: { limit?: number; insideRoots?: ((realPath: string) => boolean) | undefined } = {}): { contents: Buffer; stat: Stats } {
-  if (insideRoots) {
+export function readSmallFileSync(file: string, what: string, { limit = MAX_MATERIAL_BYTES, insideRoots, realDir }: { limit?: number; insideRoots?: ((realPath: string) => boolean) | undefined; realDir?: string | undefined } = {}): { contents: Buffer; stat: Stats } {
+  let fd = insideRoots && realDir !== undefined ? openInRealDir(realDir, file) : undefined;
+  if (fd === undefined && insideRoots) {
     const real = fsSync.realpathSync.native(file);
     if (!insideRoots(real)) throw new ToolError('outside_roots', `the ${what} ${file} links to ${real}, outside the allowed directories; it was not read`, 'Copy the file into the directory, or set CRDB_TLS_ROOTS to include where it lives.');
   }
-  const fd = fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK);
+  fd ??= fsSync.openSync(file, fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK);
   try {
     const stat = fsSync.fstatSync(fd);
     if (!stat.isFile()) throw new ToolError('invalid_input', `the ${what} ${file} is not a regular file`, `Name the ${what} itself.`);
@@ -101,6 +103,36 @@ export function readSmallFileSync(file: string, what: string, { limit = MAX_MATE
     }
   } finally {
     fsSync.closeSync(fd);
+  }
+}
+
+/**
+ * The real path of a listed directory, when it lies inside the roots: its files are then opened
+ * as realDir/NAME (readSmallFileSync's `realDir`), and only a name that is itself a symlink pays
+ * a realpath of its own. Undefined without roots, or when the directory is outside them or cannot
+ * be resolved: each file is then checked by its own real path, as its refusal says.
+ */
+export function realDirInsideRoots(dir: string, insideRoots: ((realPath: string) => boolean) | undefined): string | undefined {
+  if (!insideRoots || fsSync.constants.O_NOFOLLOW === undefined) return undefined;
+  try {
+    const real = fsSync.realpathSync.native(dir);
+    return insideRoots(real) ? real : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens `file`'s name inside `realDir` (symlink-free, inside the roots) without following a
+ * symlink in its last part (O_NOFOLLOW): what opens is a file in that directory, so inside the
+ * roots. Undefined when the name is a symlink, or on any other error: the caller then resolves
+ * and opens the file as named, and the error it meets is the one it always gave.
+ */
+function openInRealDir(realDir: string, file: string): number | undefined {
+  try {
+    return fsSync.openSync(path.join(realDir, path.basename(file)), fsSync.constants.O_RDONLY | fsSync.constants.O_NONBLOCK | fsSync.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
   }
 }
 

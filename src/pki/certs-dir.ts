@@ -2,7 +2,7 @@ import type crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../core/errors.js';
-import { readBoundedFile, readSmallFileSync, yieldEvery } from '../core/read-file.js';
+import { readBoundedFile, readSmallFileSync, realDirInsideRoots, yieldEvery } from '../core/read-file.js';
 import { parseCertificates, type ParsedCertificate } from './certificate.js';
 import { CA_CERT, CLIENT_CA_CERT, classifyCertFile, type CertFileKind } from './certnames.js';
 import { keyMatches, readPrivateKey, readPrivateKeyLazily, type PrivateKeyRead } from './keys.js';
@@ -91,9 +91,10 @@ export async function loadCertsDirListing(dir: string, now = new Date(), watch: 
   });
   const pause = yieldEvery(32);
   const entries: CertsDirEntry[] = [];
+  const roots = { insideRoots: watch.insideRoots, realDir: realDirInsideRoots(dir, watch.insideRoots) };
   for (const { fileName, kind } of kinds) {
     throwIfCancelled(watch.signal);
-    entries.push(loadEntry(dir, fileName, kind, now, watch.insideRoots));
+    entries.push(loadEntry(dir, fileName, kind, now, roots));
     watch.onLoaded?.(entries.length, kinds.length);
     await pause();
   }
@@ -105,23 +106,29 @@ export function throwIfCancelled(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ToolError('cancelled', 'the listing was cancelled', 'Nothing was changed; run it again when needed.');
 }
 
-function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date, insideRoots: LoadWatch['insideRoots']): CertsDirEntry {
+/** The roots check of a listing's files, and its directory's real path when that is inside them (core/read-file.ts). */
+interface ListingRoots {
+  insideRoots: LoadWatch['insideRoots'];
+  realDir: string | undefined;
+}
+
+function loadEntry(dir: string, fileName: string, kind: CertFileKind, now: Date, roots: ListingRoots): CertsDirEntry {
   const entry: CertsDirEntry = { fileName, kind, certificates: [] };
   try {
-    const { contents } = readSmallFileSync(path.join(dir, fileName), 'certificate file', { insideRoots });
+    const { contents } = readSmallFileSync(path.join(dir, fileName), 'certificate file', roots);
     if (contents.length === 0) throw new ToolError('invalid_certificate', `empty certificate file: ${fileName}`);
     entry.certificates = parseCertificates(contents, fileName, now);
   } catch (error) {
     entry.error = error instanceof ToolError ? error.message : (error as Error).message;
   }
-  if (kind.keyFile) entry.key = loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile, insideRoots);
+  if (kind.keyFile) entry.key = loadKeyFile(path.join(dir, kind.keyFile), kind.keyFile, roots);
   return entry;
 }
 
-function loadKeyFile(keyPath: string, fileName: string, insideRoots: LoadWatch['insideRoots']): NonNullable<CertsDirEntry['key']> {
+function loadKeyFile(keyPath: string, fileName: string, roots: ListingRoots): NonNullable<CertsDirEntry['key']> {
   let read: ReturnType<typeof readSmallFileSync>;
   try {
-    read = readSmallFileSync(keyPath, 'key file', { insideRoots });
+    read = readSmallFileSync(keyPath, 'key file', roots);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { fileName, error: `could not stat key file ${fileName}` };
     if (error instanceof ToolError && error.code === 'invalid_input') return { fileName, error: `key file ${fileName} is not a regular file` };

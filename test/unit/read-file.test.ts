@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { MAX_MATERIAL_BYTES, readBoundedFile, readSmallFileSync } from '../../src/core/read-file.js';
+import { MAX_MATERIAL_BYTES, readBoundedFile, readSmallFileSync, realDirInsideRoots } from '../../src/core/read-file.js';
 import { ToolError } from '../../src/core/errors.js';
 import { toolErrorRejectedBy } from '../support/tool-errors.js';
 
@@ -114,5 +114,38 @@ describe('readSmallFileSync: the same refusals for the files of a listing, read 
     fs.symlinkSync('/etc/hostname', link);
     assert.equal(refused(() => readSmallFileSync(link, 'certificate file', { insideRoots: (real) => real.startsWith(dir) })).code, 'outside_roots');
     assert.throws(() => readSmallFileSync(path.join(dir, 'missing.crt'), 'certificate file'), (error: NodeJS.ErrnoException) => error.code === 'ENOENT');
+  });
+
+  test('with the listed directory\'s real path found once: regular files read, a symlink still checked by its own target, errors as before', () => {
+    const roots = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-realdir-'));
+    try {
+      const certs = path.join(roots, 'certs');
+      fs.mkdirSync(certs);
+      // The dir named through a symlink inside the roots: its real path is what the files are opened under.
+      const alias = path.join(roots, 'alias');
+      fs.symlinkSync(certs, alias);
+      const insideRoots = (real: string) => real === roots || real.startsWith(`${roots}${path.sep}`);
+      const realDir = realDirInsideRoots(alias, insideRoots);
+      assert.equal(realDir, fs.realpathSync(certs));
+      fs.writeFileSync(path.join(certs, 'client.a.crt'), 'certificate bytes');
+      fs.writeFileSync(path.join(roots, 'elsewhere.crt'), 'inside the roots, outside the dir');
+      fs.symlinkSync('/etc/hostname', path.join(certs, 'client.out.crt'));
+      fs.symlinkSync(path.join(roots, 'elsewhere.crt'), path.join(certs, 'client.in.crt'));
+      execFileSync('mkfifo', [path.join(certs, 'client.fifo.crt')]);
+      const read = (name: string) => readSmallFileSync(path.join(alias, name), 'certificate file', { insideRoots, realDir });
+      assert.equal(read('client.a.crt').contents.toString(), 'certificate bytes');
+      assert.equal(read('client.in.crt').contents.toString(), 'inside the roots, outside the dir');
+      const outside = refused(() => read('client.out.crt'));
+      assert.equal(outside.code, 'outside_roots');
+      assert.match(outside.message, /client\.out\.crt links to \/etc\/hostname/);
+      assert.equal(refused(() => read('client.fifo.crt')).code, 'invalid_input');
+      assert.throws(() => read('missing.crt'), (error: NodeJS.ErrnoException) => error.code === 'ENOENT' && error.message.includes(path.join(alias, 'missing.crt')));
+      // No real path to lean on: without roots, for a dir outside them, or one that does not resolve.
+      assert.equal(realDirInsideRoots(certs, undefined), undefined);
+      assert.equal(realDirInsideRoots('/etc', insideRoots), undefined);
+      assert.equal(realDirInsideRoots(path.join(roots, 'missing'), insideRoots), undefined);
+    } finally {
+      fs.rmSync(roots, { recursive: true, force: true });
+    }
   });
 });

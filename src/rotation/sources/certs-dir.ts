@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { ToolError, fileSystemError } from '../../core/errors.js';
-import { readSmallFileSync, yieldEvery } from '../../core/read-file.js';
+import { readSmallFileSync, realDirInsideRoots, yieldEvery } from '../../core/read-file.js';
 import { parseCertificateDer, sha256Hex, type ParsedCertificate } from '../../pki/certificate.js';
 import { classifyCertFile, isCaUsage, type CertFileKind } from '../../pki/certnames.js';
 import { certificateDers } from '../../pki/pem.js';
@@ -31,14 +31,14 @@ function describe(name: string, kind: CertFileKind | undefined, index: number, c
 }
 
 /** Reads one certificate file into items; never throws for a bad file (that is an error item). */
-async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds, insideRoots?: (realPath: string) => boolean): Promise<InventoryEntry[]> {
+async function readCertificateFile(filePath: string, source: SourceKind, location: string, now: Date, thresholds: Thresholds, roots: { insideRoots?: ((realPath: string) => boolean) | undefined; realDir?: string | undefined } = {}): Promise<InventoryEntry[]> {
   const name = path.basename(filePath);
   const dir = path.dirname(filePath);
   const kind = classifyCertFile(name);
   const base = (what: string, usage: string | null, position: number | null) => ({ source, location, what, usage, path: filePath, position });
   let contents: Buffer;
   try {
-    contents = readSmallFileSync(filePath, 'certificate file', { insideRoots }).contents;
+    contents = readSmallFileSync(filePath, 'certificate file', roots).contents;
   } catch (error) {
     const failure = fileSystemError(error, filePath, 'read');
     return [{ item: errorItem(base(name, kind?.usage ?? null, null), failure.message) }];
@@ -85,8 +85,9 @@ export async function inventoryCertsDir(dir: string, now: Date, thresholds: Thre
   // with a thousand files, the awaited reads dominated (bench/inventory.ts).
   const pause = yieldEvery(32);
   const entries: InventoryEntry[] = [];
+  const roots = { insideRoots, realDir: realDirInsideRoots(dir, insideRoots) };
   for (const [index, name] of names.entries()) {
-    entries.push(...(await readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds, insideRoots)));
+    entries.push(...(await readCertificateFile(path.join(dir, name), 'certs_dir', dir, now, thresholds, roots)));
     const done = index + 1;
     if (names.length >= PROGRESS_FROM_FILES && (done === names.length || done % Math.ceil(names.length / 10) === 0)) progress?.(`${dir}: read ${done} of ${names.length} certificate files`, done / names.length);
     await pause();
