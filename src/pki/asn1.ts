@@ -1,7 +1,6 @@
 import type forge from 'node-forge';
 import asn1 from 'node-forge/lib/asn1.js';
 import forgeUtil from 'node-forge/lib/util.js';
-import { childrenOf, tlvAt, type Tlv } from './der-reader.js';
 
 /**
  * Thin, typed helpers over node-forge's DER codec: the one place that speaks ASN.1 bytes. Only
@@ -56,42 +55,6 @@ export function fromDer(der: Buffer): Asn1 {
   // The typings only know the old boolean form of the options argument.
   const options = { strict: true, decodeBitStrings: false, parseAllBytes: true } as unknown as boolean;
   return asn1.fromDer(forgeUtil.createBuffer(der.toString('binary')), options);
-}
-
-/**
- * The tree fromDer gives, for DER that der-reader.ts reads strictly (low tag numbers, shortest
- * definite lengths, children filling their parent): the same nodes (class, type, constructed, a
- * primitive's contents as a binary string) built from a Buffer walk, without forge's byte-string
- * buffer; a listing reads a thousand certificates. Undefined for anything else, and for what forge
- * decodes its own way (a primitive of type 30, BMPString, whatever its class, it turns into UTF-16
- * text; nesting at forge's depth limit, where it throws): then fromDer reads it as before.
- * test/fuzz/certificate-shape.test.ts holds the two to the same trees.
- */
-/** forge's `asn1.maxDepth` (its typings do not declare it). */
-const FORGE_MAX_DEPTH = (asn1 as unknown as { maxDepth: number }).maxDepth;
-
-export function fromStrictDer(der: Buffer): Asn1 | undefined {
-  const root = tlvAt(der, 0);
-  return root && root.end === der.length ? nodeOf(der, root, 0) : undefined;
-}
-
-function nodeOf(der: Buffer, element: Tlv, depth: number): Asn1 | undefined {
-  const tagClass = element.tag & 0xc0;
-  const type = element.tag & 0x1f;
-  if (depth >= FORGE_MAX_DEPTH) return undefined;
-  if (!(element.tag & 0x20)) {
-    if (type === Type.BMPSTRING) return undefined;
-    return { tagClass, type, constructed: false, composed: false, value: der.toString('latin1', element.start, element.end) } as Asn1;
-  }
-  const parts = childrenOf(der, element);
-  if (!parts) return undefined;
-  const value: Asn1[] = [];
-  for (const part of parts) {
-    const node = nodeOf(der, part, depth + 1);
-    if (!node) return undefined;
-    value.push(node);
-  }
-  return { tagClass, type, constructed: true, composed: true, value } as Asn1;
 }
 
 export function toDer(node: Asn1): Buffer {

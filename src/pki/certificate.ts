@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
-import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, fromStrictDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
+import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
 import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
 import { certificateDers } from './pem.js';
 
@@ -130,8 +130,7 @@ function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
     result.present.add(id);
     const critical = parts.length === 3 && parts[1]?.type === Type.BOOLEAN && bytesOf(parts[1])[0] !== 0;
     if (critical && !UNDERSTOOD_EXTENSIONS.has(id)) result.unknownCritical.push(id);
-    const contents = bytesOf(parts[parts.length - 1]);
-    const value = fromStrictDer(contents) ?? fromDer(contents);
+    const value = fromDer(bytesOf(parts[parts.length - 1]));
     if (id === OID.keyUsage) {
       const bits = bytesOf(value);
       const unused = bits[0] ?? 0;
@@ -187,8 +186,7 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
   const shape = certificateShape(der);
   try {
     if (!shape) x509 = new crypto.X509Certificate(der);
-    // A certificate of the shape is walked from its bytes (fromStrictDer); any other by forge.
-    root = (shape && fromStrictDer(der)) || fromDer(der);
+    root = fromDer(der);
   } catch (error) {
     throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
   }
