@@ -1,4 +1,4 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { loadConfig } from '../core/config.js';
 import { policyFromEnv } from '../gate/policy.js';
@@ -18,7 +18,7 @@ const MAX_OPENING_BYTES = 1024 * 1024;
  * first message it does not answer, at the end of stdin, or at once when it cannot answer at all
  * (a build without the prepared handshake, a configuration error for the full start to report).
  */
-export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED_HANDSHAKE): Promise<void> {
+export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED_HANDSHAKE, stdin: Readable = process.stdin, stdout: Writable = process.stdout): Promise<void> {
   if (!prepared) return Promise.resolve();
   let readOnly: boolean;
   try {
@@ -39,14 +39,23 @@ export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED
     let apps = false;
     const answered: Array<string | number> = [];
 
+    let input: PassThrough | undefined;
+    // The SDK listens on the stream it is given, not on stdin: a failing stdin ends that stream
+    // (as its close would) instead of going unheard, or crashing the process before the SDK is there.
+    stdin.on('error', (error) => {
+      process.stderr.write(`crdb-tls: MCP over stdio: reading stdin failed (${error.message}); the connection ends\n`);
+      if (!input) onEnd();
+      else if (!input.writableEnded) input.end();
+    });
+
     const handOver = () => {
-      process.stdin.off('data', onData);
-      process.stdin.off('end', onEnd);
-      const input = new PassThrough();
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      input = new PassThrough();
       for (const chunk of read) input.write(chunk);
       if (ended) input.end();
-      else process.stdin.pipe(input);
-      continueConnection({ stdin: input, stdout: withoutRepeatedAnswers(answered) });
+      else stdin.pipe(input);
+      continueConnection({ stdin: input, stdout: withoutRepeatedAnswers(answered, stdout) });
       resolve();
     };
     const onLine = (line: string): 'more' | 'hand over' => {
@@ -60,7 +69,7 @@ export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED
       if (phase === 'initialize') {
         const opening = preparedInitialize(message, prepared);
         if (!opening) return 'hand over';
-        process.stdout.write(initializeResponse(prepared, opening.id, opening.version));
+        stdout.write(initializeResponse(prepared, opening.id, opening.version));
         answered.push(opening.id);
         apps = opening.apps;
         phase = 'tools/list';
@@ -69,7 +78,7 @@ export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED
       if (isInitializedNotification(message)) return 'more';
       const id = preparedToolsList(message);
       if (id === undefined || answered.includes(id)) return 'hand over';
-      process.stdout.write(toolsListResponse(prepared, id, { readOnly, apps }));
+      stdout.write(toolsListResponse(prepared, id, { readOnly, apps }));
       answered.push(id);
       return 'hand over';
     };
@@ -90,8 +99,8 @@ export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED
       ended = true;
       handOver();
     };
-    process.stdin.on('data', onData);
-    process.stdin.on('end', onEnd);
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
   });
 }
 
@@ -99,7 +108,7 @@ export function answerOpening(prepared: PreparedHandshake | undefined = PREPARED
  * Stdout for the SDK: its answers to the requests answered here (it reads them too, and answers
  * them alike) are left out, the first answer for each id; everything else is written as it comes.
  */
-function withoutRepeatedAnswers(answered: Array<string | number>): Writable {
+function withoutRepeatedAnswers(answered: Array<string | number>, stdout: Writable): Writable {
   const left = [...answered];
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -113,8 +122,8 @@ function withoutRepeatedAnswers(answered: Array<string | number>): Writable {
           return;
         }
       }
-      if (process.stdout.write(chunk)) callback();
-      else process.stdout.once('drain', () => callback());
+      if (stdout.write(chunk)) callback();
+      else stdout.once('drain', () => callback());
     },
   });
 }
