@@ -92,6 +92,21 @@ describe('readSmallFileSync: the same refusals for the files of a listing, read 
     assert.equal(read.stat.mode & 0o777, 0o640);
   });
 
+  test('small files go through one reused buffer: each read is its own copy, and a shorter file carries nothing of a longer one read before', () => {
+    const files = ['a.key', 'b.crt', 'c.key'].map((name, i) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, crypto.randomBytes(1_500 - i * 400), { mode: 0o600 });
+      return file;
+    });
+    const reads = files.map((file) => readSmallFileSync(file, 'key file').contents);
+    files.forEach((file, i) => assert.ok(reads[i]!.equals(fs.readFileSync(file)), `${file} read as it is, after the later reads`));
+    // The shorter later file must not carry the tail of the earlier, longer one.
+    assert.equal(reads[2]!.length, 700);
+    const empty = path.join(dir, 'empty.crt');
+    fs.writeFileSync(empty, '');
+    assert.equal(readSmallFileSync(empty, 'certificate file').contents.length, 0);
+  });
+
   test('a FIFO is refused without blocking (opened non-blocking, then fstat), and so are a directory and a device', () => {
     const fifo = path.join(dir, 'client.fifo.crt');
     execFileSync('mkfifo', [fifo]);
