@@ -3,11 +3,8 @@ import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
 import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
+import { EKU_NAMES, NAME_ATTRIBUTES, UNDERSTOOD_EXTENSIONS, emptyExtensions, ipToString, keyUsageNames, serialHexOf, shapeFields, type CertificateFields, type Extensions } from './certificate-fields.js';
 import { certificateDers } from './pem.js';
-
-const KEY_USAGE_NAMES = ['digitalSignature', 'contentCommitment', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
-const EKU_NAMES: Record<string, string> = { [OID.serverAuth]: 'serverAuth', [OID.clientAuth]: 'clientAuth', '1.3.6.1.5.5.7.3.3': 'codeSigning', '1.3.6.1.5.5.7.3.4': 'emailProtection', '1.3.6.1.5.5.7.3.8': 'timeStamping', '1.3.6.1.5.5.7.3.9': 'OCSPSigning' };
-const NAME_ATTRIBUTES: Record<string, string> = { [OID.commonName]: 'CN', [OID.organization]: 'O', [OID.organizationalUnit]: 'OU', [OID.country]: 'C', [OID.locality]: 'L', [OID.state]: 'ST', '0.9.2342.19200300.100.1.25': 'DC', '1.2.840.113549.1.9.1': 'emailAddress' };
 
 const PublicKeyInfo = z.object({ type: z.string(), bits: z.number().int().optional(), curve: z.string().optional() });
 export const CertificateInfo = z.object({
@@ -83,47 +80,8 @@ function commonNameOf(name: Asn1 | undefined): string {
   return '';
 }
 
-function ipToString(bytes: Buffer): string {
-  if (bytes.length === 4) return [...bytes].join('.');
-  if (bytes.length !== 16) return bytes.toString('hex');
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i));
-  // RFC 5952: compress the longest run (of two or more) of zero groups.
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
-}
-
-interface Extensions {
-  keyUsage: string[];
-  extKeyUsage: string[];
-  isCa: boolean;
-  pathLen: number | null;
-  sans: CertificateInfo['sans'];
-  subjectKeyId: Buffer | undefined;
-  authorityKeyId: Buffer | undefined;
-  present: Set<string>;
-  unknownCritical: string[];
-}
-
-// Critical extensions that OpenSSL and Go process; any other critical one fails verification in
-// both (X509_V_ERR_UNHANDLED_CRITICAL_EXTENSION, Go's UnhandledCriticalExtension). Name
-// constraints and policies are known but not enforced by verify.ts (README: chain verification).
-const UNDERSTOOD_EXTENSIONS = new Set<string>([
-  OID.subjectKeyIdentifier, OID.keyUsage, OID.subjectAltName, OID.basicConstraints, OID.authorityKeyIdentifier, OID.extKeyUsage,
-  '2.5.29.30', '2.5.29.32', '2.5.29.33', '2.5.29.36', '2.5.29.54', // nameConstraints, certificatePolicies, policyMappings, policyConstraints, inhibitAnyPolicy
-]);
-
 function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
-  const result: Extensions = { keyUsage: [], extKeyUsage: [], isCa: false, pathLen: null, sans: { dns: [], ip: [], uri: [], email: [] }, subjectKeyId: undefined, authorityKeyId: undefined, present: new Set(), unknownCritical: [] };
+  const result = emptyExtensions();
   for (const extension of children(children(extensionsWrapper)[0])) {
     const parts = children(extension);
     const id = oidOf(parts[0]);
@@ -132,12 +90,7 @@ function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
     if (critical && !UNDERSTOOD_EXTENSIONS.has(id)) result.unknownCritical.push(id);
     const value = fromDer(bytesOf(parts[parts.length - 1]));
     if (id === OID.keyUsage) {
-      const bits = bytesOf(value);
-      const unused = bits[0] ?? 0;
-      const total = (bits.length - 1) * 8 - unused;
-      for (let i = 0; i < total && i < KEY_USAGE_NAMES.length; i++) {
-        if ((bits[1 + (i >> 3)]! >> (7 - (i & 7))) & 1) result.keyUsage.push(KEY_USAGE_NAMES[i]!);
-      }
+      result.keyUsage = keyUsageNames(bytesOf(value));
     } else if (id === OID.extKeyUsage) {
       result.extKeyUsage = children(value).map((node) => EKU_NAMES[oidOf(node)] ?? oidOf(node));
     } else if (id === OID.basicConstraints) {
@@ -163,6 +116,27 @@ function readExtensions(extensionsWrapper: Asn1 | undefined): Extensions {
   return result;
 }
 
+/** The fields from node-forge's tree of the whole certificate (certificate-fields.ts: the walk for every certificate not of the shape). */
+export function forgeFields(root: Asn1): CertificateFields & { subjectDer: Buffer; issuerDer: Buffer } {
+  const [tbs, signatureAlgorithm] = children(root);
+  const fields = children(tbs);
+  const offset = fields[0]?.tagClass === 0x80 ? 1 : 0; // [0] EXPLICIT version is optional
+  const [serial, , issuer, validity, subject] = fields.slice(offset, offset + 5);
+  const [notBeforeNode, notAfterNode] = children(validity);
+  return {
+    serialHex: serialHexOf(bytesOf(serial)),
+    subject: nameToString(subject),
+    commonName: commonNameOf(subject),
+    issuer: nameToString(issuer),
+    notBefore: dateOf(notBeforeNode),
+    notAfter: dateOf(notAfterNode),
+    extensions: readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3)),
+    signatureOid: oidOf(children(signatureAlgorithm)[0]),
+    subjectDer: toDer(subject!),
+    issuerDer: toDer(issuer!),
+  };
+}
+
 function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
   const details = key.asymmetricKeyDetails ?? {};
   const type = key.asymmetricKeyType ?? 'unknown';
@@ -180,34 +154,32 @@ const fingerprintOf = (der: Buffer) => sha256Hex(der).toUpperCase().match(/../g)
 
 export function parseCertificateDer(der: Buffer, source: string, now = new Date()): ParsedCertificate {
   let x509: crypto.X509Certificate | undefined;
-  let root: Asn1;
+  let root: Asn1 | undefined;
   // Of the shape certificate-shape.ts reads, OpenSSL is known to accept it: its parser runs only
-  // when something asks for `x509`. Otherwise it runs now, and its refusal is this certificate's error.
+  // when something asks for `x509`, and the fields are read from the DER without forge's tree
+  // (certificate-fields.ts). Otherwise OpenSSL runs now, its refusal being this certificate's error.
   const shape = certificateShape(der);
-  try {
-    if (!shape) x509 = new crypto.X509Certificate(der);
-    root = fromDer(der);
-  } catch (error) {
-    throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
+  let fields = shape ? shapeFields(shape.tbs, shape.signatureAlgorithm) : undefined;
+  if (!fields) {
+    try {
+      if (!shape) x509 = new crypto.X509Certificate(der);
+      root = fromDer(der);
+    } catch (error) {
+      throw new ToolError('invalid_certificate', `${source} is not a valid X.509 certificate (${(error as Error).message})`, 'Check that the file is a certificate and not truncated.');
+    }
   }
   const lazyX509 = () => (x509 ??= new crypto.X509Certificate(der));
   let publicKey: crypto.KeyObject | undefined;
   const lazyPublicKey = () => (publicKey ??= shape ? rsaPublicKeyObject(shape.rsa) : lazyX509().publicKey);
-  // OpenSSL accepted the DER; what this walk reads (dates, names, extensions) can still be out of
+  // OpenSSL accepted the DER; what the walk reads (dates, names, extensions) can still be out of
   // range in a crafted or corrupted certificate (a flipped byte in a date made toISOString throw): an
   // invalid certificate for the caller, not a crash (test/fuzz).
   try {
-    const [tbs, signatureAlgorithm] = children(root);
-    const fields = children(tbs);
-    const offset = fields[0]?.tagClass === 0x80 ? 1 : 0; // [0] EXPLICIT version is optional
-    const [serial, , issuer, validity, subject] = fields.slice(offset, offset + 5);
-    const [notBeforeNode, notAfterNode] = children(validity);
-    const notBefore = dateOf(notBeforeNode);
-    const notAfter = dateOf(notAfterNode);
-    const extensions = readExtensions(fields.find((f) => f.tagClass === 0x80 && f.type === 3));
-    const sigOid = oidOf(children(signatureAlgorithm)[0]);
-    const subjectDer = shape ? shape.subject : toDer(subject!);
-    const issuerDer = shape ? shape.issuer : toDer(issuer!);
+    const walked = root ? forgeFields(root) : undefined;
+    fields ??= walked!;
+    const { notBefore, notAfter, extensions } = fields;
+    const subjectDer = shape ? shape.subject : walked!.subjectDer;
+    const issuerDer = shape ? shape.issuer : walked!.issuerDer;
     const parsed: ParsedCertificate = {
       der,
       get x509() {
@@ -230,10 +202,10 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
       keyUsage: extensions.keyUsage,
       unknownCriticalExtensions: extensions.unknownCritical,
       info: {
-        subject: nameToString(subject),
-        common_name: commonNameOf(subject),
-        issuer: nameToString(issuer),
-        serial: bytesOf(serial).toString('hex').replace(/^00(?=[89a-f])/, ''),
+        subject: fields.subject,
+        common_name: fields.commonName,
+        issuer: fields.issuer,
+        serial: fields.serialHex,
         not_before: notBefore.toISOString(),
         not_after: notAfter.toISOString(),
         days_left: daysLeft(notAfter, now),
@@ -243,7 +215,7 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
         ext_key_usage: extensions.extKeyUsage,
         sans: extensions.sans,
         public_key: shape ? { type: 'rsa', bits: rsaBits(shape.rsa.n) } : publicKeyInfo(lazyX509().publicKey),
-        signature_algorithm: SIGNATURE_NAMES[sigOid] ?? sigOid,
+        signature_algorithm: SIGNATURE_NAMES[fields.signatureOid] ?? fields.signatureOid,
         sha256_fingerprint: shape ? fingerprintOf(der) : lazyX509().fingerprint256,
         self_signed: false,
       },

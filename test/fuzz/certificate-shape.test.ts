@@ -14,7 +14,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { children, fromDer, toDer } from '../../src/pki/asn1.js';
-import { parseCertificateDer, verifySignature } from '../../src/pki/certificate.js';
+import { forgeFields, parseCertificateDer, verifySignature } from '../../src/pki/certificate.js';
+import { shapeFields } from '../../src/pki/certificate-fields.js';
 import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature } from '../../src/pki/certificate-shape.js';
 import { issueCaCertificate, issueCertificate } from '../../src/pki/issue.js';
 import { spkiDer } from '../../src/pki/keys.js';
@@ -51,7 +52,13 @@ before(() => {
   for (const [ca, out] of [['ca', 'leaf.crt'], ['ec-ca', 'leaf-by-ec.crt']] as const) {
     openssl('x509', '-req', '-in', file('leaf.csr'), '-CA', file(`${ca}.crt`), '-CAkey', file(`${ca}.key`), '-CAcreateserial', '-days', '30', '-sha256', '-extfile', file('leaf.ext'), '-out', file(out));
   }
+  // Every field the DER walk reads (certificate-fields.ts): UTF-8 and DC names, GeneralizedTime
+  // (after 2049), pathlen, e-mail and URI SANs, policies, name constraints, an unknown critical extension.
+  fs.writeFileSync(file('wide.ext'), 'basicConstraints=critical,CA:TRUE,pathlen:3\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectAltName=email:ops@example.com,URI:spiffe://example/ca,DNS:ca.example,IP:10.1.2.3,IP:2001:db8::7\ncertificatePolicies=1.2.3.4\nnameConstraints=permitted;DNS:.example\n1.2.3.4.5.6=critical,ASN1:UTF8String:hello\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n');
+  openssl('req', '-new', '-key', file('leaf.key'), '-utf8', '-subj', '/DC=com/DC=example/O=Zürich Ops/OU=Ünits/CN=wide', '-out', file('wide.csr'));
+  openssl('x509', '-req', '-in', file('wide.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '20000', '-sha256', '-extfile', file('wide.ext'), '-out', file('wide.crt'));
   fixtures.push({ name: 'openssl req -x509 RSA CA', der: derOf('ca.crt'), issuer: publicOf('ca.key') });
+  fixtures.push({ name: 'openssl x509 -req: UTF-8 and DC names, GeneralizedTime, pathlen, e-mail/URI SANs, policies, name constraints, unknown critical', der: derOf('wide.crt'), issuer: publicOf('ca.key') });
   fixtures.push({ name: 'openssl x509 -req node leaf (SANs, KU critical, EKU, SKI/AKI)', der: derOf('leaf.crt'), issuer: publicOf('ca.key') });
   fixtures.push({ name: 'RSA leaf signed by an EC CA (ecdsa-with-SHA256)', der: derOf('leaf-by-ec.crt'), issuer: publicOf('ec-ca.key') });
   const caKey = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
@@ -73,6 +80,9 @@ function openssl(der: Buffer): crypto.X509Certificate | null {
   }
 }
 
+/** How many inputs of the shape the DER walk read (rather than declining): it must be most. */
+let walkedBoth = 0;
+
 /** Every claim the shape makes about `der`, checked against OpenSSL; false when the shape declines. */
 function agrees(der: Buffer, issuer: crypto.KeyObject, what: string): boolean {
   const shape = certificateShape(der);
@@ -86,12 +96,27 @@ function agrees(der: Buffer, issuer: crypto.KeyObject, what: string): boolean {
   for (const candidate of [issuer, otherRsa, otherEc]) {
     assert.equal(verifyShapeSignature(shape, candidate) ?? x509.verify(candidate), x509.verify(candidate), `${what}: the signature check differs from X509_verify`);
   }
+  // The DER walk reads exactly what forge's walk reads, or declines (then forge's walk runs).
+  const fast = shapeFields(shape.tbs, shape.signatureAlgorithm);
+  let slow;
+  try {
+    slow = forgeFields(fromDer(der));
+  } catch {
+    slow = undefined;
+  }
+  if (fast) {
+    walkedBoth++;
+    assert.ok(slow, `${what}: the DER walk read fields forge's walk refuses`);
+    const { subjectDer: _subject, issuerDer: _issuer, ...slowFields } = slow;
+    assert.deepEqual(fast, slowFields, `${what}: the two walks read different fields`);
+  }
   let parsed;
   try {
     parsed = parseCertificateDer(der, what);
   } catch {
-    return true; // the field walk (the same for both paths) refuses it; nothing more to compare
+    return true; // the field walk refuses it; nothing more to compare
   }
+  if (slow) assert.equal(parsed.info.not_after, slow.notAfter.toISOString(), what);
   assert.equal(parsed.info.sha256_fingerprint, x509.fingerprint256, what);
   // The names as the bytes hold them are what node-forge re-encodes (the path for other certificates).
   const fields = children(children(fromDer(der))[0]);
@@ -104,13 +129,16 @@ function agrees(der: Buffer, issuer: crypto.KeyObject, what: string): boolean {
 }
 
 test('the certificates themselves are of the shape, and every claim holds', () => {
-  assert.equal(fixtures.length, 5);
+  assert.equal(fixtures.length, 6);
+  walkedBoth = 0;
   for (const f of fixtures) assert.ok(agrees(f.der, f.issuer, f.name), `${f.name} should be of the shape`);
+  assert.equal(walkedBoth, fixtures.length, 'every fixture is read by the DER walk, not handed to forge');
 });
 
 test('every single-byte mutation: where the shape says yes, OpenSSL agrees on parse, key, fingerprint and signature', () => {
   let mutants = 0;
   let ofShape = 0;
+  walkedBoth = 0;
   for (const f of fixtures) {
     for (let at = 0; at < f.der.length; at++) {
       for (const value of new Set([f.der[at]! ^ 0x01, f.der[at]! ^ 0x80, 0xff])) {
@@ -123,7 +151,8 @@ test('every single-byte mutation: where the shape says yes, OpenSSL agrees on pa
   }
   // Most content bytes (signature, modulus, names, serial) keep the shape; most structure bytes break it.
   assert.ok(ofShape > mutants / 4 && ofShape < mutants, `${ofShape} of ${mutants} mutants of the shape`);
-  if (process.env.FUZZ_STATS) process.stderr.write(`${ofShape} of ${mutants} mutants of the shape\n`);
+  assert.ok(walkedBoth > ofShape * 0.9, `the DER walk read ${walkedBoth} of the ${ofShape} mutants of the shape`);
+  if (process.env.FUZZ_STATS) process.stderr.write(`${ofShape} of ${mutants} mutants of the shape, ${walkedBoth} read by the DER walk\n`);
 });
 
 test('truncated, extended and random multi-byte mutations', () => {
