@@ -53,21 +53,33 @@ const SIGNATURES = new Map<string, { digest: string; keyType: 'rsa' | 'ec' }>(
   ] as const).map(([oid, digest, keyType]) => [oidBytes(oid).toString('hex'), { digest, keyType }]),
 );
 
-const isPrintable = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || " '()+,-./:=?".includes(String.fromCharCode(c));
+/** PrintableString's characters (X.680 §41.4), by byte. */
+const PRINTABLE = new Uint8Array(256);
+for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?") PRINTABLE[c.charCodeAt(0)] = 1;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Whether every byte of the element is below 0x80 (and, with `printable`, a PrintableString character). */
+function allBytes(der: Buffer, value: Tlv, printable: boolean): boolean {
+  for (let i = value.start; i < value.end; i++) {
+    const c = der[i]!;
+    if (printable ? PRINTABLE[c] !== 1 : c >= 0x80) return false;
+  }
+  return true;
+}
+
 function isPlainString(der: Buffer, value: Tlv): boolean {
-  const bytes = contentsOf(der, value);
   if (value.tag === TAG.UTF8) {
+    // ASCII is UTF-8; only other text needs the decoder's verdict.
+    if (allBytes(der, value, false)) return true;
     try {
-      utf8.decode(bytes);
+      utf8.decode(contentsOf(der, value));
       return true;
     } catch {
       return false;
     }
   }
-  if (value.tag === TAG.PRINTABLE) return bytes.every(isPrintable);
-  if (value.tag === TAG.IA5) return bytes.every((c) => c < 0x80);
+  if (value.tag === TAG.PRINTABLE) return allBytes(der, value, true);
+  if (value.tag === TAG.IA5) return allBytes(der, value, false);
   return false;
 }
 
@@ -87,15 +99,15 @@ function isPlainName(der: Buffer, name: Tlv): boolean {
   return true;
 }
 
-const DIGITS = /^[0-9]+Z$/;
+/** UTCTime of 12 digits or GeneralizedTime of 14, then Z, its month, day and time in range. */
 function isPlainTime(der: Buffer, time: Tlv | undefined): boolean {
   if (!time) return false;
-  const text = contentsOf(der, time).toString('latin1');
-  if (!DIGITS.test(text)) return false;
   const digits = time.tag === TAG.UTC_TIME ? 12 : time.tag === TAG.GENERALIZED_TIME ? 14 : -1;
-  if (text.length !== digits + 1) return false;
-  const [month, day, hour, minute, second] = [0, 1, 2, 3, 4].map((i) => Number(text.slice(digits - 10 + 2 * i, digits - 8 + 2 * i)));
-  return month! >= 1 && month! <= 12 && day! >= 1 && day! <= 31 && hour! <= 23 && minute! <= 59 && second! <= 59;
+  if (time.end - time.start !== digits + 1 || der[time.end - 1] !== 0x5a) return false;
+  for (let i = time.start; i < time.end - 1; i++) if (der[i]! < 0x30 || der[i]! > 0x39) return false;
+  const two = (i: number) => (der[time.start + digits - 10 + 2 * i]! - 0x30) * 10 + der[time.start + digits - 9 + 2 * i]! - 0x30;
+  const [month, day, hour, minute, second] = [two(0), two(1), two(2), two(3), two(4)];
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 /** AlgorithmIdentifier with no parameters or NULL ones. */

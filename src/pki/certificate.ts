@@ -149,8 +149,14 @@ function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
 
 /** SHA-256 in hex: one call of crypto.hash where Node has it (>= 20.12), a third of createHash's cost on a certificate. */
 export const sha256Hex = (bytes: Buffer): string => (typeof crypto.hash === 'function' ? crypto.hash('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex'));
-/** X509Certificate.fingerprint256's form: upper-case hex pairs joined by colons. */
-const fingerprintOf = (der: Buffer) => sha256Hex(der).toUpperCase().match(/../g)!.join(':');
+const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).toUpperCase().padStart(2, '0'));
+/** X509Certificate.fingerprint256's form: upper-case hex pairs joined by colons (by table: a regex split was 3% of a listing). */
+function fingerprintOf(der: Buffer): string {
+  const digest = typeof crypto.hash === 'function' ? crypto.hash('sha256', der, 'buffer') : crypto.createHash('sha256').update(der).digest();
+  let text = HEX_PAIRS[digest[0]!]!;
+  for (let i = 1; i < digest.length; i++) text += `:${HEX_PAIRS[digest[i]!]!}`;
+  return text;
+}
 
 export function parseCertificateDer(der: Buffer, source: string, now = new Date()): ParsedCertificate {
   let x509: crypto.X509Certificate | undefined;

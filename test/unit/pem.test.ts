@@ -3,9 +3,10 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { before, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { issueCaCertificate } from '../../src/pki/issue.js';
 import { generateRsaKey, privateKeyPem } from '../../src/pki/keys.js';
-import { certificateDers } from '../../src/pki/pem.js';
+import { certificateDers, pemBlocks } from '../../src/pki/pem.js';
 import { toolErrorThrownBy } from '../support/tool-errors.js';
 
 const DAY = 86_400_000;
@@ -48,6 +49,21 @@ describe('reading certificates from PEM, DER and base64', () => {
     assert.ok(crlf.includes('\r\n'));
     assertDers(certificateDers(crlf, 'ca.crt'), [first.der, second.der]);
     assertDers(certificateDers(Buffer.from(crlf, 'utf8'), 'ca.crt'), [first.der, second.der]);
+  });
+
+  test('a block of base64 and line breaks decodes (the fast way) to the bytes of its joined lines, for any bytes and any wrapping', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.array(fc.nat(), { maxLength: 12 }), fc.boolean(), fc.boolean(), (bytes, breaks, crlf, unpadded) => {
+        let base64 = Buffer.from(bytes).toString('base64');
+        if (unpadded) base64 = base64.replace(/=+$/, '');
+        const positions = new Set(breaks.map((at) => at % (base64.length + 1)));
+        let body = '';
+        for (let i = 0; i <= base64.length; i++) body += (positions.has(i) ? (crlf ? '\r\n' : '\n') : '') + base64.charAt(i);
+        const [block] = pemBlocks(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`);
+        assert.deepEqual(block?.der, Buffer.from(bytes));
+      }),
+      { numRuns: 500, seed: 19 },
+    );
   });
 
   test('raw DER bytes give that one certificate', () => {
