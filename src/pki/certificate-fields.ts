@@ -114,7 +114,9 @@ function nameOf(der: Buffer, name: Tlv): { text: string; commonName: string } | 
   let commonName: string | undefined;
   for (const rdn of childrenOf(der, name) ?? []) {
     for (const attribute of childrenOf(der, rdn) ?? []) {
-      const [type, value] = childrenOf(der, attribute) ?? [];
+      const pair = childrenOf(der, attribute);
+      const type = pair?.[0];
+      const value = pair?.[1];
       const oid = type && value ? oidText(der, type) : undefined;
       if (oid === undefined) return undefined;
       const text = stringOf(der, value!);
@@ -210,11 +212,18 @@ export function shapeFields(tbsDer: Buffer, signatureAlgorithm: Buffer): Certifi
   const tbs = tlvAt(tbsDer, 0)!;
   const fields = childrenOf(tbsDer, tbs)!;
   const offset = fields[0]!.tag === 0xa0 ? 1 : 0;
-  const [serial, , issuerTlv, validity, subjectTlv, , extensionsWrapper] = fields.slice(offset) as Tlv[];
+  // By index, not destructuring (a cold listing runs this in the interpreter, where destructuring allocates an iterator).
+  const serial = fields[offset];
+  const issuerTlv = fields[offset + 2];
+  const validity = fields[offset + 3];
+  const subjectTlv = fields[offset + 4];
+  const extensionsWrapper = fields[offset + 6];
   const issuer = nameOf(tbsDer, issuerTlv!);
   const subject = nameOf(tbsDer, subjectTlv!);
   if (!issuer || !subject) return undefined;
-  const [notBefore, notAfter] = childrenOf(tbsDer, validity!)!;
+  const times = childrenOf(tbsDer, validity!)!;
+  const notBefore = times[0];
+  const notAfter = times[1];
   const extensions = emptyExtensions();
   if (extensionsWrapper) {
     for (const extension of childrenOf(tbsDer, childrenOf(tbsDer, extensionsWrapper)![0]!)!) {

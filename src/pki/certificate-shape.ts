@@ -106,8 +106,9 @@ function isPlainTime(der: Buffer, time: Tlv | undefined): boolean {
   if (time.end - time.start !== digits + 1 || der[time.end - 1] !== 0x5a) return false;
   for (let i = time.start; i < time.end - 1; i++) if (der[i]! < 0x30 || der[i]! > 0x39) return false;
   const two = (i: number) => (der[time.start + digits - 10 + 2 * i]! - 0x30) * 10 + der[time.start + digits - 9 + 2 * i]! - 0x30;
-  const [month, day, hour, minute, second] = [two(0), two(1), two(2), two(3), two(4)];
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
+  const month = two(0);
+  const day = two(1);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && two(2) <= 23 && two(3) <= 59 && two(4) <= 59;
 }
 
 /** AlgorithmIdentifier with no parameters or NULL ones. */
@@ -121,7 +122,9 @@ function isPlainAlgorithm(der: Buffer, algorithm: Tlv | undefined): algorithm is
 function rsaPublicKey(der: Buffer, spki: Tlv | undefined): CertificateShape['rsa'] | undefined {
   const parts = spki?.tag === TAG.SEQUENCE ? childrenOf(der, spki) : undefined;
   if (!parts || parts.length !== 2) return undefined;
-  const [algorithm, bits] = parts as [Tlv, Tlv];
+  // By index, not destructuring: a cold listing runs this in the interpreter, where destructuring allocates an iterator.
+  const algorithm = parts[0]!;
+  const bits = parts[1]!;
   const algorithmParts = algorithm.tag === TAG.SEQUENCE ? childrenOf(der, algorithm) : undefined;
   if (!algorithmParts || algorithmParts.length !== 2 || !isOid(der, algorithmParts[0], RSA_ENCRYPTION) || algorithmParts[1]!.tag !== TAG.NULL || algorithmParts[1]!.end !== algorithmParts[1]!.start) return undefined;
   if (bits.tag !== TAG.BIT_STRING || bits.end - bits.start < 2 || der[bits.start] !== 0) return undefined;
@@ -158,7 +161,9 @@ export function certificateShape(der: Buffer): CertificateShape | undefined {
   const root = rootOf(der, TAG.SEQUENCE);
   const top = root && childrenOf(der, root);
   if (!top || top.length !== 3) return undefined;
-  const [tbs, signatureAlgorithm, signature] = top as [Tlv, Tlv, Tlv];
+  const tbs = top[0]!;
+  const signatureAlgorithm = top[1]!;
+  const signature = top[2]!;
   if (tbs.tag !== TAG.SEQUENCE || !isPlainAlgorithm(der, signatureAlgorithm)) return undefined;
   if (signature.tag !== TAG.BIT_STRING || signature.end - signature.start < 2 || der[signature.start] !== 0) return undefined;
   const fields = childrenOf(der, tbs);
@@ -172,7 +177,14 @@ export function certificateShape(der: Buffer): CertificateShape | undefined {
     version = der[value.start]!;
     at = 1;
   }
-  const [serial, innerAlgorithm, issuer, validity, subject, spki, ...rest] = fields.slice(at);
+  const serial = fields[at];
+  const innerAlgorithm = fields[at + 1];
+  const issuer = fields[at + 2];
+  const validity = fields[at + 3];
+  const subject = fields[at + 4];
+  const spki = fields[at + 5];
+  const afterKey = fields.length - (at + 6);
+  const extensionsWrapper = fields[at + 6];
   if (!serial || serial.tag !== TAG.INTEGER || serial.end === serial.start || serial.end - serial.start > 21) return undefined;
   const serialFirst = der[serial.start]!;
   if (serial.end - serial.start > 1 && ((serialFirst === 0 && !(der[serial.start + 1]! & 0x80)) || (serialFirst === 0xff && der[serial.start + 1]! & 0x80))) return undefined;
@@ -182,7 +194,7 @@ export function certificateShape(der: Buffer): CertificateShape | undefined {
   const rsa = rsaPublicKey(der, spki);
   if (!rsa) return undefined;
   // Unique identifiers ([1], [2]) are not of this shape; extensions ([3]) only in a v3 certificate.
-  if (rest.length > 1 || (rest.length === 1 && (rest[0]!.tag !== 0xa3 || version !== 2 || !isPlainExtensions(der, rest[0]!)))) return undefined;
+  if (afterKey > 1 || (afterKey === 1 && (extensionsWrapper!.tag !== 0xa3 || version !== 2 || !isPlainExtensions(der, extensionsWrapper!)))) return undefined;
   return {
     tbs: elementOf(der, tbs),
     signatureAlgorithm: elementOf(der, signatureAlgorithm),

@@ -149,13 +149,20 @@ function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
 
 /** SHA-256 in hex: one call of crypto.hash where Node has it (>= 20.12), a third of createHash's cost on a certificate. */
 export const sha256Hex = (bytes: Buffer): string => (typeof crypto.hash === 'function' ? crypto.hash('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex'));
-const HEX_PAIRS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).toUpperCase().padStart(2, '0'));
-/** X509Certificate.fingerprint256's form: upper-case hex pairs joined by colons (by table: a regex split was 3% of a listing). */
+const HEX_DIGITS = Buffer.from('0123456789ABCDEF', 'latin1');
+/**
+ * X509Certificate.fingerprint256's form: upper-case hex pairs joined by colons, written as bytes and
+ * made one string (a regex split was 3% of a listing; 31 concatenations were 4% of its allocations).
+ */
 function fingerprintOf(der: Buffer): string {
   const digest = typeof crypto.hash === 'function' ? crypto.hash('sha256', der, 'buffer') : crypto.createHash('sha256').update(der).digest();
-  let text = HEX_PAIRS[digest[0]!]!;
-  for (let i = 1; i < digest.length; i++) text += `:${HEX_PAIRS[digest[i]!]!}`;
-  return text;
+  const text = Buffer.allocUnsafe(digest.length * 3 - 1);
+  for (let i = 0; i < digest.length; i++) {
+    text[3 * i] = HEX_DIGITS[digest[i]! >> 4]!;
+    text[3 * i + 1] = HEX_DIGITS[digest[i]! & 15]!;
+    if (i > 0) text[3 * i - 1] = 0x3a;
+  }
+  return text.toString('latin1');
 }
 
 export function parseCertificateDer(der: Buffer, source: string, now = new Date()): ParsedCertificate {

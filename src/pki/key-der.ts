@@ -90,7 +90,8 @@ function rsaNumbersOfPkcs1(der: Buffer): RsaNumbers | undefined {
   const version = fields[0]!;
   if (version.tag !== TAG.INTEGER || version.end - version.start !== 1 || der[version.start] !== 0) return undefined;
   const numbers: Partial<RsaNumbers> = {};
-  for (const [i, name] of RSA_JWK_FIELDS.entries()) {
+  for (let i = 0; i < RSA_JWK_FIELDS.length; i++) {
+    const name = RSA_JWK_FIELDS[i]!;
     const value = positiveInteger(der, fields[i + 1]);
     if (!value) return undefined;
     numbers[name] = value;
