@@ -62,9 +62,9 @@ export function scanPemBlocks(text: string, newline: 'optional' | 'required' = '
   return blocks;
 }
 
-/** Every PEM block of a text, in order; headers (Proc-Type, DEK-Info) are kept out of the bytes. */
 const PLAIN_BASE64_LINES = /^[A-Za-z0-9+/=\r\n]*$/;
 
+/** Every PEM block of a text, in order; headers (Proc-Type, DEK-Info) are kept out of the bytes. */
 export function pemBlocks(text: string): PemBlock[] {
   return scanPemBlocks(text).map(({ type, body }) => {
     // Only base64 and line breaks (nearly every block): Node's decoder skips the breaks itself,
