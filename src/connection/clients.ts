@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /** The clients diagnose_error and connection_string know (issue text), plus .NET Npgsql. */
 export const CLIENT_IDS = [
   'psql',
@@ -18,8 +16,7 @@ export const CLIENT_IDS = [
   'npgsql',
   'kafka-changefeed',
 ] as const;
-export const ClientId = z.enum(CLIENT_IDS);
-export type ClientId = z.infer<typeof ClientId>;
+export type ClientId = (typeof CLIENT_IDS)[number];
 
 /** Clients that share how TLS is configured and what they print (one fix-step family each). */
 export type ClientFamily = 'libpq' | 'node' | 'prisma' | 'go' | 'python-ssl' | 'java' | 'dotnet' | 'changefeed';
@@ -74,5 +71,5 @@ export const CLIENT_NAMES: Record<ClientId, string> = {
 };
 
 /** Where the cluster runs: CockroachDB Cloud, or nodes someone runs (their own CA). */
-export const Deployment = z.enum(['cloud', 'self-hosted']);
-export type Deployment = z.infer<typeof Deployment>;
+export const DEPLOYMENTS = ['cloud', 'self-hosted'] as const;
+export type Deployment = (typeof DEPLOYMENTS)[number];

@@ -1,15 +1,15 @@
 /**
- * What a connection-settings request holds and what it answers: the input, the output schemas,
- * the defaults, and the input resolved (user from the certificate name, cluster routing id) plus
+ * What a connection-settings request holds and what it answers: the input, the output types (their
+ * zod schemas are in schemas.ts, off the diagnosis path), the defaults, and the input resolved (user from the certificate name, cluster routing id) plus
  * the key and keystore files each family looks for.
  */
 import path from 'node:path';
-import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
-import { ClientId, Deployment } from './clients.js';
+import type { ClientId, Deployment } from './clients.js';
 import { isCloudHost } from './pasted-settings.js';
-export const SettingsClient = ClientId.exclude(['kafka-changefeed']);
-export type SettingsClient = z.infer<typeof SettingsClient>;
+
+/** The clients connection_string writes settings for: every client but a changefeed sink. */
+export type SettingsClient = Exclude<ClientId, 'kafka-changefeed'>;
 
 export const DEFAULT_PORT = 26257;
 const DEFAULT_DATABASE = 'defaultdb';
@@ -34,39 +34,7 @@ export interface SettingsInput {
   deployment?: Deployment;
 }
 
-export const Snippet = z.object({
-  label: z.string(),
-  language: z.string().describe('url, conninfo, shell, env, js, ts, go, python, java, csharp, prisma, text'),
-  text: z.string(),
-});
-export type Snippet = z.infer<typeof Snippet>;
-
-export const Prerequisite = z.object({ why: z.string(), command: z.string() });
-export type Prerequisite = z.infer<typeof Prerequisite>;
-
-export const ConnectionSettings = z.object({
-  client: SettingsClient,
-  client_name: z.string(),
-  deployment: Deployment,
-  auth: z.enum(['client-certificate', 'password']),
-  sslmode: z.literal('verify-full'),
-  host: z.string(),
-  port: z.number().int(),
-  user: z.string(),
-  database: z.string(),
-  cluster_routing_id: z.string().nullable(),
-  files: z.object({
-    ca: z.string().describe('CA certificate the client trusts (sslrootcert)'),
-    cert: z.string().nullable(),
-    key: z.string().nullable().describe('The key file in the format THIS client reads (PKCS#8 DER .pk8 for Java, PKCS#12 for Prisma)'),
-    key_format: z.string().nullable(),
-  }),
-  settings: z.array(Snippet).describe('The settings, most useful form first'),
-  prerequisites: z.array(Prerequisite).describe('Commands to run first (key conversion, CA download)'),
-  sslmode_semantics: z.string().describe("What verify-full is called in this client, and where its sslmode differs from libpq's"),
-  notes: z.array(z.string()),
-});
-export type ConnectionSettings = z.infer<typeof ConnectionSettings>;
+export type { ConnectionSettings, Prerequisite, Snippet } from './schemas.js';
 
 export interface Resolved {
   client: SettingsClient;

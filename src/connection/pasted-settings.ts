@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type { ConnectionAnalysis } from './schemas.js';
 import { CLIENT_NAMES, type ClientId } from './clients.js';
 import { parseDotnet, parseKeyword } from './pasted-keyword.js';
 import type { ParsedConnection } from './pasted-parts.js';
@@ -13,19 +13,7 @@ import { parseUrl, schemeEnd } from './pasted-url.js';
  * leaves this module (DESIGN.md §5).
  */
 
-export const ConnectionAnalysis = z.object({
-  format: z.enum(['url', 'keyword', 'dotnet']),
-  scheme: z.string().nullable(),
-  redacted: z.string().describe('The connection string with every password and secret replaced by ****'),
-  hosts: z.array(z.object({ host: z.string(), port: z.number().int().nullable() })),
-  user: z.string().nullable(),
-  database: z.string().nullable(),
-  has_password: z.boolean(),
-  sslmode: z.string().nullable().describe('As written (normalised to libpq spelling), or null when absent'),
-  params: z.record(z.string(), z.string()).describe('Query / keyword parameters, lowercased names, secrets as ****'),
-  notes: z.array(z.string()).describe('What these settings mean for the client: sslmode semantics, traps, missing pieces'),
-});
-export type ConnectionAnalysis = z.infer<typeof ConnectionAnalysis>;
+export type { ConnectionAnalysis } from './schemas.js';
 
 export const MAX_CONNECTION_STRING_LENGTH = 16_384;
 /** Parses any of the three forms; never throws for odd input (the worst case is few fields). */

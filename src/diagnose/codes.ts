@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * The diagnosis codes: a stable public contract (shared/diagnosis-codes.md). Slack, MCP, tests
  * and docs all use these strings; add one only when a real error cannot be told apart otherwise.
@@ -31,8 +29,7 @@ export const DIAGNOSIS_CODES = [
   'unknown',
 ] as const;
 
-export const DiagnosisCode = z.enum(DIAGNOSIS_CODES);
-export type DiagnosisCode = z.infer<typeof DiagnosisCode>;
+export type DiagnosisCode = (typeof DIAGNOSIS_CODES)[number];
 
 /** One line a person reads first (the "what is wrong" column of diagnosis-codes.md). */
 export const CODE_TITLES: Record<DiagnosisCode, string> = {
@@ -62,4 +59,4 @@ export const CODE_TITLES: Record<DiagnosisCode, string> = {
   unknown: 'Nothing recognised in the text',
 };
 
-export { Deployment } from '../connection/clients.js';
+export type { Deployment } from '../connection/clients.js';

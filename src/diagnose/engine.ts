@@ -12,7 +12,8 @@ import { PREPARED_MATCHER } from './prepared-matcher.js';
 import { normalizeErrorText } from './normalize.js';
 import { CATALOG_SAME_TEXT, sameTextFor, type SameTextCandidate } from './same-text.js';
 import { ALL_SIGNALS, type Signal, type Weights } from './rules/index.js';
-import { MAX_ERROR_TEXT_BYTES, type DiagnoseInput, type Diagnosis } from './schema.js';
+import { MAX_ERROR_TEXT_BYTES } from './limits.js';
+import type { DiagnoseInput, Diagnosis } from './schema.js';
 
 /**
  * The ranking engine: normalise, find every known phrase in one pass, weigh them per code,

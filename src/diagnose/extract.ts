@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type { Facts } from './schema.js';
 import { splitHostPort } from '../connection/pasted-parts.js';
 import { parseConnectionString } from '../connection/pasted-settings.js';
 import { classifyPath, pathInMissingFileLine } from './rules/paths.js';
@@ -11,15 +11,7 @@ import { classifyPath, pathInMissingFileLine } from './rules/paths.js';
  * port and user are kept.
  */
 
-export const Facts = z.object({
-  hosts: z.array(z.object({ host: z.string(), port: z.number().int().nullable() })).describe('Hosts the client dialled, as the text names them'),
-  files: z.array(z.object({ path: z.string(), role: z.enum(['ca', 'client', 'unknown']) })).describe('Certificate and key files the text names'),
-  users: z.array(z.object({ user: z.string(), role: z.enum(['requested', 'certificate']) })),
-  certificate_names: z.array(z.string()).describe('Names the server certificate is valid for, when the text lists them'),
-  sqlstate: z.string().nullable(),
-  routing_id: z.string().nullable(),
-});
-export type Facts = z.infer<typeof Facts>;
+export type { Facts } from './schema.js';
 
 const MAX_TOKEN = 255;
 const MAX_URL = 2048;

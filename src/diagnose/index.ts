@@ -9,10 +9,8 @@
  */
 export { diagnose } from './engine.js';
 export { fixStepsFor, type FixContext } from './fixes/index.js';
-export { ConnectionSettings, SettingsClient } from '../connection/driver-inputs.js';
+export { ClientId, ConnectionSettings, Deployment, SettingsClient } from '../connection/schemas.js';
 export { buildConnectionSettings } from '../connection/driver-settings.js';
 export { analyzeConnectionString, parseConnectionString } from '../connection/pasted-settings.js';
-export { DiagnosisCode, Deployment } from './codes.js';
-export { ClientId } from '../connection/clients.js';
-export { Diagnosis, DiagnoseInput } from './schema.js';
+export { Cause, Diagnosis, DiagnoseInput, DiagnosisCode, FixStep } from './schema.js';
 export { renderDiagnosis, renderConnectionSettings } from './text.js';

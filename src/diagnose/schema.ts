@@ -1,14 +1,52 @@
 import * as z from 'zod';
-import { ClientId } from '../connection/clients.js';
-import { Deployment, DiagnosisCode } from './codes.js';
-import { ConnectionAnalysis, MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
-import { Facts } from './extract.js';
-import { Cause, FixStep, NextTool } from './fixes/context.js';
+import { ClientId, ConnectionAnalysis, Deployment, Snippet } from '../connection/schemas.js';
+import { MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
+import { DIAGNOSIS_CODES } from './codes.js';
 
-/** diagnose_error's input and output: the public shape every face shows (DESIGN.md §2). */
+/**
+ * diagnose_error's input and output: the public shape every face shows (DESIGN.md §2). The
+ * diagnosis code itself imports only the types of these (`import type`), so that it runs without
+ * zod: `crdb-tls diagnose` loads neither (src/cli/diagnose-lane.ts).
+ */
 
-/** 1 MiB, as inspect_certificate: larger input is refused with input_too_large, unprocessed. */
-export const MAX_ERROR_TEXT_BYTES = 1_048_576;
+export { MAX_ERROR_TEXT_BYTES } from './limits.js';
+
+export const DiagnosisCode = z.enum(DIAGNOSIS_CODES);
+export type DiagnosisCode = z.infer<typeof DiagnosisCode>;
+
+export const Facts = z.object({
+  hosts: z.array(z.object({ host: z.string(), port: z.number().int().nullable() })).describe('Hosts the client dialled, as the text names them'),
+  files: z.array(z.object({ path: z.string(), role: z.enum(['ca', 'client', 'unknown']) })).describe('Certificate and key files the text names'),
+  users: z.array(z.object({ user: z.string(), role: z.enum(['requested', 'certificate']) })),
+  certificate_names: z.array(z.string()).describe('Names the server certificate is valid for, when the text lists them'),
+  sqlstate: z.string().nullable(),
+  routing_id: z.string().nullable(),
+});
+export type Facts = z.infer<typeof Facts>;
+
+export const FixStep = z.object({
+  step: z.number().int().min(1),
+  action: z.string(),
+  command: z.string().optional().describe('A shell command to run, exactly'),
+  snippet: Snippet.optional().describe('Configuration or code to use, for the detected or given client'),
+});
+export type FixStep = z.infer<typeof FixStep>;
+
+export const Cause = z.object({
+  rank: z.number().int().min(1),
+  cause: z.string(),
+  likelihood: z.enum(['high', 'medium', 'low']),
+  confirm: z.string().describe('How to check whether this is the cause'),
+  command: z.string().optional(),
+});
+export type Cause = z.infer<typeof Cause>;
+
+export const NextTool = z.object({
+  tool: z.string().describe('Tool name in this catalog (some, like probe_server, come with later releases)'),
+  arguments: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
+  reason: z.string(),
+});
+export type NextTool = z.infer<typeof NextTool>;
 
 export const DiagnoseInput = z.object({
   error_text: z.string().min(1).describe('The error exactly as the client printed it: one line, a stack trace, a JSON-dumped error object, log lines. Up to 1 MiB.'),

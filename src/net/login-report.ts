@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { DiagnosisCode } from '../diagnose/index.js';
-import { Cause, FixStep } from '../diagnose/fixes/context.js';
+import { Cause, DiagnosisCode, FixStep } from '../diagnose/index.js';
 
 /** What test_connection reports (the schema every face shows) and its text for a person. */
 

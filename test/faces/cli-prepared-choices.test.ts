@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CLIENT_IDS } from '../../src/connection/clients.js';
-import { SettingsClient } from '../../src/connection/driver-inputs.js';
+import { SettingsClient } from '../../src/connection/schemas.js';
 import { runCli } from '../support/cli.js';
 
 /** The choices commander lists when it refuses a value, as the bundle printed them. */

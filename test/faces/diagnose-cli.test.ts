@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { Diagnosis } from '../../src/diagnose/schema.js';
-import { ConnectionSettings } from '../../src/connection/driver-inputs.js';
+import { ConnectionSettings } from '../../src/connection/schemas.js';
 import { CLI_BUNDLE, cliEnv, runCli, runCliOk } from '../support/cli.js';
 import { createRoles, startTlsPostgres, type TlsPostgres } from '../support/postgres.js';
 import { requireSystemTool } from '../support/system-tools.js';

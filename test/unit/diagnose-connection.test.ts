@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { ToolError } from '../../src/core/errors.js';
-import { ConnectionSettings, SettingsClient } from '../../src/connection/driver-inputs.js';
+import { ConnectionSettings, SettingsClient } from '../../src/connection/schemas.js';
 import { buildConnectionSettings } from '../../src/connection/driver-settings.js';
 import { analyzeConnectionString, parseConnectionString } from '../../src/connection/pasted-settings.js';
 

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { toolListing } from '../../src/core/tool-listing.js';
 import { choicesOf } from '../../src/cli/choices.js';
 import { CLIENT_IDS } from '../../src/connection/clients.js';
-import { SettingsClient } from '../../src/connection/driver-inputs.js';
+import { SettingsClient } from '../../src/connection/schemas.js';
 import { catalog } from '../../tools/catalog.js';
 import { findEntry, lazyCatalog } from '../../tools/lazy-catalog.js';
 

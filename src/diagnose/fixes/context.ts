@@ -1,8 +1,7 @@
 import path from 'node:path';
-import * as z from 'zod';
 import { CLIENT_NAMES, FAMILY_REPRESENTATIVE, type ClientFamily, type ClientId } from '../../connection/clients.js';
 import type { Deployment, DiagnosisCode } from '../codes.js';
-import { DEFAULT_CA_PATH, DEFAULT_PORT, Snippet, type SettingsClient } from '../../connection/driver-inputs.js';
+import { DEFAULT_CA_PATH, DEFAULT_PORT, type SettingsClient, type Snippet } from '../../connection/driver-inputs.js';
 import { buildConnectionSettings } from '../../connection/driver-settings.js';
 import type { ParsedConnection } from '../../connection/pasted-parts.js';
 import { emptyFacts, type Facts } from '../extract.js';
@@ -52,29 +51,8 @@ export function fixContext(partial: Partial<FixContext> = {}): FixContext {
   };
 }
 
-export const FixStep = z.object({
-  step: z.number().int().min(1),
-  action: z.string(),
-  command: z.string().optional().describe('A shell command to run, exactly'),
-  snippet: Snippet.optional().describe('Configuration or code to use, for the detected or given client'),
-});
-export type FixStep = z.infer<typeof FixStep>;
-
-export const Cause = z.object({
-  rank: z.number().int().min(1),
-  cause: z.string(),
-  likelihood: z.enum(['high', 'medium', 'low']),
-  confirm: z.string().describe('How to check whether this is the cause'),
-  command: z.string().optional(),
-});
-export type Cause = z.infer<typeof Cause>;
-
-export const NextTool = z.object({
-  tool: z.string().describe('Tool name in this catalog (some, like probe_server, come with later releases)'),
-  arguments: z.record(z.string(), z.union([z.string(), z.number(), z.array(z.string())])),
-  reason: z.string(),
-});
-export type NextTool = z.infer<typeof NextTool>;
+import type { Cause, FixStep, NextTool } from '../schema.js';
+export type { Cause, FixStep, NextTool } from '../schema.js';
 
 export type StepDraft = Omit<FixStep, 'step'>;
 export type CauseDraft = Omit<Cause, 'rank'>;

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { ClientId, DiagnosisCode } from '../../diagnose/index.js';
-import { FixStep } from '../../diagnose/fixes/context.js';
+import { ClientId, DiagnosisCode, FixStep } from '../../diagnose/index.js';
 import { CertificateInfo } from '../../pki/certificate.js';
 import type { NetworkPolicy } from '../policy.js';
 
