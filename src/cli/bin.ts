@@ -8,10 +8,17 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // the CLI (and each tool) only when a command needs it (scripts/build.mjs splits it).
   process.stdout.write(`${packageJson.version}\n`);
 } else {
+  // A plain `crdb-tls diagnose ...` is answered without the full CLI; the lane declines the rest (diagnose-lane.ts).
+  const answered = argv[0] === 'diagnose' ? await (await import('./diagnose-lane.js')).diagnoseLane(argv.slice(1)) : undefined;
+  if (answered === undefined) await runCli(argv);
+  else process.exitCode = answered;
+}
+
+async function runCli(args: string[]): Promise<void> {
   // `crdb-tls mcp` as an IDE spawns it: its opening is answered before the SDK loads (mcp-stdio-start.ts).
-  if (argv.length === 1 && argv[0] === 'mcp') await (await import('./mcp-stdio-start.js')).answerOpening();
+  if (args.length === 1 && args[0] === 'mcp') await (await import('./mcp-stdio-start.js')).answerOpening();
   const [{ main }, { signalOfExitCode }, { logsWritten }] = await Promise.all([import('./main.js'), import('./invoke.js'), import('../core/log.js')]);
-  const code = await main(argv);
+  const code = await main(args);
   const stoppedBy = signalOfExitCode(code);
   if (stoppedBy) {
     // The answer is written and the audit trail synced. End the way an interrupted Unix program does,

@@ -30,7 +30,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
     .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed (e.g. input over 1 MiB), 2 bad usage.')
     .action(async (text: string[], options: Options, command: Command) => {
       // The diagnosis code loads only now, with the tool (the bundle keeps it out of start-up).
-      const [{ MAX_ERROR_TEXT_BYTES }, { renderDiagnosis }] = await Promise.all([import('../diagnose/schema.js'), import('../diagnose/text.js')]);
+      const [{ MAX_ERROR_TEXT_BYTES }, { renderDiagnosis }] = await Promise.all([import('../diagnose/limits.js'), import('../diagnose/text.js')]);
       let errorText: string;
       if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
       else if (text.length > 0) errorText = text.join(' ');

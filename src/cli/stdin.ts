@@ -1,8 +1,18 @@
+let read: { limit: number; text: Promise<string> } | undefined;
+
 /**
  * Reads stdin up to one byte MORE than the limit and stops there: a larger paste then reaches the
  * tool as "over the limit" (input_too_large) without the CLI ever holding more than the limit.
+ * Stdin is read once: a second call gets the same text (the diagnose lane reads it, and when it
+ * hands the run to the full CLI, that one reads the same text again: diagnose-lane.ts).
  */
-export async function readStdin(limit: number): Promise<string> {
+export function readStdin(limit: number): Promise<string> {
+  if (read && read.limit !== limit) throw new Error(`stdin was read with a limit of ${read.limit} bytes, not ${limit}`);
+  read ??= { limit, text: readOnce(limit) };
+  return read.text;
+}
+
+async function readOnce(limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of process.stdin) {

@@ -1,0 +1,107 @@
+import { loadConfig } from '../core/config.js';
+import { policyFromEnv } from '../gate/policy.js';
+import { DEPLOYMENTS, type ClientId, type Deployment } from '../connection/clients.js';
+import { MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
+import { diagnose } from '../diagnose/engine.js';
+import { MAX_ERROR_TEXT_BYTES } from '../diagnose/limits.js';
+import { renderDiagnosis } from '../diagnose/text.js';
+import { choicesOf } from './choices.js';
+import { cliNextStep } from './next-steps.js';
+import { readStdin } from './stdin.js';
+import { writeJson, writeOut } from './terminal.js';
+
+/**
+ * `crdb-tls diagnose` as people and scripts run it most — the text, maybe --client,
+ * --connection-string, --deployment, --json — answered without commander, zod, the store or the
+ * runner: the cost of a start-up a person waits for (issue 19). diagnose_error reads nothing,
+ * changes nothing and is never gated or audited (effects 'none'), so what the runner adds for it
+ * is the input check; here every field is known good before the domain runs (a choice from the
+ * prepared list, a text that is not blank, settings within their length).
+ *
+ * Anything else — --help, an unknown or repeated option, a value commander would refuse, a bad
+ * environment, a text the domain refuses — returns undefined before a byte is written, and the
+ * full CLI runs the same argv from the start: its words and exit codes are then the only ones a
+ * person sees. Stdin, if read here, is read once (stdin.ts keeps it for the full CLI).
+ * test/faces/diagnose-lane.test.ts holds the two paths' answers equal.
+ */
+export async function diagnoseLane(args: readonly string[]): Promise<number | undefined> {
+  const parsed = parseArgs(args);
+  if (!parsed) return undefined;
+  const { text, json, client, connectionString, deployment } = parsed;
+  let config;
+  try {
+    config = loadConfig('cli', process.env);
+    policyFromEnv(process.env);
+  } catch {
+    return undefined;
+  }
+  let errorText: string;
+  if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
+  else if (text.length > 0) errorText = text.join(' ');
+  else if (!process.stdin.isTTY) errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
+  else return undefined;
+  if (errorText.trim() === '') return undefined;
+  let output;
+  try {
+    // As tools/diagnose_error.ts runs it.
+    output = diagnose(
+      { error_text: errorText, ...(client ? { client } : {}), ...(connectionString !== undefined ? { connection_string: connectionString } : {}), ...(deployment ? { deployment } : {}) },
+      { certsDir: config.defaultCertsDir ?? null, caKey: config.defaultCaKey ?? null },
+    );
+  } catch {
+    return undefined;
+  }
+  if (json) writeJson(output);
+  else writeOut(renderDiagnosis(output, { nextStep: cliNextStep }) + '\n');
+  return 0;
+}
+
+interface LaneArgs {
+  text: string[];
+  json: boolean;
+  client?: ClientId;
+  connectionString?: string;
+  deployment?: Deployment;
+}
+
+const VALUE_OPTIONS = new Set(['--client', '--connection-string', '--deployment']);
+const CLIENTS: readonly string[] = choicesOf('diagnose_error', 'client');
+
+/** The argv after `diagnose`, when it holds nothing but what the lane answers alike; undefined otherwise. */
+function parseArgs(args: readonly string[]): LaneArgs | undefined {
+  const text: string[] = [];
+  const values = new Map<string, string>();
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-' || !arg.startsWith('-')) {
+      text.push(arg);
+      continue;
+    }
+    if (arg === '--json') {
+      if (json) return undefined;
+      json = true;
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals === -1 ? arg : arg.slice(0, equals);
+    if (!VALUE_OPTIONS.has(name) || values.has(name)) return undefined;
+    const value = equals === -1 ? args[++i] : arg.slice(equals + 1);
+    // A missing value, or one that looks like an option, is commander's to explain.
+    if (value === undefined || value.startsWith('-')) return undefined;
+    values.set(name, value);
+  }
+  const client = values.get('--client');
+  const deployment = values.get('--deployment');
+  const connectionString = values.get('--connection-string');
+  if (client !== undefined && !CLIENTS.includes(client)) return undefined;
+  if (deployment !== undefined && !(DEPLOYMENTS as readonly string[]).includes(deployment)) return undefined;
+  if (connectionString !== undefined && connectionString.length > MAX_CONNECTION_STRING_LENGTH) return undefined;
+  return {
+    text,
+    json,
+    ...(client !== undefined ? { client: client as ClientId } : {}),
+    ...(connectionString !== undefined ? { connectionString } : {}),
+    ...(deployment !== undefined ? { deployment: deployment as Deployment } : {}),
+  };
+}
