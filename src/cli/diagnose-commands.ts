@@ -27,7 +27,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
     .option('--connection-string <settings>', 'the connection settings used (URL, key=value or .NET form; the password is never shown)')
     .addOption(new Option('--deployment <kind>', 'where the cluster runs').choices(['cloud', 'self-hosted']))
     .option('--json', 'print the structured diagnosis as JSON')
-    .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed (e.g. input over 1 MiB), 2 bad usage.')
+    .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed, 2 bad usage or input (e.g. text over 1 MiB).')
     .action(async (text: string[], options: Options, command: Command) => {
       // The diagnosis code loads only now, with the tool (the bundle keeps it out of start-up).
       const [{ MAX_ERROR_TEXT_BYTES }, { renderDiagnosis }] = await Promise.all([import('../diagnose/limits.js'), import('../diagnose/text.js')]);
