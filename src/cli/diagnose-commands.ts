@@ -5,7 +5,7 @@ import type { Diagnosis } from '../diagnose/schema.js';
 import { choicesOf } from './choices.js';
 import { cliNextStep } from './next-steps.js';
 import { invokeTool } from './invoke.js';
-import { readStdin } from './stdin.js';
+import { errorTextOf } from './stdin.js';
 
 /** A tool by name, loaded on first use. */
 type Lookup = (name: string) => Promise<ToolDefinition>;
@@ -31,11 +31,8 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
     .action(async (text: string[], options: Options, command: Command) => {
       // The diagnosis code loads only now, with the tool (the bundle keeps it out of start-up).
       const [{ MAX_ERROR_TEXT_BYTES }, { renderDiagnosis }] = await Promise.all([import('../diagnose/limits.js'), import('../diagnose/text.js')]);
-      let errorText: string;
-      if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
-      else if (text.length > 0) errorText = text.join(' ');
-      else if (!process.stdin.isTTY) errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
-      else {
+      const errorText = await errorTextOf(text, MAX_ERROR_TEXT_BYTES);
+      if (errorText === undefined) {
         command.error('diagnose needs the error text: give it as an argument (quoted), or pipe it in: ... | crdb-tls diagnose -', { exitCode: 2, code: 'crdb-tls.missingText' });
       }
       if (errorText.trim() === '') {

@@ -7,7 +7,7 @@ import { MAX_ERROR_TEXT_BYTES } from '../diagnose/limits.js';
 import { renderDiagnosis } from '../diagnose/text.js';
 import { choicesOf } from './choices.js';
 import { cliNextStep } from './next-steps.js';
-import { readStdin } from './stdin.js';
+import { errorTextOf } from './stdin.js';
 import { writeJson, writeOut } from './terminal.js';
 
 /**
@@ -35,12 +35,8 @@ export async function diagnoseLane(args: readonly string[]): Promise<number | un
   } catch {
     return undefined;
   }
-  let errorText: string;
-  if (text.length === 1 && text[0] === '-') errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
-  else if (text.length > 0) errorText = text.join(' ');
-  else if (!process.stdin.isTTY) errorText = await readStdin(MAX_ERROR_TEXT_BYTES);
-  else return undefined;
-  if (errorText.trim() === '') return undefined;
+  const errorText = await errorTextOf(text, MAX_ERROR_TEXT_BYTES);
+  if (errorText === undefined || errorText.trim() === '') return undefined;
   let output;
   try {
     // As tools/diagnose_error.ts runs it.

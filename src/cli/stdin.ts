@@ -12,6 +12,16 @@ export function readStdin(limit: number): Promise<string> {
   return read.text;
 }
 
+/**
+ * The error text of `diagnose [text...]`: the words joined, or stdin for `-` and for a pipe with no
+ * words; undefined at a terminal with no words (the full CLI and its lane read it alike).
+ */
+export async function errorTextOf(words: readonly string[], limit: number): Promise<string | undefined> {
+  if (words.length === 1 && words[0] === '-') return readStdin(limit);
+  if (words.length > 0) return words.join(' ');
+  return process.stdin.isTTY ? undefined : readStdin(limit);
+}
+
 async function readOnce(limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let total = 0;
