@@ -25,7 +25,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
     .argument('[text...]', 'the error text (quote it), or - to read it from stdin; with no text and a pipe, stdin is read')
     .addOption(new Option('--client <client>', 'the client that printed it (detected from the text otherwise)').choices(choicesOf('diagnose_error', 'client')))
     .option('--connection-string <settings>', 'the connection settings used (URL, key=value or .NET form; the password is never shown)')
-    .addOption(new Option('--deployment <kind>', 'where the cluster runs').choices(['cloud', 'self-hosted']))
+    .addOption(new Option('--deployment <kind>', 'where the cluster runs').choices(choicesOf('diagnose_error', 'deployment')))
     .option('--json', 'print the structured diagnosis as JSON')
     .addHelpText('after', '\nExamples:\n  crdb-tls diagnose "x509: certificate signed by unknown authority" --client go-pgx\n  kubectl logs deploy/api | crdb-tls diagnose --json\n  pbpaste | crdb-tls diagnose - --connection-string "$DATABASE_URL"\n\nExit codes: 0 diagnosed (also when the code is unknown), 1 failed, 2 bad usage or input (e.g. text over 1 MiB).')
     .action(async (text: string[], options: Options, command: Command) => {
@@ -57,7 +57,7 @@ export function diagnoseCommands(tool: Lookup, runtime: () => Promise<Runtime>, 
     .option('--cert <file>', 'client certificate (needs --key)')
     .option('--key <file>', 'client private key, PEM as CockroachDB writes it (needs --cert)')
     .option('--cluster <routing-id>', 'CockroachDB Cloud routing id (<cluster-name>-<tenant id>), for clients without SNI')
-    .addOption(new Option('--deployment <kind>', 'cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with --cluster)').choices(['cloud', 'self-hosted']))
+    .addOption(new Option('--deployment <kind>', 'cloud or self-hosted (default: cloud for *.cockroachlabs.cloud or with --cluster)').choices(choicesOf('connection_string', 'deployment')))
     .option('--json', 'print the structured result as JSON')
     .action(async (options: Options) =>
       setExit(await invokeTool(tool('connection_string'), defined({

@@ -1,6 +1,6 @@
 import { loadConfig } from '../core/config.js';
 import { policyFromEnv } from '../gate/policy.js';
-import { DEPLOYMENTS, type ClientId, type Deployment } from '../connection/clients.js';
+import type { ClientId, Deployment } from '../connection/clients.js';
 import { MAX_CONNECTION_STRING_LENGTH } from '../connection/pasted-settings.js';
 import { diagnose } from '../diagnose/engine.js';
 import { MAX_ERROR_TEXT_BYTES } from '../diagnose/limits.js';
@@ -61,7 +61,9 @@ interface LaneArgs {
 }
 
 const VALUE_OPTIONS = new Set(['--client', '--connection-string', '--deployment']);
+// The same prepared lists commander offers (diagnose-commands.ts): the lane takes exactly what it takes.
 const CLIENTS: readonly string[] = choicesOf('diagnose_error', 'client');
+const DEPLOYMENT_CHOICES: readonly string[] = choicesOf('diagnose_error', 'deployment');
 
 /** The argv after `diagnose`, when it holds nothing but what the lane answers alike; undefined otherwise. */
 function parseArgs(args: readonly string[]): LaneArgs | undefined {
@@ -91,7 +93,7 @@ function parseArgs(args: readonly string[]): LaneArgs | undefined {
   const deployment = values.get('--deployment');
   const connectionString = values.get('--connection-string');
   if (client !== undefined && !CLIENTS.includes(client)) return undefined;
-  if (deployment !== undefined && !(DEPLOYMENTS as readonly string[]).includes(deployment)) return undefined;
+  if (deployment !== undefined && !DEPLOYMENT_CHOICES.includes(deployment)) return undefined;
   if (connectionString !== undefined && connectionString.length > MAX_CONNECTION_STRING_LENGTH) return undefined;
   return {
     text,
