@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 import { assessCreateCa, createCa, type CreateCaOptions } from '../src/pki/create-ca.js';
 import { CA_LIFETIME, caKeyField, certsDirField, keySizeField, lifetimeField, lifetimeMs, overwriteField, resolveCaKey, resolveCertsDir } from './inputs.js';
 import type { ToolContext } from '../src/core/tool.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { assessDownloadCa, defaultTrustFile, downloadCa, type DownloadCaOptions } from '../src/cloud/cluster-ca.js';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 import { cloudApi, clusterIdField, optionalCloudApi } from './cloud-inputs.js';
 
 const Input = z.object({

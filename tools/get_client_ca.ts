@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
 import { ClientCaStatus, getClientCa } from '../src/cloud/client-ca.js';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 import { cloudApi, clusterIdField } from './cloud-inputs.js';
 
 export default defineTool({

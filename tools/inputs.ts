@@ -1,6 +1,5 @@
-import os from 'node:os';
-import path from 'node:path';
 import * as z from 'zod';
+import { certsDirOf } from '../src/core/config.js';
 import { ToolError } from '../src/core/errors.js';
 import type { ToolContext } from '../src/core/tool.js';
 import { parseDuration } from '../src/pki/duration.js';
@@ -18,8 +17,7 @@ export const CA_LIFETIME = '87840h';
 export const LEAF_LIFETIME = '43920h';
 
 export function resolveCertsDir(certsDir: string | undefined, ctx: ToolContext): string {
-  const chosen = certsDir ?? ctx.config.defaultCertsDir ?? path.join(os.homedir(), '.cockroach-certs');
-  return ctx.paths.resolve(chosen, 'certs dir');
+  return ctx.paths.resolve(certsDir ?? certsDirOf(ctx.config), 'certs dir');
 }
 
 export function resolveCaKey(caKey: string | undefined, ctx: ToolContext): string {

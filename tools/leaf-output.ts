@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 
 /** What the two leaf-issuing tools answer: the files written and what the certificate holds. */
 export const LeafOutput = z.object({

@@ -1,7 +1,8 @@
 import * as z from 'zod';
 import { defineTool } from '../src/core/tool.js';
 import { parseDuration } from '../src/pki/duration.js';
-import { CertListing, listCerts } from '../src/pki/list.js';
+import { listCerts } from '../src/pki/list.js';
+import { CertListing } from '../src/pki/schemas.js';
 import { renderListingTable } from '../src/pki/listing-text.js';
 import { certsDirField, resolveCertsDir } from './inputs.js';
 

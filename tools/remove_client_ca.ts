@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientCaStatus, assessRemoveClientCa, removeClientCa, type RemoveClientCaOptions } from '../src/cloud/client-ca.js';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 import { cloudApi, clusterIdField, timeoutSecondsField } from './cloud-inputs.js';
 
 const Input = z.object({ cluster_id: clusterIdField, timeout_seconds: timeoutSecondsField });

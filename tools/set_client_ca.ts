@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { MAX_PASTED_TEXT } from '../src/core/read-file.js';
 import { defineTool, type ToolContext } from '../src/core/tool.js';
 import { ClientCaStatus, assessSetClientCa, setClientCa, type SetClientCaOptions } from '../src/cloud/client-ca.js';
-import { CertificateInfo } from '../src/pki/certificate.js';
+import { CertificateInfo } from '../src/pki/schemas.js';
 import { bundleFromInput, clientCertsFromInput, cloudApi, clusterIdField, timeoutSecondsField } from './cloud-inputs.js';
 
 const Input = z.object({

@@ -3,7 +3,8 @@
  * as CockroachDB gets it, who reads it, and the report the certificate and key checks write to.
  */
 import * as z from 'zod';
-import { CertificateInfo, type ParsedCertificate } from '../pki/certificate.js';
+import type { ParsedCertificate } from '../pki/certificate.js';
+import { CertificateInfo } from '../pki/schemas.js';
 import type { SinkProblem } from './problems.js';
 import type { Endpoint, SinkKind } from './sink-params.js';
 

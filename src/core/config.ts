@@ -37,6 +37,15 @@ export interface Config {
   passwordHosts: HostList;
 }
 
+/** The certs dir a call that names none uses: COCKROACH_CERTS_DIR, else ~/.cockroach-certs (as cockroach does). */
+export const certsDirOf = (config: Pick<Config, 'defaultCertsDir'>): string => config.defaultCertsDir ?? path.join(os.homedir(), '.cockroach-certs');
+
+/**
+ * Where a start-up removes the staging copies a killed write left (createRuntime): the default
+ * certs dir and the roots, resolved, each once.
+ */
+export const startupStagingDirs = (config: Pick<Config, 'defaultCertsDir' | 'roots'>): string[] => [...new Set([certsDirOf(config), ...(config.roots ?? [])].map((dir) => path.resolve(dir)))];
+
 /** Where the caller sits: the person at a terminal, an MCP client (stdio, or HTTP behind a token), or Slack. */
 export type Face = 'cli' | 'mcp' | 'mcp-http' | 'slack';
 

@@ -1,9 +1,7 @@
-import os from 'node:os';
-import path from 'node:path';
 import { policyFromEnv, PolicyError } from '../gate/policy.js';
 import { cleanStaging } from '../pki/staging.js';
 import { openStore } from '../store/open.js';
-import { loadConfig, type Config, type Face } from './config.js';
+import { loadConfig, startupStagingDirs, type Config, type Face } from './config.js';
 import { ToolError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { AllowedPaths } from './paths.js';
@@ -45,8 +43,7 @@ export async function createRuntime(face: Face, env: NodeJS.ProcessEnv = process
  * only: a root may be a big working directory). Every write also cleans its own directories first.
  */
 async function removeLeftStaging(config: Config, log: Logger): Promise<void> {
-  const dirs = new Set([config.defaultCertsDir ?? path.join(os.homedir(), '.cockroach-certs'), ...(config.roots ?? [])].map((dir) => path.resolve(dir)));
-  await Promise.all([...dirs].map(async (dir) => {
+  await Promise.all(startupStagingDirs(config).map(async (dir) => {
     const { removed, restored } = await cleanStaging(dir).catch(() => ({ removed: [], restored: [] }));
     if (restored.length > 0) log.warn({ dir, restored }, 'undid the files an interrupted write had placed');
     if (removed.length > 0) log.info({ dir, removed }, 'removed staging copies left by an interrupted write');

@@ -1,31 +1,36 @@
 import crypto from 'node:crypto';
-import * as z from 'zod';
 import { ToolError } from '../core/errors.js';
 import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
 import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
 import { EKU_NAMES, NAME_ATTRIBUTES, UNDERSTOOD_EXTENSIONS, emptyExtensions, ipToString, keyUsageNames, serialHexOf, shapeFields, type CertificateFields, type Extensions } from './certificate-fields.js';
 import { certificateDers } from './pem.js';
 
-const PublicKeyInfo = z.object({ type: z.string(), bits: z.number().int().optional(), curve: z.string().optional() });
-export const CertificateInfo = z.object({
-  subject: z.string(),
-  common_name: z.string(),
-  issuer: z.string(),
-  serial: z.string().describe('hex'),
-  not_before: z.string(),
-  not_after: z.string(),
-  days_left: z.number().int(),
-  is_ca: z.boolean(),
-  path_len: z.number().int().nullable(),
-  key_usage: z.array(z.string()),
-  ext_key_usage: z.array(z.string()),
-  sans: z.object({ dns: z.array(z.string()), ip: z.array(z.string()), uri: z.array(z.string()), email: z.array(z.string()) }),
-  public_key: PublicKeyInfo,
-  signature_algorithm: z.string(),
-  sha256_fingerprint: z.string(),
-  self_signed: z.boolean(),
-});
-export type CertificateInfo = z.infer<typeof CertificateInfo>;
+interface PublicKeyInfo {
+  type: string;
+  bits?: number | undefined;
+  curve?: string | undefined;
+}
+
+/** A certificate's facts as every face shows them (zod's twin: schemas.ts). */
+export interface CertificateInfo {
+  subject: string;
+  common_name: string;
+  issuer: string;
+  /** hex */
+  serial: string;
+  not_before: string;
+  not_after: string;
+  days_left: number;
+  is_ca: boolean;
+  path_len: number | null;
+  key_usage: string[];
+  ext_key_usage: string[];
+  sans: { dns: string[]; ip: string[]; uri: string[]; email: string[] };
+  public_key: PublicKeyInfo;
+  signature_algorithm: string;
+  sha256_fingerprint: string;
+  self_signed: boolean;
+}
 
 /**
  * A certificate parsed once: plain facts for output plus what verification and signing need.
@@ -137,7 +142,7 @@ export function forgeFields(root: Asn1): CertificateFields & { subjectDer: Buffe
   };
 }
 
-function publicKeyInfo(key: crypto.KeyObject): z.infer<typeof PublicKeyInfo> {
+function publicKeyInfo(key: crypto.KeyObject): PublicKeyInfo {
   const details = key.asymmetricKeyDetails ?? {};
   const type = key.asymmetricKeyType ?? 'unknown';
   return {

@@ -1,13 +1,14 @@
 import * as z from 'zod';
-import { CertificateInfo, parseCertificates } from './certificate.js';
-import { Finding, lintAgainstIssuer, lintCertificate, lintNodeChainAsClient, type CertRole } from './lint.js';
-import { ChainVerification, findIssuer, verifyChain, type Purpose } from './verify.js';
+import { parseCertificates, type CertificateInfo } from './certificate.js';
+import { lintAgainstIssuer, lintCertificate, lintNodeChainAsClient, type CertRole } from './lint.js';
+import * as schemas from './schemas.js';
+import { findIssuer, verifyChain, type Purpose } from './verify.js';
 
 export const Inspection = z.object({
   source: z.string(),
-  certificates: z.array(CertificateInfo).describe('Every certificate of the input, in order'),
-  chain: ChainVerification.extend({ ca_source: z.string() }).nullable().describe('Present when a CA was given'),
-  findings: z.array(Finding),
+  certificates: z.array(schemas.CertificateInfo).describe('Every certificate of the input, in order'),
+  chain: schemas.ChainVerification.extend({ ca_source: z.string() }).nullable().describe('Present when a CA was given'),
+  findings: z.array(schemas.Finding),
 });
 export type Inspection = z.infer<typeof Inspection>;
 

@@ -1,15 +1,14 @@
-import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { sh } from './shell-word.js';
 import { usernameProblem } from './username.js';
 import { signingProblem, type ChainVerification } from './verify.js';
 
-export const Finding = z.object({
-  rule: z.string(),
-  level: z.enum(['error', 'warning']),
-  message: z.string(),
-});
-export type Finding = z.infer<typeof Finding>;
+/** One problem found (zod's twin: schemas.ts). */
+export interface Finding {
+  rule: string;
+  level: 'error' | 'warning';
+  message: string;
+}
 
 export interface LintThresholds {
   /** Days left under which an expiry is an error. */

@@ -1,41 +1,40 @@
 import fs from 'node:fs/promises';
-import * as z from 'zod';
 import type { ParsedCertificate } from './certificate.js';
 import { clientCertName, clientKeyName, isCaUsage, type CertUsage } from './certnames.js';
 import path from 'node:path';
 import { clientCaPath, loadCertsDirListing, throwIfCancelled, type CertsDirEntry } from './certs-dir.js';
 import { checkDerivedFile, derivedFilesAmong, type DerivedFile } from './derived.js';
 import { keyMatchesCertificate } from './keys.js';
-import { DEFAULT_THRESHOLDS, Finding, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type LintThresholds } from './lint.js';
+import { DEFAULT_THRESHOLDS, lintAgainstIssuer, lintCertificate, lintCertsDirPermissions, lintKeyPermissions, lintStagingLeftovers, type CertRole, type Finding, type LintThresholds } from './lint.js';
 import { sh } from './shell-word.js';
 import { findStagingLeftovers } from './staging.js';
 import { findIssuer } from './verify.js';
 
-const CertRow = z.object({
-  usage: z.string(),
-  certificate_file: z.string(),
-  key_file: z.string(),
-  expires: z.string().describe('NotAfter of the first certificate, yyyy/mm/dd as cockroach cert list prints it'),
-  expires_at: z.string().nullable(),
-  days_left: z.number().int().nullable(),
-  notes: z.string(),
-  error: z.string(),
-  certificates: z.array(z.object({ subject: z.string(), not_after: z.string(), days_left: z.number().int(), sha256_fingerprint: z.string() })),
-  findings: z.array(Finding),
-});
-type CertRow = z.infer<typeof CertRow>;
+interface CertRow {
+  usage: string;
+  certificate_file: string;
+  key_file: string;
+  /** NotAfter of the first certificate, yyyy/mm/dd as cockroach cert list prints it. */
+  expires: string;
+  expires_at: string | null;
+  days_left: number | null;
+  notes: string;
+  error: string;
+  certificates: Array<{ subject: string; not_after: string; days_left: number; sha256_fingerprint: string }>;
+  findings: Finding[];
+}
 
-export const CertListing = z.object({
-  certs_dir: z.string(),
-  rows: z.array(CertRow),
-  dir_findings: z.array(Finding).describe('About the directory itself: writable by others, staging copies an interrupted write left'),
-  errors: z.number().int(),
-  warnings: z.number().int(),
-  earliest_expiry: z.object({ certificate_file: z.string(), not_after: z.string(), days_left: z.number().int() }).nullable(),
-  fail_within_days: z.number().nullable(),
-  expiring_within_threshold: z.array(z.string()).describe('Certificate files with a certificate expiring within fail_within_days'),
-});
-export type CertListing = z.infer<typeof CertListing>;
+/** list_certs' answer (zod's twin, with each field's description: schemas.ts). */
+export interface CertListing {
+  certs_dir: string;
+  rows: CertRow[];
+  dir_findings: Finding[];
+  errors: number;
+  warnings: number;
+  earliest_expiry: { certificate_file: string; not_after: string; days_left: number } | null;
+  fail_within_days: number | null;
+  expiring_within_threshold: string[];
+}
 
 function roleOf(usage: CertUsage): CertRole {
   if (isCaUsage(usage)) return 'ca';

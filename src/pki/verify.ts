@@ -1,21 +1,16 @@
-import * as z from 'zod';
 import { verifySignature, type ParsedCertificate } from './certificate.js';
 
-/**
- * What the leaf is verified for. server_auth and client_auth are OpenSSL's sslserver/sslclient
- * purposes and Go's ExtKeyUsageServerAuth/ClientAuth; any checks the chain alone (a CA file, a
- * certificate of unknown role).
- */
-export const Purpose = z.enum(['server_auth', 'client_auth', 'any']);
-export type Purpose = z.infer<typeof Purpose>;
+/** What the leaf is verified for (schemas.ts says what each means, for the tools). */
+export type Purpose = 'server_auth' | 'client_auth' | 'any';
 
-export const ChainVerification = z.object({
-  verified: z.boolean(),
-  purpose: Purpose.describe('What the leaf was verified for: server_auth (a server certificate), client_auth (a client certificate) or any (the chain alone)'),
-  path: z.array(z.string()).describe('Subjects from the leaf to the trusted CA'),
-  error: z.string().optional(),
-});
-export type ChainVerification = z.infer<typeof ChainVerification>;
+/** A chain's verdict (zod's twin: schemas.ts). */
+export interface ChainVerification {
+  verified: boolean;
+  purpose: Purpose;
+  /** Subjects from the leaf to the trusted CA. */
+  path: string[];
+  error?: string | undefined;
+}
 
 export interface VerifyOptions {
   purpose?: Purpose;

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ClientId, DiagnosisCode, FixStep } from '../../diagnose/index.js';
-import { CertificateInfo } from '../../pki/certificate.js';
+import { CertificateInfo } from '../../pki/schemas.js';
 import type { NetworkPolicy } from '../policy.js';
 
 /** What probe_server takes and gives back; every phase of the probe fills a part of ProbeReport. */
