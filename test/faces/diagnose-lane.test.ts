@@ -9,13 +9,12 @@
 // The full CLI is reached with the same words plus `--` (commander's end of options, which the
 // lane declines), and the load recorder shows which of the two ran.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import diagnoseError from '../../tools/diagnose_error.js';
-import { CLI_BUNDLE, cliEnv, type CliResult } from '../support/cli.js';
+import { laneAnswered, runRecordingLoads, type RecordedRun as Run } from '../support/load-recorder.js';
 
 interface CorpusCase {
   id: string;
@@ -23,17 +22,6 @@ interface CorpusCase {
   expected_client?: string;
 }
 const CASES = (JSON.parse(fs.readFileSync(new URL('../corpus/reference/diagnose-cases.json', import.meta.url), 'utf8')) as { cases: CorpusCase[] }).cases;
-
-/** Records every module file the child loads (a module.register load hook). */
-const LOAD_RECORDER = `data:text/javascript,${encodeURIComponent(`
-import { register } from 'node:module';
-register('data:text/javascript,' + encodeURIComponent(\`
-import fs from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:') && process.env.LOAD_RECORD) fs.appendFileSync(process.env.LOAD_RECORD, url + '\\\\n');
-  return next(url, context);
-}\`));
-`)}`;
 
 let base = '';
 before(() => {
@@ -43,42 +31,7 @@ after(() => {
   if (base) fs.rmSync(base, { recursive: true, force: true });
 });
 
-interface Run extends CliResult {
-  /** The npm packages whose code the child loaded (from each loaded chunk's source map). */
-  packages: Set<string>;
-}
-
-let runs = 0;
-function run(args: string[], input: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const record = path.join(base, `loads-${runs++}.txt`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', LOAD_RECORDER, CLI_BUNDLE, ...args], { cwd: base, env: cliEnv({ LOAD_RECORD: record, ...env }) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.stdin.on('error', () => {}); // a child that exits before reading all of a large input
-    child.stdin.end(input);
-    child.on('exit', (status) => {
-      const loaded = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').trim().split('\n') : [];
-      resolve({ status: status ?? 128, stdout, stderr, packages: packagesIn(loaded) });
-    });
-  });
-}
-
-function packagesIn(urls: string[]): Set<string> {
-  const packages = new Set<string>();
-  for (const url of urls) {
-    const map = `${new URL(url).pathname}.map`;
-    if (!fs.existsSync(map)) continue;
-    for (const source of (JSON.parse(fs.readFileSync(map, 'utf8')) as { sources: string[] }).sources) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(source);
-      if (match) packages.add(match[1]!);
-    }
-  }
-  return packages;
-}
+const run = (args: string[], input: string, env: NodeJS.ProcessEnv = {}): Promise<Run> => runRecordingLoads(base, args, input, env);
 
 /** Runs the lane's argv and the same argv with `--` before the text; both must answer alike. */
 async function assertSameAnswer(options: string[], text: string[], input: string, env: NodeJS.ProcessEnv = {}): Promise<{ lane: Run; full: Run }> {
@@ -90,8 +43,6 @@ async function assertSameAnswer(options: string[], text: string[], input: string
   assert.ok(full.packages.has('commander'), `${what}: the full CLI must have run for the comparison (commander loaded)`);
   return { lane, full };
 }
-
-const laneAnswered = (result: Run) => !result.packages.has('commander') && !result.packages.has('zod');
 
 /** The forms the lane takes, one per case in turn so that every case meets one and each form meets many cases. */
 const FORMS: Array<(c: CorpusCase) => { options: string[]; text: string[]; input: string }> = [
