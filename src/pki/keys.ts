@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import { ToolError } from '../core/errors.js';
 import type { ParsedCertificate } from './certificate.js';
-import { privateKeyFromDer, rsaKeyFromNumbers, rsaPrivateNumbers } from './key-der.js';
+import { privateKeyFromDer, rsaKeyFromNumbers, rsaPrivateNumbers, type RsaNumbers } from './key-der.js';
 import { pemBlocks } from './pem.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -72,10 +72,7 @@ export function readPrivateKeyLazily(contents: Buffer, source: string): PrivateK
     [der, label] = [blocks[0]!.der, blocks[0]!.type];
   }
   const numbers = rsaPrivateNumbers(der, label);
-  if (numbers) {
-    let object: crypto.KeyObject | undefined;
-    return { rsa: { n: numbers.n, e: numbers.e }, get object() { return (object ??= rsaKeyFromNumbers(numbers)); } };
-  }
+  if (numbers) return new LazyRsaKey(numbers);
   const fast = privateKeyFromDer(der, label);
   if (fast) return { object: fast, rsa: undefined };
   if (label !== null) {
@@ -89,6 +86,24 @@ export function readPrivateKeyLazily(contents: Buffer, source: string): PrivateK
     return { object: crypto.createPrivateKey({ key: contents, format: 'der', type: 'pkcs8' }), rsa: undefined };
   } catch {
     throw new ToolError('invalid_key', `${source} is not a private key (neither PEM nor DER PKCS#8)`, 'Give the PEM private key file.');
+  }
+}
+
+/**
+ * An RSA key's public numbers now, its KeyObject on first use. A class for the reason
+ * certificate.ts's LazyCertificate is one: a getter in an object literal is a new closure per key,
+ * and a listing keeps a thousand of them.
+ */
+class LazyRsaKey implements PrivateKeyRead {
+  #object: crypto.KeyObject | undefined;
+  readonly rsa: { n: Buffer; e: Buffer };
+
+  constructor(private readonly numbers: RsaNumbers) {
+    this.rsa = { n: numbers.n, e: numbers.e };
+  }
+
+  get object(): crypto.KeyObject {
+    return (this.#object ??= rsaKeyFromNumbers(this.numbers));
   }
 }
 
