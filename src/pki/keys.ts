@@ -95,15 +95,18 @@ export function readPrivateKeyLazily(contents: Buffer, source: string): PrivateK
  * and a listing keeps a thousand of them.
  */
 class LazyRsaKey implements PrivateKeyRead {
+  // A true private field: a log line or JSON.stringify of a key read never shows the private numbers.
+  readonly #numbers: RsaNumbers;
   #object: crypto.KeyObject | undefined;
   readonly rsa: { n: Buffer; e: Buffer };
 
-  constructor(private readonly numbers: RsaNumbers) {
+  constructor(numbers: RsaNumbers) {
+    this.#numbers = numbers;
     this.rsa = { n: numbers.n, e: numbers.e };
   }
 
   get object(): crypto.KeyObject {
-    return (this.#object ??= rsaKeyFromNumbers(this.numbers));
+    return (this.#object ??= rsaKeyFromNumbers(this.#numbers));
   }
 }
 

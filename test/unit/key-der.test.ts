@@ -4,6 +4,7 @@
 // comparison of the SPKI encodings.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import util from 'node:util';
 import { describe, test } from 'node:test';
 import { ToolError } from '../../src/core/errors.js';
 import { issueCaCertificate, issueCertificate } from '../../src/pki/issue.js';
@@ -170,6 +171,17 @@ describe('a listing compares an RSA key with its certificate by their numbers', 
       assert.deepEqual(read.object.export({ format: 'der', type: 'pkcs8' }), key.export({ format: 'der', type: 'pkcs8' }));
     });
   }
+
+  test('a key read lazily shows no private number when logged or serialised (a careless log line of a listing entry)', () => {
+    const jwk = rsa.export({ format: 'jwk' });
+    const read = readPrivateKeyLazily(pem(rsa, 'pkcs1'), 'k');
+    const shown = [JSON.stringify(read), JSON.stringify({ ...read }), util.inspect(read, { depth: 5, showHidden: true }), Object.keys(read).join(',')].join('\n');
+    for (const secret of [jwk.d!, jwk.p!, jwk.q!, jwk.dp!, jwk.dq!, jwk.qi!]) {
+      const bytes = Buffer.from(secret, 'base64url');
+      assert.ok(!shown.includes(secret) && !shown.includes(bytes.toString('hex')) && !shown.includes(bytes.toString('base64')), 'a private number of the key was shown');
+      assert.ok(!shown.includes(String(bytes[0]) + ',' + String(bytes[1]) + ',' + String(bytes[2]) + ',' + String(bytes[3])), 'a private number was shown as bytes');
+    }
+  });
 
   test('the same refusals as readPrivateKey', () => {
     for (const bad of [Buffer.from(''), Buffer.from('-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n'), Buffer.concat([pem(rsa, 'pkcs1'), pem(ec, 'sec1')]), der(rsa, 'pkcs1').subarray(0, 300)]) {
