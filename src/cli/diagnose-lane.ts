@@ -6,6 +6,7 @@ import { diagnose } from '../diagnose/engine.js';
 import { MAX_ERROR_TEXT_BYTES } from '../diagnose/limits.js';
 import { renderDiagnosis } from '../diagnose/text.js';
 import { choicesOf } from './choices.js';
+import { laneOptions } from './lane-args.js';
 import { cliNextStep } from './next-steps.js';
 import { errorTextOf } from './stdin.js';
 import { writeJson, writeOut } from './terminal.js';
@@ -67,28 +68,9 @@ const DEPLOYMENT_CHOICES: readonly string[] = choicesOf('diagnose_error', 'deplo
 
 /** The argv after `diagnose`, when it holds nothing but what the lane answers alike; undefined otherwise. */
 function parseArgs(args: readonly string[]): LaneArgs | undefined {
-  const text: string[] = [];
-  const values = new Map<string, string>();
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '-' || !arg.startsWith('-')) {
-      text.push(arg);
-      continue;
-    }
-    if (arg === '--json') {
-      if (json) return undefined;
-      json = true;
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const name = equals === -1 ? arg : arg.slice(0, equals);
-    if (!VALUE_OPTIONS.has(name) || values.has(name)) return undefined;
-    const value = equals === -1 ? args[++i] : arg.slice(equals + 1);
-    // A missing value, or one that looks like an option, is commander's to explain.
-    if (value === undefined || value.startsWith('-')) return undefined;
-    values.set(name, value);
-  }
+  const options = laneOptions(args, VALUE_OPTIONS, true);
+  if (!options) return undefined;
+  const { values, words: text, json } = options;
   const client = values.get('--client');
   const deployment = values.get('--deployment');
   const connectionString = values.get('--connection-string');

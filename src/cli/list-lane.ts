@@ -5,6 +5,7 @@ import { parseDuration } from '../pki/duration.js';
 import { listCerts, type CertListing } from '../pki/list.js';
 import { renderListingTable } from '../pki/listing-text.js';
 import { findStagingLeftovers } from '../pki/staging.js';
+import { laneOptions } from './lane-args.js';
 import { writeErr, writeJson, writeOut } from './terminal.js';
 
 const DAY_MS = 86_400_000;
@@ -68,24 +69,11 @@ const VALUE_OPTIONS = new Set(['--certs-dir', '--fail-within']);
 
 /** The argv after `cert list`, when it holds nothing but what the lane answers alike; undefined otherwise. */
 function parseArgs(args: readonly string[]): LaneArgs | undefined {
-  const values = new Map<string, string>();
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--json') {
-      if (json) return undefined;
-      json = true;
-      continue;
-    }
-    const equals = arg.indexOf('=');
-    const name = equals === -1 ? arg : arg.slice(0, equals);
-    if (!VALUE_OPTIONS.has(name) || values.has(name)) return undefined;
-    const value = equals === -1 ? args[++i] : arg.slice(equals + 1);
-    // A missing value, one that looks like an option, or an empty one (certs_dir is min(1)) is the full CLI's to explain.
-    if (value === undefined || value === '' || value.startsWith('-')) return undefined;
-    values.set(name, value);
-  }
-  const certsDir = values.get('--certs-dir');
-  const failWithin = values.get('--fail-within');
-  return { json, ...(certsDir !== undefined ? { certsDir } : {}), ...(failWithin !== undefined ? { failWithin } : {}) };
+  const options = laneOptions(args, VALUE_OPTIONS, false);
+  if (!options) return undefined;
+  const certsDir = options.values.get('--certs-dir');
+  const failWithin = options.values.get('--fail-within');
+  // An empty value (certs_dir is min(1)) is the full CLI's to explain.
+  if (certsDir === '' || failWithin === '') return undefined;
+  return { json: options.json, ...(certsDir !== undefined ? { certsDir } : {}), ...(failWithin !== undefined ? { failWithin } : {}) };
 }
