@@ -1,3 +1,4 @@
+import type { ShapeWalk } from './certificate-shape.js';
 import { TAG, childrenOf, contentsOf, tlvAt, type Tlv } from './der-reader.js';
 
 /**
@@ -108,23 +109,19 @@ function oidText(der: Buffer, oid: Tlv): string | undefined {
 /** A name's strings (the shape allows UTF8String, PrintableString and IA5String, all checked). */
 const stringOf = (der: Buffer, value: Tlv) => der.toString(value.tag === TAG.UTF8 ? 'utf8' : 'latin1', value.start, value.end);
 
-/** "CN=x, O=y" and the first CN, or undefined for an OID past forge's limit. */
-function nameOf(der: Buffer, name: Tlv): { text: string; commonName: string } | undefined {
-  const parts: string[] = [];
+/** "CN=x, O=y" and the first CN from the walk's attributes, or undefined for an OID past forge's limit. */
+function nameOf(der: Buffer, attributes: Tlv[][]): { text: string; commonName: string } | undefined {
+  let text = '';
   let commonName: string | undefined;
-  for (const rdn of childrenOf(der, name) ?? []) {
-    for (const attribute of childrenOf(der, rdn) ?? []) {
-      const pair = childrenOf(der, attribute);
-      const type = pair?.[0];
-      const value = pair?.[1];
-      const oid = type && value ? oidText(der, type) : undefined;
-      if (oid === undefined) return undefined;
-      const text = stringOf(der, value!);
-      if (oid === OIDS.commonName) commonName ??= text;
-      parts.push(`${NAME_ATTRIBUTES[oid] ?? oid}=${text}`);
-    }
+  // By index, not destructuring (a cold listing runs this in the interpreter, where destructuring allocates an iterator).
+  for (const attribute of attributes) {
+    const oid = oidText(der, attribute[0]!);
+    if (oid === undefined) return undefined;
+    const string = stringOf(der, attribute[1]!);
+    if (oid === OIDS.commonName) commonName ??= string;
+    text += `${text === '' ? '' : ', '}${NAME_ATTRIBUTES[oid] ?? oid}=${string}`;
   }
-  return { text: parts.join(', '), commonName: commonName ?? '' };
+  return { text, commonName: commonName ?? '' };
 }
 
 /** UTCTime or GeneralizedTime of the shape's plain form (digits, then Z), as forge dates it. */
@@ -208,48 +205,32 @@ function readExtension(der: Buffer, id: string, value: Tlv, into: Extensions): b
 }
 
 /**
- * The fields of a certificate certificate-shape.ts accepted (its TBSCertificate and outer
- * signatureAlgorithm, whole elements), or undefined: then the forge walk reads them.
+ * The fields of a certificate certificate-shape.ts accepted, from what its walk found (positions in
+ * `der`), or undefined: then the forge walk reads them.
  */
-export function shapeFields(tbsDer: Buffer, signatureAlgorithm: Buffer): CertificateFields | undefined {
-  const tbs = tlvAt(tbsDer, 0)!;
-  const fields = childrenOf(tbsDer, tbs)!;
-  const offset = fields[0]!.tag === 0xa0 ? 1 : 0;
-  // By index, not destructuring (a cold listing runs this in the interpreter, where destructuring allocates an iterator).
-  const serial = fields[offset];
-  const issuerTlv = fields[offset + 2];
-  const validity = fields[offset + 3];
-  const subjectTlv = fields[offset + 4];
-  const extensionsWrapper = fields[offset + 6];
-  const issuer = nameOf(tbsDer, issuerTlv!);
-  const subject = nameOf(tbsDer, subjectTlv!);
+export function shapeFields(der: Buffer, walk: ShapeWalk): CertificateFields | undefined {
+  const issuer = nameOf(der, walk.issuer);
+  const subject = nameOf(der, walk.subject);
   if (!issuer || !subject) return undefined;
-  const times = childrenOf(tbsDer, validity!)!;
-  const notBefore = times[0];
-  const notAfter = times[1];
   const extensions = emptyExtensions();
-  if (extensionsWrapper) {
-    for (const extension of childrenOf(tbsDer, childrenOf(tbsDer, extensionsWrapper)![0]!)!) {
-      const parts = childrenOf(tbsDer, extension)!;
-      const id = oidText(tbsDer, parts[0]!);
-      const value = valueOf(tbsDer, parts[parts.length - 1]!);
-      if (id === undefined || !value) return undefined;
-      extensions.present.add(id);
-      // The shape allows a criticality BOOLEAN only when it is TRUE (0xff).
-      if (parts.length === 3 && !UNDERSTOOD_EXTENSIONS.has(id)) extensions.unknownCritical.push(id);
-      if (!readExtension(tbsDer, id, value, extensions)) return undefined;
-    }
+  for (const parts of walk.extensions) {
+    const id = oidText(der, parts[0]!);
+    const value = valueOf(der, parts[parts.length - 1]!);
+    if (id === undefined || !value) return undefined;
+    extensions.present.add(id);
+    // The shape allows a criticality BOOLEAN only when it is TRUE (0xff).
+    if (parts.length === 3 && !UNDERSTOOD_EXTENSIONS.has(id)) extensions.unknownCritical.push(id);
+    if (!readExtension(der, id, value, extensions)) return undefined;
   }
-  const algorithm = tlvAt(signatureAlgorithm, 0)!;
-  const signatureOid = oidText(signatureAlgorithm, tlvAt(signatureAlgorithm, algorithm.start)!);
+  const signatureOid = oidText(der, walk.signatureOid);
   if (signatureOid === undefined) return undefined;
   return {
-    serialHex: serialHexOf(contentsOf(tbsDer, serial!)),
+    serialHex: serialHexOf(contentsOf(der, walk.serial)),
     subject: subject.text,
     commonName: subject.commonName,
     issuer: issuer.text,
-    notBefore: timeOf(tbsDer, notBefore!),
-    notAfter: timeOf(tbsDer, notAfter!),
+    notBefore: timeOf(der, walk.notBefore),
+    notAfter: timeOf(der, walk.notAfter),
     extensions,
     signatureOid,
   };

@@ -27,6 +27,25 @@ export interface CertificateShape {
   subject: Buffer;
 }
 
+/**
+ * What the validating walk found on its way, for certificate-fields.ts to read the fields without
+ * walking the TBSCertificate again (the two walks' element lists were a fifth of a cold 1,000-certificate
+ * listing's allocations, README: listing). Positions in the whole certificate's DER. Not kept on the
+ * parsed certificate: it is dropped once the fields are read.
+ */
+export interface ShapeWalk {
+  serial: Tlv;
+  /** Each attribute of the Name, in order: [type OID, string value]. */
+  issuer: Tlv[][];
+  subject: Tlv[][];
+  notBefore: Tlv;
+  notAfter: Tlv;
+  /** Each extension's parts: [OID, OCTET STRING] or [OID, BOOLEAN TRUE, OCTET STRING]. */
+  extensions: Tlv[][];
+  /** The outer signatureAlgorithm's OID. */
+  signatureOid: Tlv;
+}
+
 const oidBytes = (dotted: string) => {
   const [a, b, ...rest] = dotted.split('.').map(Number);
   const out = [a! * 40 + b!];
@@ -83,8 +102,8 @@ function isPlainString(der: Buffer, value: Tlv): boolean {
   return false;
 }
 
-/** Name: SEQUENCE OF non-empty SET OF { OID, string }. */
-function isPlainName(der: Buffer, name: Tlv): boolean {
+/** Name: SEQUENCE OF non-empty SET OF { OID, string }; each attribute's parts pushed onto `attributesOut`. */
+function isPlainName(der: Buffer, name: Tlv, attributesOut: Tlv[][]): boolean {
   if (name.tag !== TAG.SEQUENCE) return false;
   const rdns = childrenOf(der, name);
   if (!rdns) return false;
@@ -94,6 +113,7 @@ function isPlainName(der: Buffer, name: Tlv): boolean {
     for (const attribute of attributes) {
       const parts = attribute.tag === TAG.SEQUENCE ? childrenOf(der, attribute) : undefined;
       if (!parts || parts.length !== 2 || !isWellFormedOid(der, parts[0]) || !isPlainString(der, parts[1]!)) return false;
+      attributesOut.push(parts);
     }
   }
   return true;
@@ -111,11 +131,11 @@ function isPlainTime(der: Buffer, time: Tlv | undefined): boolean {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31 && two(2) <= 23 && two(3) <= 59 && two(4) <= 59;
 }
 
-/** AlgorithmIdentifier with no parameters or NULL ones. */
-function isPlainAlgorithm(der: Buffer, algorithm: Tlv | undefined): algorithm is Tlv {
+/** The OID of an AlgorithmIdentifier with no parameters or NULL ones, or undefined. */
+function plainAlgorithmOid(der: Buffer, algorithm: Tlv | undefined): Tlv | undefined {
   const parts = algorithm?.tag === TAG.SEQUENCE ? childrenOf(der, algorithm) : undefined;
-  if (!parts || parts.length < 1 || parts.length > 2 || !isWellFormedOid(der, parts[0])) return false;
-  return parts.length === 1 || (parts[1]!.tag === TAG.NULL && parts[1]!.end === parts[1]!.start);
+  if (!parts || parts.length < 1 || parts.length > 2 || !isWellFormedOid(der, parts[0])) return undefined;
+  return parts.length === 1 || (parts[1]!.tag === TAG.NULL && parts[1]!.end === parts[1]!.start) ? parts[0] : undefined;
 }
 
 /** SubjectPublicKeyInfo of rsaEncryption (NULL parameters) holding RSAPublicKey { n, e }. */
@@ -137,8 +157,8 @@ function rsaPublicKey(der: Buffer, spki: Tlv | undefined): CertificateShape['rsa
   return n && e ? { n, e } : undefined;
 }
 
-/** Extensions: [3] { SEQUENCE OF { OID, BOOLEAN TRUE?, OCTET STRING } }, at least one, each OID once. */
-function isPlainExtensions(der: Buffer, wrapper: Tlv): boolean {
+/** Extensions: [3] { SEQUENCE OF { OID, BOOLEAN TRUE?, OCTET STRING } }, at least one, each OID once; each one's parts pushed onto `extensionsOut`. */
+function isPlainExtensions(der: Buffer, wrapper: Tlv, extensionsOut: Tlv[][]): boolean {
   const inner = childrenOf(der, wrapper);
   if (!inner || inner.length !== 1 || inner[0]!.tag !== TAG.SEQUENCE) return false;
   const extensions = childrenOf(der, inner[0]!);
@@ -152,19 +172,24 @@ function isPlainExtensions(der: Buffer, wrapper: Tlv): boolean {
     seen.add(id);
     if (parts.length === 3 && (parts[1]!.tag !== TAG.BOOLEAN || parts[1]!.end - parts[1]!.start !== 1 || der[parts[1]!.start] !== 0xff)) return false;
     if (parts[parts.length - 1]!.tag !== TAG.OCTET_STRING) return false;
+    extensionsOut.push(parts);
   }
   return true;
 }
 
 /** The shape, or undefined: then OpenSSL parses the certificate. */
-export function certificateShape(der: Buffer): CertificateShape | undefined {
+export const certificateShape = (der: Buffer): CertificateShape | undefined => walkShape(der)?.shape;
+
+/** The shape and what its walk found (ShapeWalk), or undefined: then OpenSSL parses the certificate. */
+export function walkShape(der: Buffer): { shape: CertificateShape; walk: ShapeWalk } | undefined {
   const root = rootOf(der, TAG.SEQUENCE);
   const top = root && childrenOf(der, root);
   if (!top || top.length !== 3) return undefined;
   const tbs = top[0]!;
   const signatureAlgorithm = top[1]!;
   const signature = top[2]!;
-  if (tbs.tag !== TAG.SEQUENCE || !isPlainAlgorithm(der, signatureAlgorithm)) return undefined;
+  const signatureOid = plainAlgorithmOid(der, signatureAlgorithm);
+  if (tbs.tag !== TAG.SEQUENCE || !signatureOid) return undefined;
   if (signature.tag !== TAG.BIT_STRING || signature.end - signature.start < 2 || der[signature.start] !== 0) return undefined;
   const fields = childrenOf(der, tbs);
   if (!fields) return undefined;
@@ -188,21 +213,27 @@ export function certificateShape(der: Buffer): CertificateShape | undefined {
   if (!serial || serial.tag !== TAG.INTEGER || serial.end === serial.start || serial.end - serial.start > 21) return undefined;
   const serialFirst = der[serial.start]!;
   if (serial.end - serial.start > 1 && ((serialFirst === 0 && !(der[serial.start + 1]! & 0x80)) || (serialFirst === 0xff && der[serial.start + 1]! & 0x80))) return undefined;
-  if (!isPlainAlgorithm(der, innerAlgorithm) || !issuer || !isPlainName(der, issuer) || !subject || !isPlainName(der, subject)) return undefined;
+  const issuerAttributes: Tlv[][] = [];
+  const subjectAttributes: Tlv[][] = [];
+  if (!plainAlgorithmOid(der, innerAlgorithm) || !issuer || !isPlainName(der, issuer, issuerAttributes) || !subject || !isPlainName(der, subject, subjectAttributes)) return undefined;
   const times = validity?.tag === TAG.SEQUENCE ? childrenOf(der, validity) : undefined;
   if (!times || times.length !== 2 || !isPlainTime(der, times[0]) || !isPlainTime(der, times[1])) return undefined;
   const rsa = rsaPublicKey(der, spki);
   if (!rsa) return undefined;
   // Unique identifiers ([1], [2]) are not of this shape; extensions ([3]) only in a v3 certificate.
-  if (afterKey > 1 || (afterKey === 1 && (extensionsWrapper!.tag !== 0xa3 || version !== 2 || !isPlainExtensions(der, extensionsWrapper!)))) return undefined;
+  const extensions: Tlv[][] = [];
+  if (afterKey > 1 || (afterKey === 1 && (extensionsWrapper!.tag !== 0xa3 || version !== 2 || !isPlainExtensions(der, extensionsWrapper!, extensions)))) return undefined;
   return {
-    tbs: elementOf(der, tbs),
-    signatureAlgorithm: elementOf(der, signatureAlgorithm),
-    tbsSignatureAlgorithm: elementOf(der, innerAlgorithm!),
-    signature: der.subarray(signature.start + 1, signature.end),
-    rsa,
-    issuer: elementOf(der, issuer),
-    subject: elementOf(der, subject),
+    shape: {
+      tbs: elementOf(der, tbs),
+      signatureAlgorithm: elementOf(der, signatureAlgorithm),
+      tbsSignatureAlgorithm: elementOf(der, innerAlgorithm!),
+      signature: der.subarray(signature.start + 1, signature.end),
+      rsa,
+      issuer: elementOf(der, issuer),
+      subject: elementOf(der, subject),
+    },
+    walk: { serial, issuer: issuerAttributes, subject: subjectAttributes, notBefore: times[0]!, notAfter: times[1]!, extensions, signatureOid },
   };
 }
 

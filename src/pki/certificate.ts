@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { ToolError } from '../core/errors.js';
 import { OID, SIGNATURE_NAMES, Type, bytesOf, children, dateOf, fromDer, integerOf, oidOf, textOf, toDer, type Asn1 } from './asn1.js';
-import { certificateShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
+import { walkShape, rsaBits, rsaPublicKeyObject, verifyShapeSignature, type CertificateShape } from './certificate-shape.js';
 import { EKU_NAMES, NAME_ATTRIBUTES, UNDERSTOOD_EXTENSIONS, emptyExtensions, ipToString, keyUsageNames, serialHexOf, shapeFields, type CertificateFields, type Extensions } from './certificate-fields.js';
 import { certificateDers } from './pem.js';
 
@@ -225,8 +225,9 @@ export function parseCertificateDer(der: Buffer, source: string, now = new Date(
   // Of the shape certificate-shape.ts reads, OpenSSL is known to accept it: its parser runs only
   // when something asks for `x509`, and the fields are read from the DER without forge's tree
   // (certificate-fields.ts). Otherwise OpenSSL runs now, its refusal being this certificate's error.
-  const shape = certificateShape(der);
-  let fields = shape ? shapeFields(shape.tbs, shape.signatureAlgorithm) : undefined;
+  const shaped = walkShape(der);
+  const shape = shaped?.shape;
+  let fields = shaped ? shapeFields(der, shaped.walk) : undefined;
   if (!fields) {
     try {
       if (!shape) x509 = new crypto.X509Certificate(der);
