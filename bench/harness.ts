@@ -45,6 +45,39 @@ export function cliEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * Variables of this machine's environment that change the start-up of every node process, ours and
+ * its peers alike: NODE_EXTRA_CA_CERTS is read and parsed at each start (nodejs/node#23354 moved it
+ * there from first use; #40524 is the slow start it causes with OpenSSL 3), and NODE_OPTIONS can
+ * preload anything. The issue's baseline was measured without them (a bare node start of 68 ms).
+ */
+const NODE_START_VARIABLES = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS'] as const;
+
+/**
+ * Removes NODE_START_VARIABLES from this process's environment, which every contender inherits, so
+ * that each run measures the same node; returns a note with what they cost a bare node start here
+ * (interleaved, `runs` each), or nothing when none is set.
+ */
+export function neutralNodeEnvironment(runs: number): string[] {
+  const set = NODE_START_VARIABLES.filter((name) => process.env[name]);
+  if (set.length === 0) return [];
+  const neutral = { ...process.env };
+  for (const name of set) delete neutral[name];
+  const withThem: number[] = [];
+  const without: number[] = [];
+  for (let i = -1; i < runs; i++) {
+    const a = timeSpawn(process.execPath, ['-e', ''], { env: process.env }).ms;
+    const b = timeSpawn(process.execPath, ['-e', ''], { env: neutral }).ms;
+    if (i >= 0) {
+      withThem.push(a);
+      without.push(b);
+    }
+  }
+  const shown = set.map((name) => `${name}=${process.env[name]}`);
+  for (const name of set) delete process.env[name];
+  return [`this machine sets ${shown.join(' and ')}; a bare \`node -e ''\` took ${formatMs(summarize(withThem).median)} with it and ${formatMs(summarize(without).median)} without (medians of ${runs}, interleaved). Every process here ran without it, as the issue's baseline was measured.`];
+}
+
 export interface SpawnTiming {
   ms: number;
   stdout: string;
@@ -212,7 +245,9 @@ export async function runWhenInvokedDirectly(moduleUrl: string, bench: () => Pro
   const script = process.argv[1];
   if (script === undefined || path.resolve(script) !== fileURLToPath(moduleUrl)) return;
   checkBundle();
+  const environment = neutralNodeEnvironment(10);
   const result = await bench();
+  result.notes.unshift(...environment);
   if (process.argv.includes('--json')) {
     process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     return;

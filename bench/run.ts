@@ -11,7 +11,7 @@
 // the openssl listing loop, default 2: one run is ~1,000 openssl start-ups, ~45 s on 2 cores),
 // BENCH_LIST_CERTS (client certs in the listing fixture, default 1000), BENCH_WARMUPS (untimed checked
 // runs of ours before each benchmark, default 1; the client-cert peers get them too).
-import { checkBundle, envInt, machineInfo, medianRange, progress, ratioText, type BenchResult, type BenchRow } from './harness.js';
+import { checkBundle, envInt, neutralNodeEnvironment, machineInfo, medianRange, progress, ratioText, type BenchResult, type BenchRow } from './harness.js';
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
 import { benchDiagnose } from './diagnose.js';
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   progress(`node ${machine.node}, ${machine.openssl_cli}, ${machine.cpus} CPUs; runs: ${JSON.stringify(config)}`);
 
   const started = performance.now();
-  const results: BenchResult[] = [];
+  const results: BenchResult[] = [{ rows: [], notes: neutralNodeEnvironment(10) }];
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
   if (only.has('diagnose')) results.push(await benchDiagnose({ runs: config.diagnose_runs, warmups: config.warmups }));
