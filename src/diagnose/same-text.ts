@@ -1,7 +1,8 @@
-import { CATALOGS, phraseOf } from './catalog/index.js';
 import type { DiagnosisCode } from './codes.js';
 import type { SameText, Weights } from './rules/types.js';
 import type { SameTextAnswer } from './schema.js';
+
+export { CATALOG_SAME_TEXT } from './catalog/derived.js';
 
 /**
  * Texts that are printed, word for word, for several causes. Where the decisive evidence of a
@@ -20,19 +21,6 @@ export interface SameTextCandidate extends SameText {
   phrase: string;
   source: string;
 }
-
-/** The catalog's groups, one per message (wrappers have no meaning of their own). */
-export const CATALOG_SAME_TEXT: SameTextCandidate[] = CATALOGS.flatMap((file) =>
-  file.messages
-    .filter((m) => !m.wrapper && (m.codes?.length ?? 0) > 1 && m.tell_apart)
-    .map((m) => ({
-      phrase: phraseOf(m),
-      codes: m.codes!.filter((c): c is Exclude<DiagnosisCode, 'unknown'> => c !== 'unknown'),
-      tellApart: m.tell_apart!,
-      source: `${file.source.repo.split(' ')[0]} ${m.file}`,
-    }))
-    .filter((g) => g.phrase.length >= 6 && g.codes.length > 1),
-);
 
 /** Another phrase that weighs the group's codes this differently tells them apart. */
 const TELLS_APART = 0.3;

@@ -15,6 +15,7 @@ import python from './python.json' with { type: 'json' };
 import rust from './rust.json' with { type: 'json' };
 import { DIAGNOSIS_CODES, type DiagnosisCode } from '../codes.js';
 import type { Signal, Weights } from '../rules/types.js';
+import type { SameTextCandidate } from '../same-text.js';
 
 /**
  * The message catalog: what each client and server prints, read from its source (one JSON file a
@@ -101,4 +102,19 @@ export function catalogSignals(known: ReadonlySet<string>): Signal[] {
     });
   }
   return signals;
+}
+
+/** The catalog's groups, one per message (wrappers have no meaning of their own): same-text.ts. */
+export function catalogSameText(): SameTextCandidate[] {
+  return CATALOGS.flatMap((file) =>
+    file.messages
+      .filter((m) => !m.wrapper && (m.codes?.length ?? 0) > 1 && m.tell_apart)
+      .map((m) => ({
+        phrase: phraseOf(m),
+        codes: m.codes!.filter((c): c is Exclude<DiagnosisCode, 'unknown'> => c !== 'unknown'),
+        tellApart: m.tell_apart!,
+        source: `${file.source.repo.split(' ')[0]} ${m.file}`,
+      }))
+      .filter((g) => g.phrase.length >= 6 && g.codes.length > 1),
+  );
 }
