@@ -1,8 +1,9 @@
 import type { DiagnosisCode } from './codes.js';
-import type { SameText, Weights } from './rules/types.js';
+import type { SameTextCandidate, Weights } from './rules/types.js';
 import type { SameTextAnswer } from './schema.js';
 
 export { CATALOG_SAME_TEXT } from './catalog/derived.js';
+export type { SameTextCandidate } from './rules/types.js';
 
 /**
  * Texts that are printed, word for word, for several causes. Where the decisive evidence of a
@@ -16,11 +17,6 @@ export { CATALOG_SAME_TEXT } from './catalog/derived.js';
  * phrase the real-client corpus shows printed for several faults (`sameText` on the signal).
  */
 
-export interface SameTextCandidate extends SameText {
-  /** The phrase as the engine matched it (lowercase for catalog groups). */
-  phrase: string;
-  source: string;
-}
 
 /** Another phrase that weighs the group's codes this differently tells them apart. */
 const TELLS_APART = 0.3;

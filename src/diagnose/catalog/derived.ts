@@ -1,6 +1,5 @@
 import { RULE_SIGNALS } from '../rules/hand-written.js';
-import type { Signal } from '../rules/types.js';
-import type { SameTextCandidate } from '../same-text.js';
+import type { SameTextCandidate, Signal } from '../rules/types.js';
 import { catalogSameText, catalogSignals } from './index.js';
 
 /**

@@ -14,8 +14,7 @@ import prisma from './prisma.json' with { type: 'json' };
 import python from './python.json' with { type: 'json' };
 import rust from './rust.json' with { type: 'json' };
 import { DIAGNOSIS_CODES, type DiagnosisCode } from '../codes.js';
-import type { Signal, Weights } from '../rules/types.js';
-import type { SameTextCandidate } from '../same-text.js';
+import type { SameTextCandidate, Signal, Weights } from '../rules/types.js';
 
 /**
  * The message catalog: what each client and server prints, read from its source (one JSON file a

@@ -50,6 +50,13 @@ export interface SameText {
   source?: string;
 }
 
+/** A text printed for several causes, as the engine looks for it (same-text.ts). */
+export interface SameTextCandidate extends SameText {
+  /** The phrase as the engine matched it (lowercase for catalog groups). */
+  phrase: string;
+  source: string;
+}
+
 export function signal(id: string, phrase: string, weights: Weights, source: string, options: Pick<Signal, 'generic' | 'boundary' | 'refine' | 'together' | 'sameText'> = {}): Signal {
   return { id, phrase, weights, source, ...options };
 }
