@@ -74,8 +74,9 @@ export function neutralNodeEnvironment(runs: number): string[] {
     }
   }
   const shown = set.map((name) => `${name}=${process.env[name]}`);
+  const them = set.length === 1 ? 'it' : 'them';
   for (const name of set) delete process.env[name];
-  return [`this machine sets ${shown.join(' and ')}; a bare \`node -e ''\` took ${formatMs(summarize(withThem).median)} with it and ${formatMs(summarize(without).median)} without (medians of ${runs}, interleaved). Every process here ran without it, as the issue's baseline was measured.`];
+  return [`this machine sets ${shown.join(' and ')}; a bare \`node -e ''\` took ${formatMs(summarize(withThem).median)} with ${them} and ${formatMs(summarize(without).median)} without (medians of ${runs}, interleaved). Every process here ran without ${them}, as the issue's baseline was measured.`];
 }
 
 export interface SpawnTiming {

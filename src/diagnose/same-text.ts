@@ -17,7 +17,6 @@ export type { SameTextCandidate } from './rules/types.js';
  * phrase the real-client corpus shows printed for several faults (`sameText` on the signal).
  */
 
-
 /** Another phrase that weighs the group's codes this differently tells them apart. */
 const TELLS_APART = 0.3;
 
