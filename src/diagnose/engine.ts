@@ -29,8 +29,7 @@ const MAX_CONFIDENCE = 0.97;
 const MAX_ALTERNATIVES = 4;
 const LINE_WINDOW = 600;
 
-/** `groups`: the catalog's shared texts that contain the signal's phrase (looked for on its line, not scanned for). */
-type Ref = { kind: 'signal'; signal: Signal; groups: Array<{ group: SameTextCandidate; offsets: number[] }> } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
+type Ref = { kind: 'signal'; signal: Signal } | { kind: 'client'; marker: (typeof CLIENT_MARKERS)[number] } | { kind: 'anchor'; anchor: string };
 
 let compiled: { matcher: PhraseMatcher; refs: Ref[] } | undefined;
 
@@ -40,7 +39,7 @@ export function enginePhrases(): { phrases: MatcherPhrase[]; refs: Ref[] } {
   const refs: Ref[] = [];
   for (const signal of ALL_SIGNALS) {
     phrases.push({ text: signal.phrase, ...(signal.boundary ? { boundary: true } : {}) });
-    refs.push({ kind: 'signal', signal, groups: CATALOG_SAME_TEXT.map((group) => ({ group, offsets: offsetsOf(group.phrase, signal.phrase) })).filter((g) => g.offsets.length > 0) });
+    refs.push({ kind: 'signal', signal });
   }
   for (const marker of CLIENT_MARKERS) {
     phrases.push({ text: marker.phrase, ...(marker.boundary ? { boundary: true } : {}) });
@@ -59,6 +58,23 @@ function compile(): { matcher: PhraseMatcher; refs: Ref[] } {
   const { phrases, refs } = enginePhrases();
   compiled = { matcher: new PhraseMatcher(phrases, PREPARED_MATCHER), refs };
   return compiled;
+}
+
+type SharedGroups = Array<{ group: SameTextCandidate; offsets: number[] }>;
+const sharedGroups = new Map<Signal, SharedGroups>();
+
+/**
+ * The catalog's shared texts that contain the signal's phrase (looked for on its line, not scanned
+ * for), worked out on the signal's first match: a diagnosis meets a few signals, and comparing
+ * every signal with every shared text at start cost a one-text run ~3 ms (issue 19).
+ */
+function sharedGroupsOf(signal: Signal): SharedGroups {
+  let groups = sharedGroups.get(signal);
+  if (!groups) {
+    groups = CATALOG_SAME_TEXT.map((group) => ({ group, offsets: offsetsOf(group.phrase, signal.phrase) })).filter((g) => g.offsets.length > 0);
+    sharedGroups.set(signal, groups);
+  }
+  return groups;
 }
 
 /** Where `part` occurs inside `whole`. */
@@ -257,7 +273,7 @@ export function diagnose(input: DiagnoseInput, environment: DiagnoseEnvironment 
       contributions.push({ signal: ref.signal, weights: together ?? refined ?? ref.signal.weights, text: phraseText });
       const group = together ? ref.signal.together!.sameText : typeof sameTextOf === 'function' ? sameTextOf(line) : sameTextOf;
       if (group) sameText.push({ ...group, phrase: phraseText, source: group.source ?? ref.signal.source });
-      for (const { group: shared, offsets } of ref.groups) {
+      for (const { group: shared, offsets } of sharedGroupsOf(ref.signal)) {
         const found = sharedTextAt(text, match.positions, shared.phrase, offsets);
         if (found) sameText.push({ ...shared, phrase: found });
       }

@@ -1,6 +1,13 @@
-import dns from 'node:dns/promises';
-import net from 'node:net';
+import { createRequire } from 'node:module';
+import type { BlockList } from 'node:net';
 import { ToolError } from '../core/errors.js';
+
+// node:net and node:dns load on first use, not with this module: every face reads its policy from
+// the environment at start (core/config.ts), and `crdb-tls diagnose` on the CLI, unrestricted,
+// never asks it anything — loading them cost its start-up ~2.5 ms (issue 19).
+const loadBuiltin = createRequire(import.meta.url);
+let netModule: typeof import('node:net') | undefined;
+const net = (): typeof import('node:net') => (netModule ??= loadBuiltin('node:net') as typeof import('node:net'));
 
 /**
  * Which hosts network tools may reach (CRDB_TLS_NETWORK_ALLOW, DESIGN.md §5), and which hosts may
@@ -34,7 +41,7 @@ export const MCP_STDIO_RULES = `${LOOPBACK_RULES},*.cockroachlabs.cloud:26257`;
 
 export class HostListError extends Error {}
 
-type Rule = { text: string; port: number | null } & ({ kind: 'name'; pattern: RegExp } | { kind: 'address'; block: net.BlockList });
+type Rule = { text: string; port: number | null } & ({ kind: 'name'; pattern: RegExp } | { kind: 'address'; block: BlockList });
 
 /** Where a rule list came from, for messages: the variable, or the face's default. */
 export type ListOrigin = { kind: 'variable'; variable: string } | { kind: 'default'; variable: string; why: string } | { kind: 'unrestricted'; variable: string };
@@ -46,23 +53,28 @@ export interface Admitted {
 }
 
 export type Lookup = (host: string) => Promise<Array<{ address: string; family: number }>>;
-const systemLookup: Lookup = (host) => dns.lookup(host, { all: true, verbatim: true });
+const systemLookup: Lookup = async (host) => (await import('node:dns/promises')).lookup(host, { all: true, verbatim: true });
 
 /** ::ffff:10.0.0.1 is 10.0.0.1: matched (and connected to) as IPv4, so it cannot slip past an IPv4 rule. */
 function canonical(address: string): { address: string; family: 4 | 6 } {
-  const family = net.isIP(address);
+  const family = net().isIP(address);
   if (family === 6) {
     const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address) ?? /^(?:0:){5}ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped && net.isIPv4(mapped[1]!)) return { address: mapped[1]!, family: 4 };
+    if (mapped && net().isIPv4(mapped[1]!)) return { address: mapped[1]!, family: 4 };
     return { address: address.toLowerCase(), family: 6 };
   }
   return { address, family: 4 };
 }
 
 /** Addresses a name rule alone never reaches: this machine, link-local (169.254.169.254 metadata), unspecified, multicast, broadcast. */
-const SPECIAL = new net.BlockList();
-for (const [network, prefix] of [['127.0.0.0', 8], ['0.0.0.0', 8], ['169.254.0.0', 16], ['224.0.0.0', 4], ['255.255.255.255', 32]] as const) SPECIAL.addSubnet(network, prefix, 'ipv4');
-for (const [network, prefix] of [['::1', 128], ['::', 128], ['fe80::', 10], ['ff00::', 8]] as const) SPECIAL.addSubnet(network, prefix, 'ipv6');
+let specialAddresses: BlockList | undefined;
+function special(): BlockList {
+  if (specialAddresses) return specialAddresses;
+  const block = new (net().BlockList)();
+  for (const [network, prefix] of [['127.0.0.0', 8], ['0.0.0.0', 8], ['169.254.0.0', 16], ['224.0.0.0', 4], ['255.255.255.255', 32]] as const) block.addSubnet(network, prefix, 'ipv4');
+  for (const [network, prefix] of [['::1', 128], ['::', 128], ['fe80::', 10], ['ff00::', 8]] as const) block.addSubnet(network, prefix, 'ipv6');
+  return (specialAddresses = block);
+}
 
 function parsePort(text: string, rule: string, variable: string): number {
   if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new HostListError(`${variable}: ${JSON.stringify(rule)} has port ${JSON.stringify(text)}, not 1-65535`);
@@ -72,12 +84,12 @@ function parsePort(text: string, rule: string, variable: string): number {
 function addressRule(text: string, host: string, port: number | null, variable: string): Rule | null {
   const slash = host.indexOf('/');
   const ip = slash >= 0 ? host.slice(0, slash) : host;
-  const family = net.isIP(ip);
+  const family = net().isIP(ip);
   if (!family) return null;
   const max = family === 4 ? 32 : 128;
   const prefix = slash >= 0 ? host.slice(slash + 1) : String(max);
   if (!/^\d{1,3}$/.test(prefix) || Number(prefix) > max) throw new HostListError(`${variable}: ${JSON.stringify(text)} has prefix length /${prefix}, not 0-${max}`);
-  const block = new net.BlockList();
+  const block = new (net().BlockList)();
   const c = canonical(ip);
   block.addSubnet(c.address, c.family === family ? Number(prefix) : Number(prefix) - 96, c.family === 4 ? 'ipv4' : 'ipv6');
   return { kind: 'address', text, port, block };
@@ -149,7 +161,7 @@ export class HostList {
    */
   mayAllow(host: string, port: number): boolean {
     if (!this.rules) return true;
-    if (net.isIP(host)) return this.allows(host, host, port);
+    if (net().isIP(host)) return this.allows(host, host, port);
     const name = host.toLowerCase().replace(/\.$/, '');
     return this.rules.some((r) => (r.port === null || r.port === port) && r.kind === 'name' && r.pattern.test(name));
   }
@@ -158,11 +170,11 @@ export class HostList {
   allows(host: string, address: string, port: number): boolean {
     if (!this.rules) return true;
     const c = canonical(address);
-    const name = net.isIP(host) ? null : host.toLowerCase().replace(/\.$/, '');
+    const name = net().isIP(host) ? null : host.toLowerCase().replace(/\.$/, '');
     const type = c.family === 4 ? 'ipv4' : 'ipv6';
     const portOk = (rule: Rule) => rule.port === null || rule.port === port;
     if (this.rules.some((r) => portOk(r) && r.kind === 'address' && r.block.check(c.address, type))) return true;
-    if (name === null || SPECIAL.check(c.address, type)) return false;
+    if (name === null || special().check(c.address, type)) return false;
     return this.rules.some((r) => portOk(r) && r.kind === 'name' && r.pattern.test(name));
   }
 }
@@ -197,7 +209,7 @@ export class NetworkPolicy {
 
   async admit(host: string, port: number): Promise<Admitted | null> {
     if (!this.list.restricted) return null;
-    const candidates = net.isIP(host) ? [{ address: host, family: net.isIP(host) }] : await this.lookup(host);
+    const candidates = net().isIP(host) ? [{ address: host, family: net().isIP(host) }] : await this.lookup(host);
     for (const candidate of candidates) {
       if (this.list.allows(host, candidate.address, port)) return canonical(candidate.address);
     }
@@ -220,7 +232,7 @@ export class NetworkPolicy {
     const origin = this.list.origin;
     const resolved = addresses.length && !(addresses.length === 1 && addresses[0] === host) ? ` (it resolves to ${addresses.join(', ')})` : '';
     const from = origin.kind === 'default' ? `the default of ${origin.why} (${this.list.describe()}; ${origin.variable} is unset)` : `${origin.variable}=${this.list.describe()}`;
-    const suggestion = net.isIP(host) ? `${bracket(host)}:${port}` : `${host}:${port}`;
+    const suggestion = net().isIP(host) ? `${bracket(host)}:${port}` : `${host}:${port}`;
     return new ToolError(
       'refused',
       `the network policy does not allow ${bracket(host)}:${port}${resolved}: it is outside ${from}. Nothing was sent to it.`,
