@@ -5,9 +5,9 @@
 //   - the official @modelcontextprotocol/server-filesystem from npm, run with node directly (no
 //     npx resolution in the timing): `node node_modules/@modelcontextprotocol/server-filesystem/dist/index.js <dir>`;
 //   - a bare `node -e ''` (spawn to exit): the floor any Node server starts from.
-// And the CLI's start-up against the same bare node start, spawn to exit: `crdb-tls --version`
-// (which loads nothing but the bundle's entry) and `crdb-tls diagnose` of one typical pasted error
-// (the CLI, the runtime and the diagnose tool's chunks, nothing else).
+// And the CLI's start-up against the same bare node start, spawn to exit, as the installed command
+// (dist/crdb-tls.cjs) runs: `crdb-tls --version` (which loads nothing but that file) and
+// `crdb-tls diagnose` of one typical pasted error (the file and the diagnose lane's CommonJS bundle).
 // Each MCP run then makes one tools/call (ours: diagnose_error of the typical text; the filesystem
 // server: list_allowed_directories), timed from the same spawn: the cost of whatever the start
 // leaves for later shows there. Each run checks that tools/list listed tools and that the call
@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI_BUNDLE, REPO_ROOT, Scratch, envInt, interleave, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, MCP_ENTRY, REPO_ROOT, Scratch, envInt, interleave, progress, row, runWhenInvokedDirectly, timeSpawn, type BenchResult } from './harness.js';
 import { formatMs, summarize } from './stats.js';
 
 const FILESYSTEM_SERVER = path.join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-filesystem', 'dist', 'index.js');
@@ -108,7 +108,7 @@ export async function benchColdStart(options: ColdStartOptions): Promise<BenchRe
     // The first call as well: what the fast opening leaves to the SDK is paid there.
     const calls = { ours: [] as number[], filesystem: [] as number[] };
     const ours = async () => {
-      const { ms, callMs, tools } = await timeToToolsList(process.execPath, [CLI_BUNDLE, 'mcp'], env, work, OUR_FIRST_CALL);
+      const { ms, callMs, tools } = await timeToToolsList(process.execPath, [MCP_ENTRY, 'mcp'], env, work, OUR_FIRST_CALL);
       toolCounts.ours = tools;
       calls.ours.push(callMs);
       return ms;
@@ -148,8 +148,8 @@ export async function benchColdStart(options: ColdStartOptions): Promise<BenchRe
         row('cold-start-filesystem', 'MCP cold start: spawn → tools/list answered, vs the official filesystem server', samples.ours, samples.filesystem, oursCommand, filesystemCommand),
         row('first-call-filesystem', 'MCP first call: spawn → initialize, tools/list, one tools/call answered, vs the official filesystem server', calls.ours, calls.filesystem, `${oursCommand}: diagnose_error of one typical text`, `${filesystemCommand}: list_allowed_directories`),
         row('cold-start-node', 'MCP cold start vs a bare node start (spawn → exit)', samples.ours, samples.bare, oursCommand, "node -e ''"),
-        row('cli-version-node', 'CLI start-up: crdb-tls --version vs a bare node start (spawn → exit)', samples.version, samples.bare, 'node dist/crdb-tls.mjs --version', "node -e ''"),
-        row('cli-diagnose-node', 'CLI start-up: crdb-tls diagnose of one typical text vs a bare node start (spawn → exit)', samples.diagnose, samples.bare, `node dist/crdb-tls.mjs diagnose '${TYPICAL_ERROR}'`, "node -e ''"),
+        row('cli-version-node', 'CLI start-up: crdb-tls --version vs a bare node start (spawn → exit)', samples.version, samples.bare, 'node dist/crdb-tls.cjs --version', "node -e ''"),
+        row('cli-diagnose-node', 'CLI start-up: crdb-tls diagnose of one typical text vs a bare node start (spawn → exit)', samples.diagnose, samples.bare, `node dist/crdb-tls.cjs diagnose '${TYPICAL_ERROR}'`, "node -e ''"),
       ],
       notes: [
         `cold start: ours lists ${toolCounts.ours} tools, the filesystem server ${toolCounts.filesystem}; same raw JSON-RPC client (initialize, notifications/initialized, tools/list), ${options.runs} runs each, interleaved.`,

@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { formatMs, summarize, type Summary } from './stats.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
+/** The `crdb-tls` command as installed (package.json bin, src/cli/launcher.ts): what the CLI rows run. */
+export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.cjs');
+/** The ESM entry, as the README's MCP configurations and the MCP Bundle's manifest run it: what the MCP rows run. */
+export const MCP_ENTRY = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
 
 /** One line of the results table: our median against the peer's, both measured in this run. */
 export interface BenchRow {

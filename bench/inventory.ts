@@ -94,7 +94,7 @@ export async function benchInventory(options: InventoryOptions): Promise<BenchRe
     const peerCommand = `bash -c 'for d in D1..D${options.dirs}; do for f in "$d"/*.crt; do openssl x509 -enddate -noout -in "$f"; done; done' > /dev/null (${fixture.files} openssl spawns)`;
     return {
       rows: [
-        row('inventory-cli', `${label}, CLI (spawn)`, samples.cli, samples.peer, `node dist/crdb-tls.mjs rotate check --certs-dir D1 ... --certs-dir D${options.dirs} --within 1d --json > /dev/null`, peerCommand),
+        row('inventory-cli', `${label}, CLI (spawn)`, samples.cli, samples.peer, `node dist/crdb-tls.cjs rotate check --certs-dir D1 ... --certs-dir D${options.dirs} --within 1d --json > /dev/null`, peerCommand),
         row('inventory-lib', `${label}, in-process`, samples.lib, samples.peer, 'takeInventory({ certsDirs: [D1 ... Dn] }) from src/rotation/inventory.ts', peerCommand),
       ],
       notes: [

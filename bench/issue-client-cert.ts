@@ -117,9 +117,9 @@ export async function benchIssueClientCert(options: IssueOptions): Promise<Bench
     const opensslSignOnly = `openssl x509 -req -in csr -CA ca.crt -CAkey ca.key -days ${CLIENT_DAYS} -extfile ext -out crt (1 spawn)`;
     return {
       rows: [
-        row('issue-cli', 'client cert, CLI (spawn)', issue.cli, issue.peer, 'node dist/crdb-tls.mjs cert create-client uN --certs-dir D --ca-key K', opensslSequence),
+        row('issue-cli', 'client cert, CLI (spawn)', issue.cli, issue.peer, 'node dist/crdb-tls.cjs cert create-client uN --certs-dir D --ca-key K', opensslSequence),
         row('issue-lib', 'client cert, in-process', issue.lib, issue.peer, 'createClientCert() from src/pki/create-leaf.ts', opensslSequence),
-        row('sign-cli', 'sign CSR only, CLI (spawn)', sign.cli, sign.peer, 'node dist/crdb-tls.mjs cert create-client --csr F --out F --certs-dir D --ca-key K', opensslSignOnly),
+        row('sign-cli', 'sign CSR only, CLI (spawn)', sign.cli, sign.peer, 'node dist/crdb-tls.cjs cert create-client --csr F --out F --certs-dir D --ca-key K', opensslSignOnly),
         row('sign-lib', 'sign CSR only, in-process', sign.lib, sign.peer, 'signClientCsr() from src/pki/create-leaf.ts', opensslSignOnly),
       ],
       notes: [

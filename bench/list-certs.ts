@@ -101,7 +101,7 @@ export async function benchListCerts(options: ListOptions): Promise<BenchResult>
     const peerCommand = `bash -c 'for f in D/*.crt; do openssl x509 -enddate -noout -in "$f"; done' > /dev/null (1 bash, ${n + 1} openssl spawns)`;
     return {
       rows: [
-        row('list-cli', `${label}, CLI (spawn)`, samples.cli, samples.peer, 'node dist/crdb-tls.mjs cert list --certs-dir D --json > /dev/null', peerCommand),
+        row('list-cli', `${label}, CLI (spawn)`, samples.cli, samples.peer, 'node dist/crdb-tls.cjs cert list --certs-dir D --json > /dev/null', peerCommand),
         row('list-lib', `${label}, in-process`, samples.lib, samples.peer, 'listCerts(D) from src/pki/list.ts', peerCommand),
       ],
       notes: [

@@ -125,15 +125,52 @@ const result = await build({
   external: ['@slack/bolt', '@resvg/resvg-js'],
   write: false, // written below
 });
+/**
+ * The installed command (package.json `bin`, src/cli/launcher.ts) and the diagnose lane it
+ * require()s, each one CommonJS file without splitting: `crdb-tls diagnose` then starts without
+ * Node's ES module loader. The lane is built first, so that the launcher can name its file.
+ * createRequire takes a path as well as a URL: the lane's one `import.meta.url` becomes __filename.
+ */
+const commonJs = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: 'linked', legalComments: 'none', logLevel: 'warning', write: false };
+const laneBuild = await build({
+  ...commonJs,
+  entryPoints: { 'diagnose-lane': 'src/cli/diagnose-lane.ts' },
+  outdir: `${outdir}/chunks`,
+  outExtension: { '.js': '.cjs' },
+  entryNames: '[name]-[hash]',
+  define: { 'import.meta.url': '__filename' },
+  plugins: [preparedListings, preparedMatcher, preparedCatalog],
+});
+const laneFile = laneBuild.outputFiles.find((file) => file.path.endsWith('.cjs'));
+const launcherBuild = await build({
+  ...commonJs,
+  entryPoints: { 'crdb-tls': 'src/cli/launcher.ts' },
+  outdir,
+  outExtension: { '.js': '.cjs' },
+  banner: { js: '#!/usr/bin/env node' },
+  plugins: [
+    {
+      name: 'launcher-targets',
+      setup(b) {
+        b.onResolve({ filter: /^\.\/diagnose-lane\.js$/ }, () => ({ path: `./chunks/${path.basename(laneFile.path)}`, external: true }));
+        b.onResolve({ filter: /^\.\/bin\.js$/ }, () => ({ path: `./${path.basename(entry)}`, external: true }));
+      },
+    },
+  ],
+});
+const launcher = `${outdir}/crdb-tls.cjs`;
+// Chunks first, then the ESM entry, then the launcher that imports it.
+const writeOrder = (file) => (file.path.endsWith(launcher) ? 2 : file.path.endsWith(entry) ? 1 : 0);
+
 // Each file is replaced in one rename, chunks before the entry that imports them, and only then
 // are chunks of older builds removed: a build while the bundle runs (`npm pack` in
 // test/faces/npm-package.test.ts builds while other test files start crdb-tls) never lets a
 // process read half a file or miss a chunk (an unchanged source keeps its chunk's name).
 const written = new Set();
-for (const file of [...result.outputFiles].sort((a, b) => Number(a.path.endsWith(entry)) - Number(b.path.endsWith(entry)))) {
+for (const file of [...result.outputFiles, ...laneBuild.outputFiles, ...launcherBuild.outputFiles].sort((a, b) => writeOrder(a) - writeOrder(b))) {
   mkdirSync(path.dirname(file.path), { recursive: true });
   const temp = `${file.path}.${process.pid}.tmp`;
-  writeFileSync(temp, file.contents, { mode: file.path.endsWith(entry) ? 0o755 : 0o644 });
+  writeFileSync(temp, file.contents, { mode: writeOrder(file) > 0 ? 0o755 : 0o644 });
   renameSync(temp, file.path);
   written.add(path.resolve(file.path));
 }

@@ -8,12 +8,10 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   // the CLI (and each tool) only when a command needs it (scripts/build.mjs splits it).
   process.stdout.write(`${packageJson.version}\n`);
 } else {
-  // A plain `crdb-tls diagnose ...` or `crdb-tls cert list ...` is answered without the full CLI;
-  // each lane declines the rest (diagnose-lane.ts, list-lane.ts).
-  const answered =
-    argv[0] === 'diagnose' ? await (await import('./diagnose-lane.js')).diagnoseLane(argv.slice(1))
-    : argv[0] === 'cert' && argv[1] === 'list' ? await (await import('./list-lane.js')).listLane(argv.slice(2))
-    : undefined;
+  // A plain `crdb-tls cert list ...` is answered without the full CLI; the lane declines the rest
+  // (list-lane.ts). A plain `crdb-tls diagnose ...` is the installed command's to answer before it
+  // gets here (launcher.ts): here, diagnose is the full CLI's.
+  const answered = argv[0] === 'cert' && argv[1] === 'list' ? await (await import('./list-lane.js')).listLane(argv.slice(2)) : undefined;
   if (answered === undefined) await runCli(argv);
   else process.exitCode = answered;
 }

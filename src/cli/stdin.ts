@@ -1,4 +1,11 @@
-let read: { limit: number; text: Promise<string> } | undefined;
+type StdinRead = { limit: number; text: Promise<string> };
+/**
+ * Kept on the process, not in this module: the installed command (launcher.ts) answers `diagnose`
+ * from a bundle of its own, with its own copy of this module, and when it hands the run to the
+ * full CLI, that one must find the text already read.
+ */
+const READ = Symbol.for('crdb-tls.stdin');
+const slot = globalThis as { [READ]?: StdinRead };
 
 /**
  * Reads stdin up to one byte MORE than the limit and stops there: a larger paste then reaches the
@@ -7,9 +14,9 @@ let read: { limit: number; text: Promise<string> } | undefined;
  * hands the run to the full CLI, that one reads the same text again: diagnose-lane.ts).
  */
 export function readStdin(limit: number): Promise<string> {
+  const read = slot[READ];
   if (read && read.limit !== limit) throw new Error(`stdin was read with a limit of ${read.limit} bytes, not ${limit}`);
-  read ??= { limit, text: readOnce(limit) };
-  return read.text;
+  return (slot[READ] ??= { limit, text: readOnce(limit) }).text;
 }
 
 /**

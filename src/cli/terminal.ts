@@ -18,6 +18,8 @@ export function writeJson(value: unknown): void {
   process.stdout.write(terminalSafeJson(value) + '\n');
 }
 
+const PIPES_GUARDED = Symbol.for('crdb-tls.pipes-guarded');
+
 /** 128 + SIGPIPE: what a shell sees from a Unix program whose reader went away (`| head -1`). */
 const EXIT_BROKEN_PIPE = 141;
 
@@ -28,6 +30,11 @@ const EXIT_BROKEN_PIPE = 141;
  * signal itself). Stderr gone: nothing more can be said there, so its errors are dropped.
  */
 export function endQuietlyOnBrokenPipe(): void {
+  // Once per process, which may hold two copies of this module: the installed command (launcher.ts)
+  // guards the pipes before it hands a declined `diagnose` to the ESM entry, which guards them too.
+  const slot = globalThis as { [PIPES_GUARDED]?: true };
+  if (slot[PIPES_GUARDED]) return;
+  slot[PIPES_GUARDED] = true;
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
     throw error;

@@ -1,4 +1,4 @@
-// The CLI face as a person at a shell meets it: the real bundle (dist/crdb-tls.mjs) in a child
+// The CLI face as a person at a shell meets it: the real command (dist/crdb-tls.cjs, the bundle) in a child
 // process. Bad input must change nothing on disk (every file's name, mode, size and SHA-256 is
 // compared before and after), exit with the right code (2 usage, 1 failed operation) and say so
 // in ONE stderr line starting `crdb-tls: ` that tells what to do, never a stack trace.
@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_BUNDLE, REPO_ROOT, cliEnv, runCli, runCliOk, type CliResult } from '../support/cli.js';
+import { CLI_BUNDLE, REPO_ROOT, cliEnv, copyBuiltCommand, runCli, runCliOk, type CliResult } from '../support/cli.js';
 
 const IS_ROOT = process.getuid?.() === 0;
 const PACKAGE_VERSION = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -277,13 +277,7 @@ describe('a certs dir the user may not write', () => {
     // --help loads the CLI's chunks too (--version reads the entry only).
     const probe = spawnSync(process.execPath, [CLI_BUNDLE, '--help'], { uid, gid, encoding: 'utf8' });
     if (probe.status === 0) return runCli(args, { uid, gid, cwd: base, env });
-    const copy = path.join(freshDir('bundle'), 'crdb-tls.mjs');
-    fs.copyFileSync(CLI_BUNDLE, copy);
-    fs.chmodSync(copy, 0o755);
-    const chunks = path.join(path.dirname(copy), 'chunks');
-    fs.cpSync(path.join(path.dirname(CLI_BUNDLE), 'chunks'), chunks, { recursive: true });
-    fs.chmodSync(chunks, 0o755);
-    for (const name of fs.readdirSync(chunks)) fs.chmodSync(path.join(chunks, name), 0o644);
+    const copy = copyBuiltCommand(freshDir('bundle'));
     const result = spawnSync(process.execPath, [copy, ...args], { uid, gid, cwd: base, env, encoding: 'utf8', input: '' });
     if (result.error) throw result.error;
     return { status: result.status ?? 1, stdout: result.stdout, stderr: result.stderr };

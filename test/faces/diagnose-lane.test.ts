@@ -4,17 +4,21 @@
 // the reference corpus in every form the lane takes (argument, stdin, --json, --client,
 // --connection-string, --deployment); it loads none of those libraries; whatever it does not
 // take — help, a bad choice, an option it does not know, a bad environment, a text the domain
-// refuses — is the full CLI's to answer, with stdin read once between the two.
+// refuses — is the full CLI's to answer, with stdin read once between the two. The lane runs in
+// the installed command (dist/crdb-tls.cjs, src/cli/launcher.ts) as one CommonJS file, without the
+// ES module loader; the full CLI is the ESM bundle, in the same process.
 //
 // The full CLI is reached with the same words plus `--` (commander's end of options, which the
 // lane declines), and the load recorder shows which of the two ran.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import diagnoseError from '../../tools/diagnose_error.js';
-import { laneAnswered, runRecordingLoads, type RecordedRun as Run } from '../support/load-recorder.js';
+import { cliEnv, REPO_ROOT } from '../support/cli.js';
+import { diagnoseLaneAnswered, runRecordingLoads, type RecordedRun as Run } from '../support/load-recorder.js';
 
 interface CorpusCase {
   id: string;
@@ -66,7 +70,7 @@ describe('crdb-tls diagnose: the lane', () => {
       const { options, text, input } = FORMS[i % FORMS.length]!(CASES[i]!);
       const { lane } = await assertSameAnswer(options, text, input);
       assert.equal(lane.status, 0, `${CASES[i]!.id}: ${lane.stderr}`);
-      assert.ok(laneAnswered(lane), `${CASES[i]!.id}: the lane loaded ${[...lane.packages].join(', ')}`);
+      assert.ok(diagnoseLaneAnswered(lane), `${CASES[i]!.id}: the lane loaded ${[...lane.packages].join(', ')} (${lane.files.map((f) => f.split('/').pop()).join(', ')})`);
       answered++;
     }
     assert.equal(answered, CASES.length);
@@ -74,7 +78,7 @@ describe('crdb-tls diagnose: the lane', () => {
 
   test('the password of a connection string is not printed by the lane either', async () => {
     const { lane } = await assertSameAnswer(['--connection-string', 'postgresql://app:s3cret-pw@db:26257/defaultdb?sslmode=require', '--json'], ['x509: certificate signed by unknown authority'], '');
-    assert.ok(laneAnswered(lane));
+    assert.ok(diagnoseLaneAnswered(lane));
     assert.doesNotMatch(lane.stdout, /s3cret-pw/);
   });
 
@@ -119,10 +123,19 @@ describe('crdb-tls diagnose: the lane', () => {
     assert.match(blank.stderr, /no error text \(stdin was empty\)/);
   });
 
+  test('the ESM entry run directly answers diagnose with the full CLI, alike', async () => {
+    const text = 'x509: certificate signed by unknown authority';
+    const direct = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs'), 'diagnose', '--json', text], { env: cliEnv(), encoding: 'utf8' });
+    const lane = await run(['diagnose', '--json', text], '');
+    assert.ok(diagnoseLaneAnswered(lane));
+    assert.equal(direct.status, 0, direct.stderr);
+    assert.equal(direct.stdout, lane.stdout);
+  });
+
   test('an unreachable audit database does not stop a diagnosis: the lane opens no store', async () => {
     const result = await run(['diagnose', 'x509: certificate signed by unknown authority'], '', { CRDB_TLS_DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none' });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /^untrusted_server_ca/);
-    assert.ok(laneAnswered(result));
+    assert.ok(diagnoseLaneAnswered(result));
   });
 });

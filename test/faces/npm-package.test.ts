@@ -39,10 +39,11 @@ after(() => {
 });
 
 describe('the npm package', () => {
-  test('holds the bundle (its entry and every chunk it loads, no source maps), package.json and README only', () => {
-    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist', 'chunks')).filter((name) => name.endsWith('.mjs')).map((name) => `dist/chunks/${name}`);
+  test('holds the bundle (its two entries and every chunk they load, no source maps), package.json and README only', () => {
+    const chunks = fs.readdirSync(path.join(REPO_ROOT, 'dist', 'chunks')).filter((name) => /\.[cm]js$/.test(name)).map((name) => `dist/chunks/${name}`);
     assert.ok(chunks.length > 0, 'the build splits the bundle into dist/chunks');
-    assert.deepEqual(packedFiles, ['README.md', 'dist/crdb-tls.mjs', ...chunks, 'package.json'].sort());
+    assert.ok(chunks.some((name) => /\/diagnose-lane-[A-Z0-9]+\.cjs$/.test(name)), 'the installed command\'s diagnose lane is packed');
+    assert.deepEqual(packedFiles, ['README.md', 'dist/crdb-tls.cjs', 'dist/crdb-tls.mjs', ...chunks, 'package.json'].sort());
   });
 
   test('installed, `crdb-tls diagnose` loads the tool\'s chunks and answers', () => {

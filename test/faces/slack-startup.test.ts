@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_BUNDLE, cliEnv, runCli } from '../support/cli.js';
+import { CLI_BUNDLE, cliEnv, copyBuiltCommand, runCli } from '../support/cli.js';
 import { BOT_TOKEN, SIGNING_SECRET } from '../support/slack-app.js';
 import { post, signed, slashCommandBody } from '../support/slack-signing.js';
 import { SocketModeStandin } from '../support/slack-socket.js';
@@ -133,9 +133,7 @@ describe('crdb-tls slack start-up', () => {
     // The bundle alone, with no node_modules beside it (how an MCP client may ship it).
     const lone = fs.mkdtempSync(path.join(os.tmpdir(), 'crdb-tls-lone-'));
     try {
-      const bundle = path.join(lone, 'crdb-tls.mjs');
-      fs.copyFileSync(CLI_BUNDLE, bundle);
-      fs.cpSync(path.join(path.dirname(CLI_BUNDLE), 'chunks'), path.join(lone, 'chunks'), { recursive: true });
+      const bundle = copyBuiltCommand(lone);
       const diagnose = await runCliAsyncWith(bundle, ['diagnose', 'x509: certificate signed by unknown authority'], { env: env({}), cwd: lone, timeoutMs: 20_000 });
       assert.equal(diagnose.status, 0, diagnose.stderr);
       assert.match(diagnose.stdout, /untrusted_server_ca/);

@@ -1,4 +1,5 @@
-// Runs the real CLI bundle (dist/crdb-tls.mjs, what `npm run build` ships) in a child process,
+// Runs the real CLI (dist/crdb-tls.cjs, the command package.json's bin installs, which runs the
+// ESM bundle dist/crdb-tls.mjs for all but a plain diagnose: src/cli/launcher.ts) in a child process,
 // so tests see exactly what a person at a shell sees: exit code, stdout, stderr and the files.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -8,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs');
+/** The `crdb-tls` command as installed (package.json bin). */
+export const CLI_BUNDLE = path.join(REPO_ROOT, 'dist', 'crdb-tls.cjs');
 
 export interface CliOptions {
   /** Working directory of the child (relative paths in args resolve against it). */
@@ -49,11 +51,32 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, CRDB_TLS_STATE_DIR: testStateDir(), ...extra };
 }
 
+/**
+ * Copies the built command (both entries and the chunks, no source maps) into `dir`, as an install
+ * would lay it out; returns the path of the copied command. Files 0644, the command and dirs 0755.
+ */
+export function copyBuiltCommand(dir: string): string {
+  const dist = path.dirname(CLI_BUNDLE);
+  for (const entry of ['crdb-tls.cjs', 'crdb-tls.mjs']) {
+    fs.copyFileSync(path.join(dist, entry), path.join(dir, entry));
+    fs.chmodSync(path.join(dir, entry), 0o755);
+  }
+  const chunks = path.join(dir, 'chunks');
+  fs.mkdirSync(chunks, { mode: 0o755 });
+  fs.chmodSync(chunks, 0o755);
+  for (const name of fs.readdirSync(path.join(dist, 'chunks'))) {
+    if (name.endsWith('.map')) continue;
+    fs.copyFileSync(path.join(dist, 'chunks', name), path.join(chunks, name));
+    fs.chmodSync(path.join(chunks, name), 0o644);
+  }
+  return path.join(dir, path.basename(CLI_BUNDLE));
+}
+
 function assertBuilt(): void {
   if (!fs.existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} does not exist: run \`npm run build\` first`);
 }
 
-/** `node dist/crdb-tls.mjs ...args`; never throws for a non-zero exit (that is for the test to judge). */
+/** `node dist/crdb-tls.cjs ...args`; never throws for a non-zero exit (that is for the test to judge). */
 export function runCli(args: string[], opts: CliOptions = {}): CliResult {
   assertBuilt();
   const result = spawnSync(process.execPath, [CLI_BUNDLE, ...args], {

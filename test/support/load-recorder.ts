@@ -1,13 +1,20 @@
-// Runs the CLI bundle in a child that records every module file it loads (a module.register load
-// hook), so that a test can tell which path answered: a lane (src/cli/*-lane.ts) loads neither
-// commander nor zod, the full CLI loads both.
+// Runs the CLI in a child that records every module file it loads (a module.register load hook,
+// and require's cache at exit), so that a test can tell which path answered: a lane
+// (src/cli/*-lane.ts) loads neither commander nor zod, the full CLI loads both.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLI_BUNDLE, cliEnv, type CliResult } from './cli.js';
 
 const LOAD_RECORDER = `data:text/javascript,${encodeURIComponent(`
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import fs from 'node:fs';
+// What require() loaded (the installed command and its diagnose lane are CommonJS), at exit.
+const cache = createRequire(pathToFileURL(process.cwd() + '/').href).cache;
+process.on('exit', () => {
+  if (process.env.LOAD_RECORD) for (const file of Object.keys(cache)) fs.appendFileSync(process.env.LOAD_RECORD, pathToFileURL(file).href + '\\n');
+});
 register('data:text/javascript,' + encodeURIComponent(\`
 import fs from 'node:fs';
 export async function load(url, context, next) {
@@ -19,10 +26,12 @@ export async function load(url, context, next) {
 export interface RecordedRun extends CliResult {
   /** The npm packages whose code the child loaded (from each loaded chunk's source map). */
   packages: Set<string>;
+  /** Every module file the child loaded, as file: URLs. */
+  files: string[];
 }
 
 let runs = 0;
-/** `node dist/crdb-tls.mjs ...args` in `dir` (which also keeps the load records), with `input` on stdin. */
+/** `node dist/crdb-tls.cjs ...args` in `dir` (which also keeps the load records), with `input` on stdin. */
 export function runRecordingLoads(dir: string, args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<RecordedRun> {
   const record = path.join(dir, `loads-${process.pid}-${runs++}.txt`);
   return new Promise((resolve, reject) => {
@@ -37,7 +46,7 @@ export function runRecordingLoads(dir: string, args: string[], input = '', env: 
     child.on('exit', (status) => {
       const loaded = fs.existsSync(record) ? fs.readFileSync(record, 'utf8').trim().split('\n') : [];
       fs.rmSync(record, { force: true });
-      resolve({ status: status ?? 128, stdout, stderr, packages: packagesIn(loaded) });
+      resolve({ status: status ?? 128, stdout, stderr, packages: packagesIn(loaded), files: loaded });
     });
   });
 }
@@ -57,3 +66,10 @@ function packagesIn(urls: string[]): Set<string> {
 
 /** A lane answered: neither commander nor zod was loaded. */
 export const laneAnswered = (result: RecordedRun) => !result.packages.has('commander') && !result.packages.has('zod');
+
+/**
+ * The installed command's diagnose lane answered (src/cli/launcher.ts): its CommonJS bundle was
+ * required, and no ES module chunk was loaded at all (the start-up it saves is the ESM loader's).
+ */
+export const diagnoseLaneAnswered = (result: RecordedRun) =>
+  laneAnswered(result) && result.files.some((url) => /\/chunks\/diagnose-lane-[A-Z0-9]+\.cjs$/.test(url)) && !result.files.some((url) => url.endsWith('.mjs'));
