@@ -9,7 +9,7 @@ import { issueCaCertificate, issueCertificate } from '../src/pki/issue.js';
 import { generateRsaKey, spkiDer } from '../src/pki/keys.js';
 import { takeInventory, type Inventory } from '../src/rotation/inventory.js';
 import { summarize } from './stats.js';
-import { CLI_BUNDLE, Scratch, cliEnv, interleave, progress, row, timeAsync, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, Scratch, cliEnv, collectGarbage, interleave, progress, row, timeAsync, timeSpawn, type BenchResult } from './harness.js';
 
 const HOUR_MS = 3_600_000;
 const PEER_LOOP = 'for d in "$@"; do for f in "$d"/*.crt; do openssl x509 -enddate -noout -in "$f"; done; done';
@@ -87,7 +87,10 @@ export async function benchInventory(options: InventoryOptions): Promise<BenchRe
     };
     const samples = await interleave(`inventory ${fixture.certificates} certs`, options.runs, {
       cli: () => timeSpawn(node, cliArgs, { env: cliEnvironment }).ms,
-      lib: async () => (await timeAsync(inventory)).ms,
+      lib: async () => {
+        collectGarbage();
+        return (await timeAsync(inventory)).ms;
+      },
       peer: runPeer,
     });
     const label = `inventory ${fixture.certificates.toLocaleString('en-US')} certs in ${options.dirs} dirs`;

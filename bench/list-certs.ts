@@ -9,7 +9,7 @@ import { issueCertificate } from '../src/pki/issue.js';
 import { generateRsaKey, privateKeyPem, spkiDer } from '../src/pki/keys.js';
 import { listCerts, type CertListing } from '../src/pki/list.js';
 import { summarize } from './stats.js';
-import { CLI_BUNDLE, Scratch, cliEnv, interleave, progress, row, timeAsync, timeSpawn, type BenchResult } from './harness.js';
+import { CLI_BUNDLE, Scratch, cliEnv, collectGarbage, interleave, progress, row, timeAsync, timeSpawn, type BenchResult } from './harness.js';
 
 const HOUR_MS = 3_600_000;
 const PEER_LOOP = 'for f in "$1"/*.crt; do openssl x509 -enddate -noout -in "$f"; done';
@@ -93,7 +93,10 @@ export async function benchListCerts(options: ListOptions): Promise<BenchResult>
     };
     const samples = await interleave(`list ${n} certs`, options.runs, {
       cli: () => timeSpawn(node, cliArgs, { env }).ms,
-      lib: async () => (await timeAsync(() => listCerts(certsDir))).ms,
+      lib: async () => {
+        collectGarbage();
+        return (await timeAsync(() => listCerts(certsDir))).ms;
+      },
       peer: runPeer,
     });
 
