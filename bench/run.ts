@@ -16,7 +16,7 @@ import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';
 import { benchDiagnose } from './diagnose.js';
 import { benchColdStart } from './cold-start.js';
-import { benchSlackAck } from './slack-ack.js';
+import { benchSlackAck, SLACK_ROUNDS, SLACK_WARMUPS } from './slack-ack.js';
 import { benchProbe } from './probe.js';
 import { benchInventory } from './inventory.js';
 import { benchTimeline } from './timeline.js';
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
     list_peer_runs: Math.min(envInt('BENCH_LIST_PEER_RUNS', 2), envInt('BENCH_LIST_RUNS', 5)),
     list_certificates: envInt('BENCH_LIST_CERTS', 1000),
     diagnose_runs: envInt('BENCH_DIAGNOSE_RUNS', 15),
-    slack_rounds: envInt('BENCH_SLACK_ROUNDS', 20),
+    slack_rounds: envInt('BENCH_SLACK_ROUNDS', SLACK_ROUNDS),
+    slack_warmups: envInt('BENCH_SLACK_WARMUPS', SLACK_WARMUPS),
     slack_concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50),
     probe_runs: envInt('BENCH_PROBE_RUNS', 20),
     inventory_runs: envInt('BENCH_INVENTORY_RUNS', 5),
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   if (only.has('issue')) results.push(await benchIssueClientCert({ issueRuns: config.issue_runs, signRuns: config.sign_runs, warmups: config.warmups }));
   if (only.has('list')) results.push(await benchListCerts({ runs: config.list_runs, peerRuns: config.list_peer_runs, warmups: config.warmups, certificates: config.list_certificates }));
   if (only.has('diagnose')) results.push(await benchDiagnose({ runs: config.diagnose_runs, warmups: config.warmups }));
-  if (only.has('slack')) results.push(await benchSlackAck({ rounds: config.slack_rounds, concurrency: config.slack_concurrency, warmups: config.warmups }));
+  if (only.has('slack')) results.push(await benchSlackAck({ rounds: config.slack_rounds, concurrency: config.slack_concurrency, warmups: config.slack_warmups }));
   if (only.has('probe')) results.push(await benchProbe({ runs: config.probe_runs, warmups: config.warmups }));
   if (only.has('inventory')) results.push(await benchInventory({ runs: config.inventory_runs, peerRuns: config.inventory_peer_runs, warmups: config.warmups, certificates: config.inventory_certificates, dirs: config.inventory_dirs }));
   if (only.has('cold-start')) results.push(await benchColdStart({ runs: config.cold_start_runs, warmups: config.warmups }));

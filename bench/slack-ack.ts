@@ -11,11 +11,13 @@
 // later burst), both get the same warm-up bursts, and the bursts alternate ours-peer, peer-ours.
 // The peer's burst starts only after our answers are all posted, so only our acks compete with our
 // own work. A burst's p99 with 50 commands is about its slowest ack, so the row needs many bursts:
-// 20 by default, and the note gives the median of the per-round ratios, which a machine whose
+// 60 by default (a burst takes ~0.1 s; with 20, two runs of the same build gave 1.07× faster and
+// 1.12× slower), after 5 warm-up bursts each, so that both apps' code is warm before any counts,
+// and the note gives the median of the per-round ratios, which a machine whose
 // load changes between rounds moves least.
 //
 // Runs inside bench/run.ts (`npm run bench -- --only slack`) or on its own:
-//   node --import tsx bench/slack-ack.ts [--json]     (BENCH_SLACK_ROUNDS, default 20; BENCH_SLACK_CONCURRENCY, default 50)
+//   node --import tsx bench/slack-ack.ts [--json]     (BENCH_SLACK_ROUNDS, default 60; BENCH_SLACK_WARMUPS, default 5; BENCH_SLACK_CONCURRENCY, default 50)
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +25,9 @@ import { post, signed, slashCommandBody } from '../test/support/slack-signing.js
 import { SlackStandin } from '../test/support/slack-standin.js';
 import { CLI_BUNDLE, REPO_ROOT, Scratch, cliEnv, envInt, progress, row, runWhenInvokedDirectly, type BenchResult } from './harness.js';
 import { formatMs } from './stats.js';
+
+export const SLACK_ROUNDS = 60;
+export const SLACK_WARMUPS = 5;
 
 const BOT_TOKEN = 'xoxb-bench-0000-token';
 const SECRET = 'bench-signing-secret-0123456789abcdef';
@@ -165,4 +170,4 @@ export async function benchSlackAck(options: SlackAckBenchOptions): Promise<Benc
   }
 }
 
-await runWhenInvokedDirectly(import.meta.url, () => benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', 20), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: envInt('BENCH_WARMUPS', 1) }));
+await runWhenInvokedDirectly(import.meta.url, () => benchSlackAck({ rounds: envInt('BENCH_SLACK_ROUNDS', SLACK_ROUNDS), concurrency: envInt('BENCH_SLACK_CONCURRENCY', 50), warmups: envInt('BENCH_SLACK_WARMUPS', SLACK_WARMUPS) }));

@@ -9,11 +9,11 @@ import { endQuietlyOnBrokenPipe } from './terminal.js';
  * chunks cost the command ~18 ms of a ~118 ms start (issue 19). Everything else, and whatever the
  * lane declines, runs the ESM entry (dist/crdb-tls.mjs, src/cli/bin.ts) in this same process.
  */
+endQuietlyOnBrokenPipe();
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
   process.stdout.write(`${packageJson.version}\n`);
 } else if (argv[0] === 'diagnose') {
-  endQuietlyOnBrokenPipe();
   // The build points this at the lane's CommonJS bundle; it never loads the ESM chunks.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { diagnoseLane } = require('./diagnose-lane.js') as typeof import('./diagnose-lane.js');

@@ -31,7 +31,7 @@ const EXIT_BROKEN_PIPE = 141;
  */
 export function endQuietlyOnBrokenPipe(): void {
   // Once per process, which may hold two copies of this module: the installed command (launcher.ts)
-  // guards the pipes before it hands a declined `diagnose` to the ESM entry, which guards them too.
+  // guards the pipes at its start, and the ESM entry it may run then guards them too.
   const slot = globalThis as { [PIPES_GUARDED]?: true };
   if (slot[PIPES_GUARDED]) return;
   slot[PIPES_GUARDED] = true;

@@ -4,7 +4,8 @@ import { ToolError } from '../core/errors.js';
 
 // node:net and node:dns load on first use, not with this module: every face reads its policy from
 // the environment at start (core/config.ts), and `crdb-tls diagnose` on the CLI, unrestricted,
-// never asks it anything — loading them cost its start-up ~2.5 ms (issue 19).
+// never asks it anything (issue 19). node:dns is then never loaded; node:net is, by Node itself,
+// when stdout is a pipe or a terminal, but not when it is a file (~2.5 ms of that start-up).
 const loadBuiltin = createRequire(import.meta.url);
 let netModule: typeof import('node:net') | undefined;
 const net = (): typeof import('node:net') => (netModule ??= loadBuiltin('node:net') as typeof import('node:net'));

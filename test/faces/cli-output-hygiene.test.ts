@@ -104,15 +104,18 @@ describe('a reader that stops early', () => {
     assert.ok(run.status === 0 || run.status === 141, `exit ${run.status}`);
   });
 
-  test('with the reader gone before the first write, the CLI ends with 141 (128 + SIGPIPE, as `set -o pipefail` expects) and says nothing', async () => {
-    const child = spawn(process.execPath, [CLI_BUNDLE, 'rotate', 'check', '--help'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy(); // our end of its stdout closes long before node has started in the child
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    assert.equal(stderr, '');
-    assert.equal(status, 141);
-  });
+  // The full CLI (through the ESM entry), the installed command's diagnose lane and its --version.
+  for (const args of [['rotate', 'check', '--help'], ['diagnose', 'x509: certificate signed by unknown authority'], ['--version']]) {
+    test(`with the reader gone before the first write, \`crdb-tls ${args[0]}\` ends with 141 (128 + SIGPIPE, as \`set -o pipefail\` expects) and says nothing`, async () => {
+      const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // our end of its stdout closes long before node has started in the child
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(stderr, '');
+      assert.equal(status, 141);
+    });
+  }
 });
 
 describe('a port already in use', () => {
