@@ -10,7 +10,8 @@
 // default BENCH_RUNS), BENCH_LIST_RUNS (listing runs of ours, default 5), BENCH_LIST_PEER_RUNS (runs of
 // the openssl listing loop, default 2: one run is ~1,000 openssl start-ups, ~45 s on 2 cores),
 // BENCH_LIST_CERTS (client certs in the listing fixture, default 1000), BENCH_WARMUPS (untimed checked
-// runs of ours before each benchmark, default 1; the client-cert peers get them too).
+// runs of ours before each benchmark, default 1; the client-cert peers get them too), BENCH_SLACK_ROUNDS
+// and BENCH_SLACK_WARMUPS (bursts of 50 slash commands, default 60 after 5 warm-up bursts).
 import { checkBundle, envInt, neutralNodeEnvironment, machineInfo, medianRange, progress, ratioText, type BenchResult, type BenchRow } from './harness.js';
 import { benchIssueClientCert } from './issue-client-cert.js';
 import { benchListCerts } from './list-certs.js';

@@ -11,13 +11,12 @@
 // The full CLI is reached with the same words plus `--` (commander's end of options, which the
 // lane declines), and the load recorder shows which of the two ran.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import diagnoseError from '../../tools/diagnose_error.js';
-import { cliEnv, REPO_ROOT } from '../support/cli.js';
+import { REPO_ROOT } from '../support/cli.js';
 import { diagnoseLaneAnswered, runRecordingLoads, type RecordedRun as Run } from '../support/load-recorder.js';
 
 interface CorpusCase {
@@ -125,9 +124,10 @@ describe('crdb-tls diagnose: the lane', () => {
 
   test('the ESM entry run directly answers diagnose with the full CLI, alike', async () => {
     const text = 'x509: certificate signed by unknown authority';
-    const direct = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs'), 'diagnose', '--json', text], { env: cliEnv(), encoding: 'utf8' });
+    const direct = await runRecordingLoads(base, ['diagnose', '--json', text], '', {}, path.join(REPO_ROOT, 'dist', 'crdb-tls.mjs'));
     const lane = await run(['diagnose', '--json', text], '');
     assert.ok(diagnoseLaneAnswered(lane));
+    assert.ok(direct.packages.has('commander'), `the full CLI must have answered; loaded: ${[...direct.packages].join(', ')}`);
     assert.equal(direct.status, 0, direct.stderr);
     assert.equal(direct.stdout, lane.stdout);
   });

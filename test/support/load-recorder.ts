@@ -31,11 +31,11 @@ export interface RecordedRun extends CliResult {
 }
 
 let runs = 0;
-/** `node dist/crdb-tls.cjs ...args` in `dir` (which also keeps the load records), with `input` on stdin. */
-export function runRecordingLoads(dir: string, args: string[], input = '', env: NodeJS.ProcessEnv = {}): Promise<RecordedRun> {
+/** `node dist/crdb-tls.cjs ...args` (or another `entry`) in `dir` (which also keeps the load records), with `input` on stdin. */
+export function runRecordingLoads(dir: string, args: string[], input = '', env: NodeJS.ProcessEnv = {}, entry = CLI_BUNDLE): Promise<RecordedRun> {
   const record = path.join(dir, `loads-${process.pid}-${runs++}.txt`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', LOAD_RECORDER, CLI_BUNDLE, ...args], { cwd: dir, env: cliEnv({ LOAD_RECORD: record, ...env }) });
+    const child = spawn(process.execPath, ['--import', LOAD_RECORDER, entry, ...args], { cwd: dir, env: cliEnv({ LOAD_RECORD: record, ...env }) });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
